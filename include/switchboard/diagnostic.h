@@ -1,0 +1,42 @@
+// Mistakes in a rule file, as values: each Diagnostic says where
+// (file:line:column), how bad (error or warning) and what, with the source
+// line for a caret display. Loading collects all of them, sorted, rather
+// than stopping at the first.
+#ifndef SWITCHBOARD_DIAGNOSTIC_H_
+#define SWITCHBOARD_DIAGNOSTIC_H_
+
+#include <string>
+#include <vector>
+
+namespace switchboard {
+
+enum class Severity { kError, kWarning };
+
+struct Diagnostic {
+  std::string file;         // as given to the loader
+  int line = 0;             // 1-based; 0 when the mistake has no position
+  int column = 0;           // 1-based, in bytes; 0 when unknown
+  Severity severity = Severity::kError;
+  std::string message;      // one line, with a hint: "...; did you mean 'x'?"
+  std::string source_line;  // the text of `line`, without its newline
+
+  bool is_error() const { return severity == Severity::kError; }
+};
+
+// "file:line:column: error: message", then the source line and a caret under
+// the column (when the source line is known), each line ending in '\n'.
+std::string FormatDiagnostic(const Diagnostic& diagnostic);
+
+// All diagnostics, formatted, in order.
+std::string FormatDiagnostics(const std::vector<Diagnostic>& diagnostics);
+
+// Sorts by file, line, column, then errors before warnings, then message;
+// removes exact duplicates.
+void SortDiagnostics(std::vector<Diagnostic>* diagnostics);
+
+// Counts the errors (not warnings).
+int CountErrors(const std::vector<Diagnostic>& diagnostics);
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_DIAGNOSTIC_H_

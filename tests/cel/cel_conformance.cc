@@ -1,0 +1,2 @@
+// STUB: the conformance runner (to be replaced).
+int main() { return 0; }

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# STUB (to be replaced): runs the CLI against tests/golden.
+exit 0
