@@ -73,9 +73,12 @@ class Value {
   static Value StringView(std::string_view s);
   // A string that owns its bytes.
   static Value String(std::string s);
-  // Durations and timestamps out of CEL's range
-  // (+-315,576,000,000 s; 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z)
-  // become kRange errors.
+  // Durations and timestamps out of CEL's range become kRange errors.
+  // Durations: an int64 count of nanoseconds (about +-292 years), as the
+  // language definition says and the conformance suite checks
+  // (timestamp('9999-12-31T23:59:59Z') - timestamp('0001-01-01T00:00:00Z')
+  // is a range error). Timestamps:
+  // 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z.
   static Value Duration(absl::Duration d);
   static Value Timestamp(absl::Time t);
   static Value List(std::vector<Value> elements);
@@ -178,7 +181,11 @@ class MapValue {
 
  private:
   friend class Value;
+  // Hash index over the keys of larger maps (built by Value::Map); null for
+  // small maps, which are searched linearly.
+  struct Index;
   std::vector<std::pair<Value, Value>> entries_;
+  std::shared_ptr<const Index> index_;
 };
 
 // A host object (the rule engine's event, session, queue statistics), read by
