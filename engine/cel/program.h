@@ -20,9 +20,11 @@ namespace switchboard::cel {
 struct CompileOptions {
   // Fold calls whose arguments are all constants. Default: true.
   bool fold_constants = true;
-  // Cap on the loop iterations of one evaluation (comprehensions), so a
-  // hostile expression cannot hang the engine; past it the result is a kLimit
-  // error. Default: 1,000,000.
+  // Work budget of one evaluation, so a hostile expression cannot hang the
+  // engine or exhaust memory: each comprehension step costs one unit, and
+  // inside a loop body so does each list or map element (and each 64 bytes
+  // of a string) that a built-in builds. Past it the whole evaluation is a
+  // kLimit error, which && and || do not absorb. Default: 1,000,000.
   int64_t max_iterations = 1000000;
 };
 
