@@ -19,6 +19,10 @@ struct Diagnostic {
   Severity severity = Severity::kError;
   std::string message;      // one line, with a hint: "...; did you mean 'x'?"
   std::string source_line;  // the text of `line`, without its newline
+  // Non-zero when `line` was too long to show whole: source_line is then a
+  // window of it ("..." at a cut end), and the byte at `column` is shown at
+  // source_line[column - 1 - source_line_shift].
+  int source_line_shift = 0;
 
   bool is_error() const { return severity == Severity::kError; }
 };

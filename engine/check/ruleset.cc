@@ -1,0 +1,243 @@
+// The public loading API (include/switchboard/ruleset.h): reads files or a
+// folder, runs the two stages (ParseRuleFile, CheckRuleset) and wraps the
+// result.
+#include "switchboard/ruleset.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "engine/check/checked_ruleset.h"
+#include "engine/check/checker.h"
+#include "engine/check/rule_graph.h"
+#include "engine/load/rule_file.h"
+
+namespace switchboard {
+
+// ---- Ruleset ---------------------------------------------------------------
+
+Ruleset::Ruleset(std::shared_ptr<const CheckedRuleset> checked,
+                 std::vector<Diagnostic> warnings)
+    : checked_(std::move(checked)), warnings_(std::move(warnings)) {}
+
+Ruleset::~Ruleset() = default;
+
+const std::string& Ruleset::name() const { return checked_->name; }
+int Ruleset::rule_count() const {
+  return static_cast<int>(checked_->rules.size());
+}
+int Ruleset::trigger_count() const { return checked_->trigger_count; }
+int Ruleset::field_count() const {
+  return static_cast<int>(checked_->session.fields.size());
+}
+const std::vector<std::string>& Ruleset::files() const {
+  return checked_->files;
+}
+std::string Ruleset::GraphDot() const { return RuleGraphDot(*checked_); }
+
+// ---- LoadResult --------------------------------------------------------
+
+LoadResult::LoadResult(absl::Status status, std::vector<Diagnostic> diagnostics,
+                       std::shared_ptr<const Ruleset> ruleset)
+    : status_(std::move(status)),
+      diagnostics_(std::move(diagnostics)),
+      ruleset_(std::move(ruleset)) {}
+
+int LoadResult::error_count() const { return CountErrors(diagnostics_); }
+int LoadResult::warning_count() const {
+  return static_cast<int>(diagnostics_.size()) - error_count();
+}
+
+namespace {
+
+struct SourceText {
+  std::string name;
+  std::string text;
+};
+
+YamlLimits ToLimits(const LoadOptions& options) {
+  YamlLimits limits;
+  limits.max_file_size = options.max_file_size;
+  limits.max_depth = options.max_yaml_depth;
+  limits.max_nodes = options.max_yaml_nodes;
+  return limits;
+}
+
+// Parses and checks the texts as one ruleset.
+LoadResult LoadTexts(std::vector<SourceText> texts,
+                     std::vector<Diagnostic> diagnostics,
+                     const LoadOptions& options) {
+  const YamlLimits limits = ToLimits(options);
+  const bool read_all = CountErrors(diagnostics) == 0;
+  std::vector<std::unique_ptr<RuleFile>> files;
+  bool parsed_all = true;
+  for (SourceText& t : texts) {
+    std::unique_ptr<RuleFile> file = ParseRuleFile(
+        std::move(t.name), std::move(t.text), limits, &diagnostics);
+    if (file == nullptr) {
+      parsed_all = false;
+    } else {
+      files.push_back(std::move(file));
+    }
+  }
+  // A file that could not be read or parsed leaves sections out, and
+  // checking the rest would report mistakes that are not there (unknown
+  // fields declared in the missing file...): check only complete rulesets.
+  std::unique_ptr<CheckedRuleset> checked;
+  if (!files.empty() && read_all && parsed_all) {
+    CheckOptions check_options;
+    check_options.max_rules = options.max_rules;
+    check_options.cel_max_depth = options.cel_max_depth;
+    check_options.cel_max_length = options.cel_max_length;
+    std::vector<const RuleFile*> views;
+    views.reserve(files.size());
+    for (const auto& f : files) views.push_back(f.get());
+    checked = CheckRuleset(views, check_options, &diagnostics);
+  }
+  SortDiagnostics(&diagnostics);
+  if (checked == nullptr || CountErrors(diagnostics) > 0) {
+    if (CountErrors(diagnostics) == 0) {
+      Diagnostic d;
+      d.file = files.empty() ? "" : files.front()->name();
+      d.message = "the ruleset could not be loaded";
+      diagnostics.push_back(std::move(d));
+    }
+    absl::Status status =
+        absl::InvalidArgumentError(FormatDiagnostics(diagnostics));
+    return LoadResult(std::move(status), std::move(diagnostics), nullptr);
+  }
+  auto ruleset = std::make_shared<const Ruleset>(
+      std::shared_ptr<const CheckedRuleset>(std::move(checked)), diagnostics);
+  return LoadResult(absl::OkStatus(), std::move(diagnostics),
+                    std::move(ruleset));
+}
+
+LoadResult Failure(absl::StatusCode code, const std::string& file,
+                   std::string message) {
+  Diagnostic d;
+  d.file = file;
+  d.message = std::move(message);
+  std::vector<Diagnostic> diagnostics = {d};
+  return LoadResult(absl::Status(code, FormatDiagnostics(diagnostics)),
+                    std::move(diagnostics), nullptr);
+}
+
+// Reads a whole file, refusing files over the size limit without reading
+// them. On failure returns a LoadResult in `failure`.
+bool ReadFile(const std::filesystem::path& path, const std::string& name,
+              const LoadOptions& options, std::string* text,
+              std::vector<Diagnostic>* diagnostics, absl::StatusCode* code) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && static_cast<int64_t>(size) > options.max_file_size) {
+    Diagnostic d;
+    d.file = name;
+    d.message = "file too large: " + std::to_string(size) +
+                " bytes, more than the limit of " +
+                std::to_string(options.max_file_size);
+    diagnostics->push_back(std::move(d));
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    Diagnostic d;
+    d.file = name;
+    d.message = std::string("cannot read the file: ") + std::strerror(err);
+    diagnostics->push_back(std::move(d));
+    *code = err == EACCES ? absl::StatusCode::kPermissionDenied
+                          : absl::StatusCode::kUnavailable;
+    return false;
+  }
+  text->assign(std::istreambuf_iterator<char>(in),
+               std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    Diagnostic d;
+    d.file = name;
+    d.message = "cannot read the file";
+    diagnostics->push_back(std::move(d));
+    *code = absl::StatusCode::kUnavailable;
+    return false;
+  }
+  return true;
+}
+
+bool IsRuleFileName(const std::string& name) {
+  auto ends_with = [&](std::string_view suffix) {
+    return name.size() > suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) ==
+               0;
+  };
+  return !name.empty() && name[0] != '.' &&
+         (ends_with(".yaml") || ends_with(".yml"));
+}
+
+}  // namespace
+
+LoadResult LoadRuleset(const std::string& path, const LoadOptions& options) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) {
+    return Failure(absl::StatusCode::kNotFound, path,
+                   "no such file or folder");
+  }
+  std::vector<SourceText> texts;
+  std::vector<Diagnostic> diagnostics;
+  absl::StatusCode code = absl::StatusCode::kInvalidArgument;
+  if (fs::is_directory(status)) {
+    std::vector<std::string> names;
+    for (fs::directory_iterator it(path, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      std::error_code type_ec;
+      if (IsRuleFileName(name) && it->is_regular_file(type_ec)) {
+        names.push_back(name);
+      }
+    }
+    if (ec) {
+      return Failure(absl::StatusCode::kUnavailable, path,
+                     "cannot read the folder: " + ec.message());
+    }
+    if (names.empty()) {
+      return Failure(absl::StatusCode::kInvalidArgument, path,
+                     "no *.yaml or *.yml files in the folder");
+    }
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      const std::string shown = (fs::path(path) / name).string();
+      std::string text;
+      if (ReadFile(fs::path(path) / name, shown, options, &text, &diagnostics,
+                   &code)) {
+        texts.push_back({shown, std::move(text)});
+      }
+    }
+  } else {
+    std::string text;
+    if (ReadFile(path, path, options, &text, &diagnostics, &code)) {
+      texts.push_back({path, std::move(text)});
+    }
+  }
+  if (code != absl::StatusCode::kInvalidArgument) {
+    SortDiagnostics(&diagnostics);
+    return LoadResult(absl::Status(code, FormatDiagnostics(diagnostics)),
+                      std::move(diagnostics), nullptr);
+  }
+  return LoadTexts(std::move(texts), std::move(diagnostics), options);
+}
+
+LoadResult LoadRulesetFromString(std::string_view yaml,
+                                 const std::string& file_name,
+                                 const LoadOptions& options) {
+  std::vector<SourceText> texts;
+  texts.push_back({file_name, std::string(yaml)});
+  return LoadTexts(std::move(texts), {}, options);
+}
+
+}  // namespace switchboard
