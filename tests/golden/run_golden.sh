@@ -1,3 +1,144 @@
 #!/usr/bin/env bash
-# STUB (to be replaced): runs the CLI against tests/golden.
-exit 0
+# The CLI's golden tests: runs the switchboard binary the way a user does and
+# compares what it prints with the files under tests/golden/.
+#
+#   check/<pack>.expected         stdout of `switchboard check rules/<pack>`
+#                                 (exit status 0, no warnings) for every
+#                                 rules/*/ pack
+#   check/broken/<name>.yaml      rulesets with mistakes (a file, or a folder
+#   check/broken/<name>/          of files); `switchboard check` must exit 1
+#   check/broken/<name>.expected  and print exactly .expected on stderr
+#                                 (file:line:column diagnostics)
+#   graph/<pack>.dot              stdout of `switchboard check rules/<pack> --graph`
+#   usage                         bad command lines must exit 2
+#   a missing ruleset             must exit 1 with a message naming it
+#
+# Usage (from ctest, at the repository root):
+#   bash tests/golden/run_golden.sh PATH_TO_switchboard
+# UPDATE_GOLDEN=1 rewrites the expected files from the current output
+# (review the diff before committing it).
+set -uo pipefail
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 PATH_TO_switchboard" >&2
+  exit 2
+fi
+switchboard=$(realpath "$1")
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."  # paths below are from the repo root
+golden=tests/golden
+update=${UPDATE_GOLDEN:-0}
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "PASS  $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL  $1"; }
+
+# compare NAME EXPECTED_FILE ACTUAL_FILE: diff, or rewrite with UPDATE_GOLDEN=1.
+compare() {
+  local name=$1 expected=$2 actual=$3
+  if [[ "$update" == 1 ]]; then
+    if ! cmp -s "$expected" "$actual" 2>/dev/null; then
+      cp "$actual" "$expected"
+      echo "      (updated $expected)"
+    fi
+    pass "$name"
+  elif [[ ! -f "$expected" ]]; then
+    fail "$name: no expected file $expected (run with UPDATE_GOLDEN=1)"
+    sed 's/^/      | /' "$actual"
+  elif diff -u --label "$expected" --label actual "$expected" "$actual" \
+      >"$scratch/diff"; then
+    pass "$name"
+  else
+    fail "$name: output differs from $expected"
+    sed 's/^/      /' "$scratch/diff"
+  fi
+}
+
+# expect_status NAME WANT GOT STDERR_FILE: false (and a FAIL) on a mismatch.
+expect_status() {
+  local name=$1 want=$2 got=$3 stderr=$4
+  if [[ "$got" -ne "$want" ]]; then
+    fail "$name: exit status $got, expected $want"
+    sed 's/^/      stderr| /' "$stderr" | head -20
+    return 1
+  fi
+}
+
+# 1. Every shipped rule pack checks cleanly.
+for pack in rules/*/; do
+  pack=${pack%/}
+  name=$(basename "$pack")
+  "$switchboard" check "$pack" >"$scratch/out" 2>"$scratch/err"
+  status=$?
+  expect_status "check $pack" 0 "$status" "$scratch/err" || continue
+  if [[ -s "$scratch/err" ]]; then  # shipped packs check without warnings
+    fail "check $pack: warnings on stderr"
+    sed 's/^/      stderr| /' "$scratch/err"
+    continue
+  fi
+  compare "check $pack" "$golden/check/$name.expected" "$scratch/out"
+done
+
+# 2. Broken rulesets (files and folders): exit 1 and the exact diagnostics
+# on stderr.
+for ruleset in "$golden"/check/broken/*.yaml "$golden"/check/broken/*/; do
+  [[ -e "$ruleset" ]] || continue
+  ruleset=${ruleset%/}
+  "$switchboard" check "$ruleset" >"$scratch/out" 2>"$scratch/err"
+  status=$?
+  expect_status "check $ruleset" 1 "$status" "$scratch/err" || continue
+  compare "check $ruleset" "${ruleset%.yaml}.expected" "$scratch/err"
+done
+
+# 3. The rule graph as Graphviz DOT.
+for pack in rules/cart_abandonment rules/skill_routing; do
+  name=$(basename "$pack")
+  "$switchboard" check "$pack" --graph >"$scratch/out" 2>"$scratch/err"
+  status=$?
+  expect_status "graph $pack" 0 "$status" "$scratch/err" || continue
+  if ! grep -q '^digraph' "$scratch/out"; then
+    fail "graph $pack: no 'digraph' in the output"
+    head -5 "$scratch/out" | sed 's/^/      | /'
+    continue
+  fi
+  compare "graph $pack" "$golden/graph/$name.dot" "$scratch/out"
+done
+
+# 4. Bad command lines: exit 2, with a message on stderr.
+usage_cases=(
+  ""                                   # no command
+  "frobnicate"                         # unknown command
+  "check"                              # check without RULES
+  "check rules/after_hours --bogus"    # unknown flag
+  "check rules/after_hours rules/response_time"  # two rulesets
+)
+for args in "${usage_cases[@]}"; do
+  # shellcheck disable=SC2086  # word splitting is intended
+  "$switchboard" $args >"$scratch/out" 2>"$scratch/err" </dev/null
+  status=$?
+  expect_status "usage: switchboard $args" 2 "$status" "$scratch/err" || continue
+  if [[ ! -s "$scratch/err" ]]; then
+    fail "usage: switchboard $args: exit 2 but nothing on stderr"
+    continue
+  fi
+  pass "usage: switchboard $args"
+done
+
+# 5. A ruleset that does not exist: exit 1, and stderr names the path.
+missing=tests/golden/check/no_such_ruleset.yaml
+"$switchboard" check "$missing" >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "check $missing" 1 "$status" "$scratch/err"; then
+  if grep -qF "$missing" "$scratch/err"; then
+    pass "check $missing"
+  else
+    fail "check $missing: stderr does not name the path"
+    sed 's/^/      stderr| /' "$scratch/err"
+  fi
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
