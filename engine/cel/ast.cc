@@ -6,69 +6,13 @@
 // loop_condition, loop_step, result)`.
 #include "engine/cel/ast.h"
 
-#include <charconv>
-#include <cmath>
-#include <cstdio>
 #include <string>
 #include <string_view>
 
+#include "engine/cel/literal.h"
+
 namespace switchboard::cel {
 namespace {
-
-void AppendHexEscape(unsigned char c, std::string* out) {
-  char buf[8];
-  std::snprintf(buf, sizeof(buf), "\\x%02X", c);
-  out->append(buf);
-}
-
-// A double or single quoted CEL literal body; `bytes`: every byte that is not
-// printable ASCII is escaped (\xHH is then a byte, not a code point).
-void AppendQuoted(std::string_view s, bool bytes, std::string* out) {
-  out->push_back('"');
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F || (bytes && c >= 0x80)) {
-          AppendHexEscape(c, out);
-        } else {
-          out->push_back(ch);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-void AppendDouble(double d, std::string* out) {
-  if (std::isnan(d)) {
-    out->append("double(\"nan\")");
-    return;
-  }
-  if (std::isinf(d)) {
-    out->append(d > 0 ? "double(\"inf\")" : "double(\"-inf\")");
-    return;
-  }
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
-  std::string_view text(buf, ec == std::errc() ? end - buf : 0);
-  out->append(text);
-  if (text.find_first_of(".eE") == std::string_view::npos) out->append(".0");
-}
 
 void AppendConstant(const Constant& c, std::string* out) {
   switch (c.kind) {
@@ -86,14 +30,14 @@ void AppendConstant(const Constant& c, std::string* out) {
       out->push_back('u');
       break;
     case Constant::Kind::kDouble:
-      AppendDouble(c.double_value, out);
+      AppendDoubleLiteral(c.double_value, out);
       break;
     case Constant::Kind::kString:
-      AppendQuoted(c.string_value, /*bytes=*/false, out);
+      AppendQuotedLiteral(c.string_value, /*bytes=*/false, out);
       break;
     case Constant::Kind::kBytes:
       out->push_back('b');
-      AppendQuoted(c.string_value, /*bytes=*/true, out);
+      AppendQuotedLiteral(c.string_value, /*bytes=*/true, out);
       break;
   }
 }

@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "engine/cel/literal.h"
 #include "engine/common/time_util.h"
 
 namespace switchboard::cel {
@@ -132,59 +133,6 @@ std::string_view BuiltinMessage(ErrorCode code) {
   return "error";
 }
 
-// A CEL string literal: double quotes, escapes for quotes, backslashes and
-// control characters; other bytes (UTF-8) as they are.
-void AppendQuoted(std::string_view s, std::string* out) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          const unsigned char u = static_cast<unsigned char>(c);
-          out->append("\\x");
-          out->push_back(kHex[u >> 4]);
-          out->push_back(kHex[u & 15]);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-// A double as a CEL literal that reads back as the same double.
-void AppendDouble(double d, std::string* out) {
-  if (std::isnan(d)) {
-    out->append("double(\"nan\")");
-    return;
-  }
-  if (std::isinf(d)) {
-    out->append(d > 0 ? "double(\"inf\")" : "double(\"-inf\")");
-    return;
-  }
-  char buf[64];
-  const auto result = std::to_chars(buf, buf + sizeof(buf), d);
-  const std::string_view text(buf, result.ptr - buf);
-  out->append(text);
-  if (text.find_first_of(".e") == std::string_view::npos) out->append(".0");
-}
-
 void AppendDebug(const Value& v, std::string* out) {
   switch (v.kind()) {
     case ValueKind::kNull:
@@ -197,10 +145,10 @@ void AppendDebug(const Value& v, std::string* out) {
       absl::StrAppend(out, v.int_value());
       return;
     case ValueKind::kDouble:
-      AppendDouble(v.double_value(), out);
+      AppendDoubleLiteral(v.double_value(), out);
       return;
     case ValueKind::kString:
-      AppendQuoted(v.string_value(), out);
+      AppendQuotedLiteral(v.string_value(), /*bytes=*/false, out);
       return;
     case ValueKind::kDuration:
       absl::StrAppend(out, "duration(\"",
@@ -241,7 +189,7 @@ void AppendDebug(const Value& v, std::string* out) {
     }
     case ValueKind::kError:
       out->append("error(");
-      AppendQuoted(v.ErrorMessage(), out);
+      AppendQuotedLiteral(v.ErrorMessage(), /*bytes=*/false, out);
       out->push_back(')');
       return;
   }
