@@ -327,6 +327,23 @@ bool EqualityComparable(const Type& a, const Type& b) {
   }
 }
 
+// The number of nodes in the tree rooted at `e`.
+size_t CountNodes(const Expr& e) {
+  size_t n = 1;
+  if (e.target != nullptr) n += CountNodes(*e.target);
+  for (const auto& arg : e.args) {
+    if (arg != nullptr) n += CountNodes(*arg);
+  }
+  if (e.kind == ExprKind::kComprehension) {
+    for (const Expr* child : {e.iter_range.get(), e.accu_init.get(),
+                              e.loop_condition.get(), e.loop_step.get(),
+                              e.result.get()}) {
+      if (child != nullptr) n += CountNodes(*child);
+    }
+  }
+  return n;
+}
+
 // ---- the checker ---------------------------------------------------------------
 
 class Checker {
@@ -334,6 +351,8 @@ class Checker {
   Checker(const Env& env, CheckResult* result) : env_(env), result_(*result) {}
 
   void Run(const Expr& root) {
+    // Every node gets a type: size the map once instead of growing it.
+    result_.types.reserve(CountNodes(root));
     const Type root_type = Visit(root);
     for (auto& [id, type] : result_.types) type = Resolve(type);
     std::stable_sort(

@@ -21,7 +21,6 @@
 #include "engine/cel/program.h"
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -129,8 +128,11 @@ using program_internal::Op;
 struct Program::Impl {
   std::vector<Instr> code;
   std::vector<Value> constants;
-  // Bytes that constant strings view; a deque so that they never move.
-  std::deque<std::string> strings;
+  // Bytes that constant strings view. Each string is held through a pointer
+  // so that it never moves as more are added (instructions hold views into
+  // them); unlike std::deque, an empty vector allocates nothing, and most
+  // programs have no string constants.
+  std::vector<std::unique_ptr<std::string>> strings;
   std::vector<std::unique_ptr<re2::RE2>> regexes;
   std::vector<FieldRef> fields;
   std::vector<std::string> names;
@@ -439,8 +441,8 @@ class Compiler {
   }
 
   Value InternString(std::string s) {
-    out_.strings.push_back(std::move(s));
-    return Value::StringView(out_.strings.back());
+    out_.strings.push_back(std::make_unique<std::string>(std::move(s)));
+    return Value::StringView(*out_.strings.back());
   }
 
   int AddName(std::string name) {

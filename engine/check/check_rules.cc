@@ -744,11 +744,10 @@ std::optional<ComputedValue> Checker::CheckValue(const YamlNode& value,
                                                  Rule* rule) {
   ComputedValue out;
   out.pos = Pos(value);
-  const std::string expected = DescribeType(target);
   auto mismatch = [&](const std::string& got) {
     ErrorAt(value, 0,
-            std::string(what) + " is " + expected + ", but the value is " +
-                got);
+            std::string(what) + " is " + DescribeType(target) +
+                ", but the value is " + got);
   };
   if (value.is_null()) {
     Error(value, std::string(what) + " needs a value");

@@ -31,8 +31,9 @@ const YamlNode* YamlNode::Find(std::string_view key) const {
 RuleFile::RuleFile(std::string name, std::string text)
     : name_(std::move(name)), text_(std::move(text)) {
   line_starts_.push_back(0);
-  for (size_t i = 0; i < text_.size(); ++i) {
-    if (text_[i] == '\n') line_starts_.push_back(static_cast<int64_t>(i) + 1);
+  for (size_t i = text_.find('\n'); i != std::string::npos;
+       i = text_.find('\n', i + 1)) {
+    line_starts_.push_back(static_cast<int64_t>(i) + 1);
   }
 }
 
@@ -407,11 +408,28 @@ class RuleFileBuilder : public YAML::EventHandler {
     parent.key = nullptr;
   }
 
+  // True if a map needs no rewriting: no merge key and no duplicate key.
+  // Most maps are small, where comparing pairs is cheaper than building the
+  // hash set that FinishMap uses for the general case.
+  static bool IsSimpleMap(const std::vector<YamlNode::Entry>& entries) {
+    constexpr size_t kMaxPairwise = 16;
+    if (entries.size() > kMaxPairwise) return false;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const YamlNode& key = *entries[i].key;
+      if (key.value == "<<" && key.is_plain_scalar()) return false;
+      for (size_t j = 0; j < i; ++j) {
+        if (entries[j].key->value == key.value) return false;
+      }
+    }
+    return true;
+  }
+
   // Reports duplicate keys (keeping the first), then applies YAML merge
   // keys: `<<: *base` (or a list of them) adds the base map's entries that
   // the map does not have itself, after its own.
   void FinishMap(YamlNode& map) {
     auto& entries = map.entries;
+    if (IsSimpleMap(entries)) return;
     std::vector<YamlNode::Entry> kept;
     std::vector<const YamlNode*> merges;
     kept.reserve(entries.size());

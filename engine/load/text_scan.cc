@@ -1,7 +1,9 @@
 // Encoding and nesting checks on raw rule-file text (see text_scan.h).
 #include "engine/load/text_scan.h"
 
+#include <array>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,18 @@ class NestingScanner {
 
   bool IsSpace(char c) const { return c == ' ' || c == '\t' || c == '\r'; }
 
+  // The characters that ScanLine treats specially outside quotes.
+  static bool IsSyntax(char c) {
+    return kSyntaxTable[static_cast<unsigned char>(c)];
+  }
+  static constexpr std::array<bool, 256> kSyntaxTable = [] {
+    std::array<bool, 256> table{};
+    for (unsigned char c : std::string_view(" \t\r#\"'[{]},:|>&!")) {
+      table[c] = true;
+    }
+    return table;
+  }();
+
   void ScanLine(size_t begin, size_t end) {
     size_t indent_end = begin;
     while (indent_end < end && text_[indent_end] == ' ') ++indent_end;
@@ -83,6 +97,13 @@ class NestingScanner {
     const size_t content = pos;
     while (pos < end && !problem_) {
       const char c = text_[pos];
+      if (quote_ == 0 && !IsSyntax(c)) {
+        // The common case, most bytes of a rule file: an ordinary character
+        // outside quotes, which only ends a token start.
+        token_start = false;
+        ++pos;
+        continue;
+      }
       if (quote_ == '"') {
         if (c == '\\') {
           ++pos;
@@ -175,6 +196,17 @@ std::optional<TextProblem> FindEncodingProblem(std::string_view text) {
   const size_t n = text.size();
   size_t i = 0;
   while (i < n) {
+    // Fast path: eight bytes at a time while they are ASCII without NUL
+    // (no byte has its high bit set, and none is zero).
+    while (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, s + i, sizeof(word));
+      constexpr uint64_t kLow = 0x0101010101010101ULL;
+      constexpr uint64_t kHigh = 0x8080808080808080ULL;
+      if (((word | ((word - kLow) & ~word)) & kHigh) != 0) break;
+      i += 8;
+    }
+    if (i >= n) break;
     const unsigned char c = s[i];
     if (c == 0) {
       return TextProblem{static_cast<int64_t>(i), "NUL byte in the text"};
