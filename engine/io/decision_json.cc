@@ -1,0 +1,279 @@
+// Decision::ToJson / AppendJson (include/switchboard/decision.h): a decision
+// as one JSON object, SPEC section 1. Members in this order: time, ruleset,
+// session, rule, action, the params (in the rule's written order), trigger,
+// and "explain" when the decision carries an Explanation:
+//
+//   "explain":{"rules":[{"rule":R,"outcome":O,"conditions":[{"if":TEXT,
+//              "value":V},...],"detail":D},...],"notes":[N,...]}
+//
+// ("detail" only when non-empty; "conditions" and "notes" always, maybe
+// empty). Times are RFC 3339 UTC ('Z', 0/3/6/9 fractional digits, exactly as
+// switchboard::FormatTimestamp), durations protobuf-JSON strings ("90s",
+// "0.250s"), string lists JSON arrays, int maps JSON objects. Strings are
+// escaped: '"' and '\\' with a backslash, control characters as \u00XX,
+// valid UTF-8 passed through, and each byte of invalid UTF-8 replaced by
+// U+FFFD, so the output is always valid JSON. Hand-rolled appends: no
+// allocation when `out` has room (except for times outside years
+// 0001..9999, which go through FormatTimestamp).
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "engine/common/time_util.h"
+#include "switchboard/decision.h"
+
+namespace switchboard {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid
+// (overlong forms, surrogates and code points past U+10FFFF are invalid).
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) {
+    return static_cast<unsigned char>(s[k]);
+  };
+  const unsigned char c = byte(i);
+  const auto cont = [&](size_t k) {
+    return k < s.size() && (byte(k) & 0xC0) == 0x80;
+  };
+  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(i + 1) || !cont(i + 2)) return 0;
+    const unsigned char c1 = byte(i + 1);
+    if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
+    if (c == 0xED && c1 >= 0xA0) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    const unsigned char c1 = byte(i + 1);
+    if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
+    if (c == 0xF4 && c1 >= 0x90) return 0;  // > U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// Appends `s` as a JSON string, quotes included.
+void AppendString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  size_t run = 0;  // start of the pending run of bytes copied as they are
+  size_t i = 0;
+  const auto flush = [&](size_t end) {
+    out->append(s.data() + run, end - run);
+  };
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      const size_t n = Utf8SequenceLength(s, i);
+      if (n != 0) {
+        i += n;
+        continue;
+      }
+      flush(i);
+      out->append("\xEF\xBF\xBD");  // U+FFFD
+      run = ++i;
+      continue;
+    }
+    flush(i);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(static_cast<char>(c));
+    } else {
+      const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      out->append(esc, 6);
+    }
+    run = ++i;
+  }
+  flush(i);
+  out->push_back('"');
+}
+
+// Appends `"name":`.
+void AppendKey(std::string_view name, std::string* out) {
+  AppendString(name, out);
+  out->push_back(':');
+}
+
+void AppendInt(int64_t v, std::string* out) {
+  char buf[24];
+  char* end = buf + sizeof(buf);
+  char* p = end;
+  uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  do {
+    *--p = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  if (v < 0) *--p = '-';
+  out->append(p, end - p);
+}
+
+// Appends `width` decimal digits of `v` (zero-padded).
+void AppendDigits(int64_t v, int width, std::string* out) {
+  char buf[10];
+  for (int k = width - 1; k >= 0; --k) {
+    buf[k] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  out->append(buf, width);
+}
+
+// Appends the time as a JSON string, as switchboard::FormatTimestamp formats
+// it.
+void AppendTime(absl::Time t, std::string* out) {
+  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) {
+    AppendString(switchboard::FormatTimestamp(t), out);
+    return;
+  }
+  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
+  const int64_t nanos =
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds));
+  const absl::CivilSecond c = absl::CivilSecond(1970) + seconds;
+  if (c.year() < 1 || c.year() > 9999) {
+    AppendString(switchboard::FormatTimestamp(t), out);
+    return;
+  }
+  out->push_back('"');
+  AppendDigits(c.year(), 4, out);
+  out->push_back('-');
+  AppendDigits(c.month(), 2, out);
+  out->push_back('-');
+  AppendDigits(c.day(), 2, out);
+  out->push_back('T');
+  AppendDigits(c.hour(), 2, out);
+  out->push_back(':');
+  AppendDigits(c.minute(), 2, out);
+  out->push_back(':');
+  AppendDigits(c.second(), 2, out);
+  if (nanos != 0) {
+    out->push_back('.');
+    if (nanos % 1000000 == 0) {
+      AppendDigits(nanos / 1000000, 3, out);
+    } else if (nanos % 1000 == 0) {
+      AppendDigits(nanos / 1000, 6, out);
+    } else {
+      AppendDigits(nanos, 9, out);
+    }
+  }
+  out->append("Z\"");
+}
+
+void AppendParam(const DecisionParam& p, std::string* out) {
+  AppendKey(p.name, out);
+  switch (p.kind) {
+    case DecisionParam::Kind::kString:
+      AppendString(p.string_value, out);
+      break;
+    case DecisionParam::Kind::kInt:
+      AppendInt(p.int_value, out);
+      break;
+    case DecisionParam::Kind::kDuration:
+      // "90s" and the like fit the small-string buffer: no allocation.
+      AppendString(switchboard::FormatDuration(p.duration_value), out);
+      break;
+    case DecisionParam::Kind::kStringList: {
+      out->push_back('[');
+      bool first = true;
+      for (const std::string& s : p.strings) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendString(s, out);
+      }
+      out->push_back(']');
+      break;
+    }
+    case DecisionParam::Kind::kIntMap: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& [key, value] : p.ints) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendKey(key, out);
+        AppendInt(value, out);
+      }
+      out->push_back('}');
+      break;
+    }
+  }
+}
+
+void AppendExplanation(const Explanation& e, std::string* out) {
+  out->append("{\"rules\":[");
+  bool first_rule = true;
+  for (const Explanation::RuleOutcome& r : e.rules) {
+    if (!first_rule) out->push_back(',');
+    first_rule = false;
+    out->append("{\"rule\":");
+    AppendString(r.rule, out);
+    out->append(",\"outcome\":");
+    AppendString(r.outcome, out);
+    out->append(",\"conditions\":[");
+    bool first_condition = true;
+    for (const Explanation::ConditionValue& c : r.conditions) {
+      if (!first_condition) out->push_back(',');
+      first_condition = false;
+      out->append("{\"if\":");
+      AppendString(c.text, out);
+      out->append(",\"value\":");
+      AppendString(c.value, out);
+      out->push_back('}');
+    }
+    out->push_back(']');
+    if (!r.detail.empty()) {
+      out->append(",\"detail\":");
+      AppendString(r.detail, out);
+    }
+    out->push_back('}');
+  }
+  out->append("],\"notes\":[");
+  bool first_note = true;
+  for (const std::string& note : e.notes) {
+    if (!first_note) out->push_back(',');
+    first_note = false;
+    AppendString(note, out);
+  }
+  out->append("]}");
+}
+
+}  // namespace
+
+std::string Decision::ToJson() const {
+  std::string out;
+  out.reserve(256);
+  AppendJson(&out);
+  return out;
+}
+
+void Decision::AppendJson(std::string* out) const {
+  out->append("{\"time\":");
+  AppendTime(time, out);
+  out->append(",\"ruleset\":");
+  AppendString(ruleset, out);
+  out->append(",\"session\":");
+  AppendString(session, out);
+  out->append(",\"rule\":");
+  AppendString(rule, out);
+  out->append(",\"action\":");
+  AppendString(action, out);
+  for (const DecisionParam& p : params) {
+    out->push_back(',');
+    AppendParam(p, out);
+  }
+  out->append(",\"trigger\":");
+  AppendString(trigger, out);
+  if (explanation != nullptr) {
+    out->append(",\"explain\":");
+    AppendExplanation(*explanation, out);
+  }
+  out->push_back('}');
+}
+
+}  // namespace switchboard

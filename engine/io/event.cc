@@ -1,0 +1,86 @@
+// The Event class (include/switchboard/event.h): a type, a time and a small
+// vector of attributes. Reset() keeps every slot's storage (names, strings,
+// lists), so an Event refilled per input line stops allocating once its slots
+// have grown to the largest line seen.
+#include "switchboard/event.h"
+
+#include <utility>
+
+namespace switchboard {
+
+void Event::Reset(std::string_view type, absl::Time time) {
+  type_.assign(type);
+  time_ = time;
+  size_ = 0;
+}
+
+const Event::Attribute* Event::Find(std::string_view name) const {
+  for (size_t i = 0; i < size_; ++i) {
+    if (attributes_[i].name == name) return &attributes_[i];
+  }
+  return nullptr;
+}
+
+Event::Attribute* Event::Slot(std::string_view name, Kind kind) {
+  Attribute* slot = nullptr;
+  for (size_t i = 0; i < size_; ++i) {
+    if (attributes_[i].name == name) {
+      slot = &attributes_[i];
+      break;
+    }
+  }
+  if (slot == nullptr) {
+    if (size_ == attributes_.size()) attributes_.emplace_back();
+    slot = &attributes_[size_++];
+    slot->name.assign(name);
+  }
+  // Empty the old value (clear() keeps the capacity).
+  slot->kind = kind;
+  slot->bool_value = false;
+  slot->int_value = 0;
+  slot->double_value = 0;
+  slot->string_value.clear();
+  slot->duration_value = absl::ZeroDuration();
+  slot->time_value = absl::Time();
+  slot->strings.clear();
+  slot->ints.clear();
+  return slot;
+}
+
+void Event::SetNull(std::string_view name) { Slot(name, Kind::kNull); }
+
+void Event::SetBool(std::string_view name, bool value) {
+  Slot(name, Kind::kBool)->bool_value = value;
+}
+
+void Event::SetInt(std::string_view name, int64_t value) {
+  Slot(name, Kind::kInt)->int_value = value;
+}
+
+void Event::SetDouble(std::string_view name, double value) {
+  Slot(name, Kind::kDouble)->double_value = value;
+}
+
+void Event::SetString(std::string_view name, std::string_view value) {
+  Slot(name, Kind::kString)->string_value.assign(value);
+}
+
+void Event::SetDuration(std::string_view name, absl::Duration value) {
+  Slot(name, Kind::kDuration)->duration_value = value;
+}
+
+void Event::SetTimestamp(std::string_view name, absl::Time value) {
+  Slot(name, Kind::kTimestamp)->time_value = value;
+}
+
+void Event::SetStringList(std::string_view name,
+                          std::vector<std::string> value) {
+  Slot(name, Kind::kStringList)->strings = std::move(value);
+}
+
+void Event::SetIntMap(std::string_view name,
+                      std::vector<std::pair<std::string, int64_t>> value) {
+  Slot(name, Kind::kIntMap)->ints = std::move(value);
+}
+
+}  // namespace switchboard

@@ -1,0 +1,678 @@
+// The engine: setup, event input, clock, timers and sessions. Dispatch of a
+// trigger (conditions, actions, decisions) is in dispatch.cc. See
+// engine_impl.h for the data layout.
+#include "engine/run/engine_impl.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/check/rule_env.h"
+#include "engine/common/time_util.h"
+#include "engine/route/calendar.h"
+
+namespace switchboard {
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
+    std::shared_ptr<const Ruleset> ruleset, const EngineOptions& options) {
+  if (ruleset == nullptr) {
+    return absl::InvalidArgumentError("Engine::Create: the ruleset is null");
+  }
+  return std::unique_ptr<Engine>(
+      new run::EngineImpl(std::move(ruleset), options));
+}
+
+namespace run {
+namespace {
+
+constexpr int kActionKinds = 8;
+
+std::string_view KindName(Event::Kind kind) {
+  switch (kind) {
+    case Event::Kind::kNull: return "null";
+    case Event::Kind::kBool: return "bool";
+    case Event::Kind::kInt: return "int";
+    case Event::Kind::kDouble: return "double";
+    case Event::Kind::kString: return "string";
+    case Event::Kind::kDuration: return "duration";
+    case Event::Kind::kTimestamp: return "timestamp";
+    case Event::Kind::kStringList: return "list of strings";
+    case Event::Kind::kIntMap: return "map of ints";
+  }
+  return "value";
+}
+
+bool AcceptsString(const cel::Type& t) {
+  return t.kind() == cel::TypeKind::kString || t.is_dyn();
+}
+bool AcceptsInt(const cel::Type& t) {
+  return t.kind() == cel::TypeKind::kInt || t.is_dyn();
+}
+
+// `attribute` as a value of `type` into `slot`; false when the kinds do not
+// fit (an int is accepted for a double; a string for a duration or a
+// timestamp when it parses).
+bool Convert(const Event::Attribute& a, const cel::Type& type, Slot* slot) {
+  const bool dyn = type.is_dyn();
+  switch (a.kind) {
+    case Event::Kind::kNull:
+      if (!dyn && type.kind() != cel::TypeKind::kNull) return false;
+      slot->SetValue(cel::Value::Null());
+      return true;
+    case Event::Kind::kBool:
+      if (!dyn && type.kind() != cel::TypeKind::kBool) return false;
+      slot->SetValue(cel::Value::Bool(a.bool_value));
+      return true;
+    case Event::Kind::kInt:
+      if (type.kind() == cel::TypeKind::kDouble) {
+        slot->SetValue(cel::Value::Double(static_cast<double>(a.int_value)));
+        return true;
+      }
+      if (!dyn && type.kind() != cel::TypeKind::kInt) return false;
+      slot->SetValue(cel::Value::Int(a.int_value));
+      return true;
+    case Event::Kind::kDouble:
+      if (!dyn && type.kind() != cel::TypeKind::kDouble) return false;
+      slot->SetValue(cel::Value::Double(a.double_value));
+      return true;
+    case Event::Kind::kString:
+      if (type.kind() == cel::TypeKind::kDuration) {
+        absl::StatusOr<absl::Duration> d = ParseDuration(a.string_value);
+        if (!d.ok()) return false;
+        slot->SetValue(cel::Value::Duration(*d));
+        return !slot->value.is_error();
+      }
+      if (type.kind() == cel::TypeKind::kTimestamp) {
+        absl::StatusOr<absl::Time> t = ParseTimestamp(a.string_value);
+        if (!t.ok()) return false;
+        slot->SetValue(cel::Value::Timestamp(*t));
+        return !slot->value.is_error();
+      }
+      if (!AcceptsString(type)) return false;
+      slot->SetText(a.string_value);
+      return true;
+    case Event::Kind::kDuration:
+      if (!dyn && type.kind() != cel::TypeKind::kDuration) return false;
+      slot->SetValue(cel::Value::Duration(a.duration_value));
+      return !slot->value.is_error();
+    case Event::Kind::kTimestamp:
+      if (!dyn && type.kind() != cel::TypeKind::kTimestamp) return false;
+      slot->SetValue(cel::Value::Timestamp(a.time_value));
+      return !slot->value.is_error();
+    case Event::Kind::kStringList: {
+      if (!dyn && !(type.kind() == cel::TypeKind::kList &&
+                    AcceptsString(type.elem()))) {
+        return false;
+      }
+      std::vector<cel::Value> elements;
+      elements.reserve(a.strings.size());
+      for (const std::string& s : a.strings) {
+        elements.push_back(cel::Value::String(s));
+      }
+      slot->SetValue(cel::Value::List(std::move(elements)));
+      return true;
+    }
+    case Event::Kind::kIntMap: {
+      if (!dyn && !(type.kind() == cel::TypeKind::kMap &&
+                    AcceptsString(type.key()) && AcceptsInt(type.value()))) {
+        return false;
+      }
+      std::vector<std::pair<cel::Value, cel::Value>> entries;
+      entries.reserve(a.ints.size());
+      for (const auto& [k, v] : a.ints) {
+        entries.emplace_back(cel::Value::String(k), cel::Value::Int(v));
+      }
+      slot->SetValue(cel::Value::Map(std::move(entries)));
+      return !slot->value.is_error();
+    }
+  }
+  return false;
+}
+
+// A decision parameter viewing `value` (owned by the ruleset), with storage
+// for lists and maps in `plan`.
+DecisionParam MakeParam(std::string_view name, const cel::Value& value,
+                        ActionPlan* plan) {
+  DecisionParam p;
+  p.name = name;
+  switch (value.kind()) {
+    case cel::ValueKind::kInt:
+      p.kind = DecisionParam::Kind::kInt;
+      p.int_value = value.int_value();
+      break;
+    case cel::ValueKind::kDuration:
+      p.kind = DecisionParam::Kind::kDuration;
+      p.duration_value = value.duration_value();
+      break;
+    case cel::ValueKind::kList: {
+      std::vector<std::string>& list = plan->string_lists.emplace_back();
+      for (const cel::Value& e : value.list_value().elements()) {
+        list.push_back(e.kind() == cel::ValueKind::kString
+                           ? std::string(e.string_value())
+                           : e.DebugString());
+      }
+      p.kind = DecisionParam::Kind::kStringList;
+      p.strings = list;
+      break;
+    }
+    case cel::ValueKind::kMap: {
+      auto& map = plan->int_maps.emplace_back();
+      for (const auto& [k, v] : value.map_value().entries()) {
+        map.emplace_back(k.kind() == cel::ValueKind::kString
+                             ? std::string(k.string_value())
+                             : k.DebugString(),
+                         v.kind() == cel::ValueKind::kInt ? v.int_value() : 0);
+      }
+      p.kind = DecisionParam::Kind::kIntMap;
+      p.ints = map;
+      break;
+    }
+    case cel::ValueKind::kString:
+      p.kind = DecisionParam::Kind::kString;
+      p.string_value = value.string_value();
+      break;
+    default:
+      p.kind = DecisionParam::Kind::kString;
+      p.string_value = "";
+      break;
+  }
+  return p;
+}
+
+}  // namespace
+
+EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
+                       const EngineOptions& options)
+    : ruleset_(std::move(ruleset)),
+      rs_(&ruleset_->checked()),
+      options_(options),
+      zero_queue_(rs_->queue_stats_type.get()) {
+  stats_.rule_runs.assign(rs_->rules.size(), 0);
+  stats_.rule_errors.assign(rs_->rules.size(), 0);
+  decision_counts_.assign(rs_->rules.size() * kActionKinds, 0);
+  channel_up_.assign(rs_->channels.size(), 1);
+  for (const EventAttribute& a : rs_->event_attributes) {
+    attr_index_.emplace(a.name, a.index);
+  }
+  default_fields_.resize(rs_->session.fields.size());
+  for (const SessionField& f : rs_->session.fields) {
+    const int i = f.index - kFirstDeclaredSessionField;
+    if (i < 0 || static_cast<size_t>(i) >= default_fields_.size()) continue;
+    if (f.default_value.has_value()) {
+      StoreOwned(*f.default_value, &default_fields_[i]);
+    }
+  }
+  fallback_.resize(rs_->channels.size());
+  for (size_t c = 0; c < rs_->channels.size(); ++c) {
+    for (const std::string& name : rs_->channels[c].fallback) {
+      const int f = rs_->FindChannel(name);
+      if (f >= 0) fallback_[c].push_back(f);
+    }
+  }
+  BuildIndexes();
+  BuildPlans();
+}
+
+bool EngineImpl::RuleBefore(int a, int b) const {
+  const Rule& ra = rs_->rules[a];
+  const Rule& rb = rs_->rules[b];
+  if (ra.priority != rb.priority) return ra.priority > rb.priority;
+  return ra.index != rb.index ? ra.index < rb.index : a < b;
+}
+
+void EngineImpl::BuildIndexes() {
+  const int n = static_cast<int>(rs_->rules.size());
+  std::vector<int> order(n);
+  for (int i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [this](int a, int b) { return RuleBefore(a, b); });
+  rank_.assign(n, 0);
+  for (int i = 0; i < n; ++i) rank_[order[i]] = i;
+
+  absl::flat_hash_map<std::string, int> group_by_key;
+  for (int r : order) {
+    const Rule& rule = rs_->rules[r];
+    if (!rule.enabled) continue;
+    const Trigger& t = rule.trigger;
+    if (t.kind == TriggerKind::kEvent) {
+      for (const EventPattern& p : t.events) {
+        if (p.prefix) {
+          prefix_rules_.emplace_back(p.text, r);
+        } else {
+          std::vector<int>& list = exact_rules_[p.text];
+          if (list.empty() || list.back() != r) list.push_back(r);
+        }
+      }
+      continue;
+    }
+    auto [it, inserted] =
+        group_by_key.emplace(t.key, static_cast<int>(groups_.size()));
+    if (inserted) {
+      TimerGroup g;
+      g.kind = t.kind;
+      g.delay = t.delay;
+      g.trigger = &t;
+      groups_.push_back(std::move(g));
+    }
+    groups_[it->second].rules.push_back(r);  // `order` is rule order
+  }
+  // Groups were created in the order of their first rule: already sorted.
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    if (groups_[g].kind == TriggerKind::kIdle) {
+      idle_groups_.push_back(static_cast<int>(g));
+    } else {
+      groups_[g].after_slot = static_cast<int>(after_groups_.size());
+      after_groups_.push_back(static_cast<int>(g));
+    }
+  }
+}
+
+void EngineImpl::BuildPlans() {
+  plans_.resize(rs_->rules.size());
+  for (size_t r = 0; r < rs_->rules.size(); ++r) {
+    const Rule& rule = rs_->rules[r];
+    plans_[r].resize(rule.actions.size());
+    for (size_t a = 0; a < rule.actions.size(); ++a) {
+      ActionPlan& plan = plans_[r][a];
+      for (const ActionParam& p : rule.actions[a].params) {
+        if (rule.actions[a].kind == ActionKind::kDeflect && p.name == "to") {
+          plan.to_param = static_cast<int>(plan.params.size());
+        }
+        plan.params.push_back(MakeParam(p.name, p.value, &plan));
+      }
+    }
+  }
+}
+
+// ---- input -----------------------------------------------------------------
+
+absl::Status EngineImpl::TypeEvent(const Event& event) {
+  if (event.type().empty()) {
+    return absl::InvalidArgumentError("event has no type");
+  }
+  if (event.time() == absl::InfinitePast() ||
+      event.time() == absl::InfiniteFuture()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event '", AbslView(event.type()), "' has no valid time"));
+  }
+  const cel::Value time = cel::Value::Timestamp(event.time());
+  if (time.is_error()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event '", AbslView(event.type()), "': time out of range"));
+  }
+  input_.Reset(rs_->event_attributes.size());
+  input_.slots[kEventTypeField].SetText(event.type());
+  input_.slots[kEventTimeField].SetValue(time);
+  const bool route_timeout = event.type() == kRouteTimeoutEvent;
+  for (const Event::Attribute& a : event) {
+    auto it = attr_index_.find(AbslView(a.name));
+    if (it == attr_index_.end()) continue;  // undeclared: ignored
+    const int index = it->second;
+    if (index == kEventTypeField || index == kEventTimeField) continue;
+    if ((index == kEventQueueField || index == kEventWaitedField) &&
+        !route_timeout) {
+      continue;
+    }
+    const cel::Type& type = rs_->event_attributes[index].type;
+    if (!Convert(a, type, &input_.slots[index])) {
+      input_.slots[index].Clear();
+      return absl::InvalidArgumentError(absl::StrCat(
+          "event '", AbslView(event.type()), "': attribute '", a.name, "' must be ",
+          type.DebugString(), ", got ", AbslView(KindName(a.kind))));
+    }
+  }
+  const bool global = IsGlobalEventType(event.type());
+  if (!global && !input_.slots[kEventKeyField].present) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event '", AbslView(event.type()), "' has no session key '",
+                     rs_->session.key, "'"));
+  }
+  if (global && event.type().rfind("channel.", 0) == 0 &&
+      !input_.slots[kEventChannelField].present) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event '", AbslView(event.type()), "' has no 'channel'"));
+  }
+  return absl::OkStatus();
+}
+
+void EngineImpl::ApplyGlobal(const EventRecord& record) {
+  const std::string_view type = record.type();
+  if (type != "channel.down" && type != "channel.up") {
+    return;  // agent.* events: skill routing is not implemented yet
+  }
+  const bool up = type == "channel.up";
+  const std::string& name = record.slots[kEventChannelField].text;
+  const int c = rs_->FindChannel(name);
+  if (c >= 0) {
+    channel_up_[c] = up ? 1 : 0;
+  } else {
+    other_channels_[name] = up;
+  }
+}
+
+uint32_t EngineImpl::FindOrCreateSession(std::string_view id,
+                                         absl::Time now) {
+  auto it = session_index_.find(AbslView(id));
+  if (it != session_index_.end()) return it->second;
+  uint32_t s;
+  if (!free_slots_.empty()) {
+    s = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    s = static_cast<uint32_t>(slab_.size());
+    slab_.emplace_back();
+  }
+  Session& session = slab_[s];
+  session.live = true;
+  session.header.id.assign(id.data(), id.size());
+  session.header.channel.clear();
+  session.header.has_channel = false;
+  session.header.started = now;
+  session.header.last_seen = now;
+  session.header.events = 0;
+  session.expiry_queued = false;
+  session.armed = 0;
+  session.fields = default_fields_;
+  session.timers.assign(groups_.size(), TimerSlot());
+  if (session.since_events.size() != after_groups_.size()) {
+    session.since_events.resize(after_groups_.size());
+  }
+  session_index_.emplace(session.header.id, s);
+  ++live_sessions_;
+  ++stats_.sessions_created;
+  EnsureExpiryQueued(s);
+  return s;
+}
+
+absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
+  if (absl::Status status = TypeEvent(event); !status.ok()) {
+    ++stats_.rejected_events;
+    return status;
+  }
+  const bool late = event.time() < clock_;
+  const absl::Time t = late ? clock_ : event.time();
+  FireDue(t, sink);
+  clock_ = t;
+  ++stats_.events;
+  if (late) ++stats_.late_events;
+
+  if (IsGlobalEventType(input_.type())) {
+    ApplyGlobal(input_);
+    return absl::OkStatus();
+  }
+  const uint32_t s =
+      FindOrCreateSession(input_.slots[kEventKeyField].text, t);
+  {
+    Session& session = slab_[s];
+    SessionHeader& h = session.header;
+    h.last_seen = t;
+    ++h.events;
+    const Slot& channel = input_.slots[kEventChannelField];
+    if (channel.present && channel.is_text) {
+      h.channel.assign(channel.text);
+      h.has_channel = true;
+    }
+    // Customer activity re-arms every idle timer of the session.
+    for (int g : idle_groups_) Arm(s, g, t + groups_[g].delay);
+  }
+  ApplyAfterTriggers(s, input_, t);
+  CollectEventRules(input_.type());
+  RunTrigger(s, input_, t, input_.type(), candidates_, sink);
+  ProcessDerived(s, t, sink);
+  // Keep the event as the session's last one (what an idle timer's rules
+  // see as `event`); the swap hands the old record's storage to input_.
+  if (!idle_groups_.empty()) std::swap(slab_[s].last_event, input_);
+  return absl::OkStatus();
+}
+
+void EngineImpl::AdvanceTo(absl::Time time, DecisionSink* sink) {
+  FireDue(time, sink);
+  if (time > clock_) clock_ = time;
+}
+
+// ---- timers and sessions -----------------------------------------------------
+
+void EngineImpl::Arm(uint32_t s, int group, absl::Time deadline) {
+  Session& session = slab_[s];
+  TimerSlot& slot = session.timers[group];
+  if (!slot.armed) {
+    slot.armed = true;
+    ++session.armed;
+  }
+  slot.deadline = deadline;
+  if (slot.queued && slot.queued_deadline <= deadline) {
+    return;  // the queued wake-up will be postponed when popped
+  }
+  if (slot.queued) ++slot.generation;  // supersede the later wake-up
+  slot.queued = true;
+  slot.queued_deadline = deadline;
+  heap_.Push({deadline, s, session.incarnation, group, slot.generation});
+}
+
+void EngineImpl::Cancel(uint32_t s, int group) {
+  Session& session = slab_[s];
+  TimerSlot& slot = session.timers[group];
+  if (!slot.armed) return;
+  slot.armed = false;  // the queued wake-up is skipped when popped
+  --session.armed;
+  if (session.armed == 0) EnsureExpiryQueued(s);
+}
+
+void EngineImpl::EnsureExpiryQueued(uint32_t s) {
+  Session& session = slab_[s];
+  if (session.expiry_queued) return;
+  const absl::Duration expire = rs_->session.expire;
+  if (expire <= absl::ZeroDuration() || expire == absl::InfiniteDuration()) {
+    return;  // never expires
+  }
+  absl::Time due = session.header.last_seen + expire;
+  if (due < clock_) due = clock_;
+  session.expiry_queued = true;
+  heap_.Push({due, s, session.incarnation, kExpiryGroup, 0});
+}
+
+void EngineImpl::ApplyAfterTriggers(uint32_t s, const EventRecord& record,
+                                    absl::Time now) {
+  const std::string_view type = record.type();
+  for (int g : after_groups_) {
+    const Trigger& t = *groups_[g].trigger;
+    for (const EventPattern& p : t.unless) {
+      if (p.Matches(type)) {
+        Cancel(s, g);
+        break;
+      }
+    }
+    if (t.since.Matches(type)) {
+      slab_[s].since_events[groups_[g].after_slot] = record;
+      Arm(s, g, now + groups_[g].delay);
+    }
+  }
+}
+
+void EngineImpl::FireDue(absl::Time limit, DecisionSink* sink) {
+  while (!heap_.empty() && heap_.top().deadline <= limit) {
+    const absl::Time deadline = heap_.top().deadline;
+    if (deadline > clock_) clock_ = deadline;
+    batch_.clear();
+    expiry_batch_.clear();
+    while (!heap_.empty() && heap_.top().deadline == deadline) {
+      const TimerEntry e = heap_.Pop();
+      Session& session = slab_[e.session];
+      if (!session.live || session.incarnation != e.incarnation) continue;
+      if (e.group == kExpiryGroup) {
+        expiry_batch_.push_back(e);
+        continue;
+      }
+      TimerSlot& slot = session.timers[e.group];
+      if (slot.generation != e.generation || !slot.queued) continue;
+      slot.queued = false;
+      if (!slot.armed) continue;  // cancelled
+      if (slot.deadline > deadline) {  // postponed by a re-arm
+        slot.queued = true;
+        slot.queued_deadline = slot.deadline;
+        heap_.Push({slot.deadline, e.session, e.incarnation, e.group,
+                    slot.generation});
+        continue;
+      }
+      batch_.push_back(e);
+    }
+    // Ties: session id (bytes), then rule order (groups are sorted by it).
+    std::sort(batch_.begin(), batch_.end(),
+              [this](const TimerEntry& a, const TimerEntry& b) {
+                if (a.session != b.session) {
+                  return slab_[a.session].header.id <
+                         slab_[b.session].header.id;
+                }
+                return a.group < b.group;
+              });
+    for (const TimerEntry& e : batch_) FireTimer(e, sink);
+    for (const TimerEntry& e : expiry_batch_) HandleExpiry(e);
+  }
+}
+
+void EngineImpl::FireTimer(const TimerEntry& e, DecisionSink* sink) {
+  Session& session = slab_[e.session];
+  if (!session.live || session.incarnation != e.incarnation) return;
+  TimerSlot& slot = session.timers[e.group];
+  // An earlier trigger of this batch may have cancelled or restarted it.
+  if (!slot.armed || slot.deadline != e.deadline) return;
+  slot.armed = false;
+  --session.armed;
+  ++stats_.timers_fired;
+  const TimerGroup& group = groups_[e.group];
+  const bool idle = group.kind == TriggerKind::kIdle;
+  // `event` is the session's last event (idle) or the `since` event (after).
+  // No action of the trigger writes either record (derived events, which
+  // may restart an `after`, run after RunTrigger returns).
+  const EventRecord& source =
+      idle ? session.last_event : session.since_events[group.after_slot];
+  RunTrigger(e.session, source, e.deadline, idle ? "idle" : "after",
+             group.rules, sink);
+  ProcessDerived(e.session, e.deadline, sink);
+  if (slab_[e.session].armed == 0) EnsureExpiryQueued(e.session);
+}
+
+void EngineImpl::HandleExpiry(const TimerEntry& e) {
+  Session& session = slab_[e.session];
+  if (!session.live || session.incarnation != e.incarnation) return;
+  session.expiry_queued = false;
+  const absl::Time due = session.header.last_seen + rs_->session.expire;
+  if (due > e.deadline) {
+    session.expiry_queued = true;
+    heap_.Push({due, e.session, e.incarnation, kExpiryGroup, 0});
+    return;
+  }
+  // With armed timers the check is queued again when the last one ends.
+  if (session.armed > 0) return;
+  DropSession(e.session);
+}
+
+void EngineImpl::DropSession(uint32_t s) {
+  Session& session = slab_[s];
+  session_index_.erase(session.header.id);
+  session.live = false;
+  ++session.incarnation;  // invalidates every queued wake-up
+  --live_sessions_;
+  ++stats_.sessions_expired;
+  free_slots_.push_back(s);
+}
+
+// ---- queries -------------------------------------------------------------------
+
+const EngineStats& EngineImpl::stats() const {
+  stats_.decisions_by_rule_action.clear();
+  for (size_t r = 0; r < rs_->rules.size(); ++r) {
+    for (int k = 0; k < kActionKinds; ++k) {
+      const int64_t n = decision_counts_[r * kActionKinds + k];
+      if (n == 0) continue;
+      stats_.decisions_by_rule_action.push_back(
+          {{rs_->rules[r].name,
+            std::string(ActionName(static_cast<ActionKind>(k)))},
+           n});
+    }
+  }
+  return stats_;
+}
+
+std::vector<PendingTimer> EngineImpl::PendingTimers() const {
+  struct Item {
+    absl::Time deadline;
+    const std::string* session;
+    int group;
+  };
+  std::vector<Item> items;
+  for (const Session& session : slab_) {
+    if (!session.live) continue;
+    for (size_t g = 0; g < session.timers.size(); ++g) {
+      if (session.timers[g].armed) {
+        items.push_back({session.timers[g].deadline, &session.header.id,
+                         static_cast<int>(g)});
+      }
+    }
+  }
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    if (a.deadline != b.deadline) return a.deadline < b.deadline;
+    if (*a.session != *b.session) return *a.session < *b.session;
+    return a.group < b.group;
+  });
+  std::vector<PendingTimer> out;
+  for (const Item& item : items) {
+    const TimerGroup& group = groups_[item.group];
+    for (int r : group.rules) {
+      out.push_back({item.deadline, *item.session, rs_->rules[r].name,
+                     group.kind == TriggerKind::kIdle ? "idle" : "after"});
+    }
+  }
+  return out;
+}
+
+// ---- extensions ------------------------------------------------------------------
+
+cel::Value EngineImpl::CallExtension(int id, absl::Span<const cel::Value> args,
+                                     absl::Time now) const {
+  if (args.empty() || args[0].kind() != cel::ValueKind::kString) {
+    return cel::Value::Error(cel::ErrorCode::kNoSuchOverload);
+  }
+  const std::string_view name = args[0].string_value();
+  switch (id) {
+    case kOpenExtension:
+    case kOpenAtExtension: {
+      absl::Time at = now;
+      if (id == kOpenAtExtension) {
+        if (args.size() < 2 ||
+            args[1].kind() != cel::ValueKind::kTimestamp) {
+          return cel::Value::Error(cel::ErrorCode::kNoSuchOverload);
+        }
+        at = args[1].timestamp_value();
+      }
+      auto it = rs_->calendar_index.find(AbslView(name));
+      if (it == rs_->calendar_index.end()) {
+        return cel::Value::Error(cel::ErrorCode::kHost,
+                                 absl::StrCat("unknown calendar '", AbslView(name), "'"));
+      }
+      return cel::Value::Bool(CalendarOpen(rs_->calendars[it->second], at));
+    }
+    case kChannelUpExtension: {
+      auto it = rs_->channel_index.find(AbslView(name));
+      if (it != rs_->channel_index.end()) {
+        return cel::Value::Bool(channel_up_[it->second] != 0);
+      }
+      auto other = other_channels_.find(AbslView(name));
+      return cel::Value::Bool(other == other_channels_.end() || other->second);
+    }
+    case kQueueExtension: {
+      // Skill routing (queues with agents) is not implemented yet: every
+      // known queue reports zeros.
+      if (rs_->queue_index.find(AbslView(name)) == rs_->queue_index.end()) {
+        return cel::Value::Error(cel::ErrorCode::kHost,
+                                 absl::StrCat("unknown queue '", AbslView(name), "'"));
+      }
+      return cel::Value::Object(&zero_queue_);
+    }
+    default:
+      return cel::Value::Error(cel::ErrorCode::kNoSuchOverload);
+  }
+}
+
+}  // namespace run
+}  // namespace switchboard

@@ -1,0 +1,196 @@
+// EngineImpl: the implementation behind switchboard::Engine (engine.h).
+//
+// Data layout, chosen for the hot path (Process of an event for an existing
+// session must not allocate in steady state):
+//   - Sessions live in a slab (std::vector<Session>) indexed by a uint32
+//     slot; a flat_hash_map maps the session key to the slot (heterogeneous
+//     lookup by string_view, no allocation). A freed slot keeps its storage
+//     (field strings, event records) for the next session and bumps its
+//     incarnation, which invalidates old timer wake-ups.
+//   - Rules are indexed by trigger at Create(): exact event type -> rules, a
+//     list of prefix rules, and timer groups (rules with the same
+//     Trigger::key, which form ONE trigger when due together).
+//   - Timers: see timers.h (a min-heap of wake-ups, state in the session).
+//   - Expiry: each live session has one expiry wake-up of its own kind
+//     (kExpiryGroup), at started + expire, postponed lazily to last_seen +
+//     expire when popped. When it falls due and the session has no armed
+//     timer, the session is dropped; when timers are armed, the check is
+//     queued again as soon as the last one fires or is cancelled.
+//   - Decision parameters are built once per action at Create(), as views
+//     into the ruleset (kept alive by shared_ptr).
+//   - Scratch buffers (the typed input event, candidate lists, the derived
+//     event queue, the pending decisions of a trigger, the condition
+//     snapshot) are members, reused across calls.
+#ifndef SWITCHBOARD_ENGINE_RUN_ENGINE_IMPL_H_
+#define SWITCHBOARD_ENGINE_RUN_ENGINE_IMPL_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "engine/check/checked_ruleset.h"
+#include "engine/run/records.h"
+#include "engine/run/timers.h"
+#include "switchboard/decision.h"
+#include "switchboard/engine.h"
+#include "switchboard/event.h"
+#include "switchboard/ruleset.h"
+
+namespace switchboard::run {
+
+// Longest chain of derived events one input event or timer may cause.
+inline constexpr int kMaxDerivedChain = 1000;
+
+// Rules whose timers share a Trigger::key: one trigger when due together.
+struct TimerGroup {
+  TriggerKind kind = TriggerKind::kIdle;
+  absl::Duration delay;
+  const Trigger* trigger = nullptr;  // of the first rule
+  std::vector<int> rules;            // enabled rules, in rule order
+  int after_slot = -1;               // kAfter: index of the `since` record
+};
+
+struct Session {
+  SessionHeader header;
+  uint32_t incarnation = 0;
+  bool live = false;
+  bool expiry_queued = false;
+  int armed = 0;                         // armed timers
+  std::vector<Slot> fields;              // declared fields
+  std::vector<TimerSlot> timers;         // per timer group
+  EventRecord last_event;                // last customer event (idle timers)
+  std::vector<EventRecord> since_events;  // per `after` group
+};
+
+// The decision parameters of one action, built at Create().
+struct ActionPlan {
+  std::vector<DecisionParam> params;
+  std::deque<std::vector<std::string>> string_lists;  // kStringList storage
+  std::deque<std::vector<std::pair<std::string, int64_t>>> int_maps;
+  int to_param = -1;  // deflect: position of `to` in params
+};
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(std::shared_ptr<const Ruleset> ruleset,
+             const EngineOptions& options);
+
+  absl::Status Process(const Event& event, DecisionSink* sink) override;
+  void AdvanceTo(absl::Time time, DecisionSink* sink) override;
+  absl::Time now() const override { return clock_; }
+  const EngineStats& stats() const override;
+  std::vector<PendingTimer> PendingTimers() const override;
+  int64_t session_count() const override { return live_sessions_; }
+  const Ruleset& ruleset() const override { return *ruleset_; }
+
+  // Answers the rule extensions (open, channel_up, queue) at `now`.
+  cel::Value CallExtension(int id, absl::Span<const cel::Value> args,
+                           absl::Time now) const;
+
+ private:
+  // ---- setup (engine_impl.cc) ----
+  void BuildIndexes();
+  void BuildPlans();
+  // Orders rules: priority (higher first), then file order.
+  bool RuleBefore(int a, int b) const;
+
+  // ---- input (engine_impl.cc) ----
+  // Types `event` into input_ by the schema; errors leave the engine as is.
+  absl::Status TypeEvent(const Event& event);
+  void ApplyGlobal(const EventRecord& record);
+  uint32_t FindOrCreateSession(std::string_view id, absl::Time now);
+
+  // ---- timers and sessions (engine_impl.cc) ----
+  void Arm(uint32_t s, int group, absl::Time deadline);
+  void Cancel(uint32_t s, int group);
+  void EnsureExpiryQueued(uint32_t s);
+  // Fires every wake-up due at or before `limit`.
+  void FireDue(absl::Time limit, DecisionSink* sink);
+  void FireTimer(const TimerEntry& entry, DecisionSink* sink);
+  void HandleExpiry(const TimerEntry& entry);
+  void DropSession(uint32_t s);
+  // Applies `since` / `unless` of the after groups for an event of `type`
+  // (the since record is `record`).
+  void ApplyAfterTriggers(uint32_t s, const EventRecord& record,
+                          absl::Time now);
+
+  // ---- dispatch (dispatch.cc) ----
+  // The enabled event rules that `type` triggers, in rule order, into
+  // candidates_.
+  void CollectEventRules(std::string_view type);
+  // Runs one trigger: conditions, actions, decisions (delivered at the end,
+  // with the complete explanation).
+  void RunTrigger(uint32_t s, const EventRecord& event, absl::Time now,
+                  std::string_view trigger, absl::Span<const int> rules,
+                  DecisionSink* sink);
+  // Processes the derived events queued by the last trigger(s).
+  void ProcessDerived(uint32_t s, absl::Time now, DecisionSink* sink);
+  bool RunSet(int rule, const SetAction& set, Session& session,
+              const cel::Activation& live);
+  bool RunEmit(const EmitAction& emit, const EventRecord& parent,
+               absl::Time parent_time, const Session& session,
+               const cel::Activation& live);
+  void Deliver(uint32_t s, absl::Time now, std::string_view trigger,
+               DecisionSink* sink);
+
+  std::shared_ptr<const Ruleset> ruleset_;
+  const CheckedRuleset* rs_;
+  EngineOptions options_;
+  absl::Time clock_ = absl::InfinitePast();
+  mutable EngineStats stats_;
+  std::vector<int64_t> decision_counts_;  // rule * kActionKinds + kind
+
+  // Indexes.
+  std::vector<int> rank_;  // rule -> position in rule order
+  absl::flat_hash_map<std::string, std::vector<int>> exact_rules_;
+  std::vector<std::pair<std::string, int>> prefix_rules_;  // (prefix, rule)
+  std::vector<TimerGroup> groups_;  // sorted by their first rule's order
+  std::vector<int> idle_groups_;
+  std::vector<int> after_groups_;
+  absl::flat_hash_map<std::string, int> attr_index_;
+  std::vector<std::vector<ActionPlan>> plans_;  // [rule][action]
+  std::vector<std::vector<int>> fallback_;      // channel -> fallback indexes
+  std::vector<Slot> default_fields_;
+
+  // Channel health (by channel index); names the ruleset does not know
+  // are kept by name.
+  std::vector<uint8_t> channel_up_;
+  absl::flat_hash_map<std::string, bool> other_channels_;
+  ZeroQueueStats zero_queue_;
+
+  // Sessions.
+  std::vector<Session> slab_;
+  std::vector<uint32_t> free_slots_;
+  absl::flat_hash_map<std::string, uint32_t> session_index_;
+  int64_t live_sessions_ = 0;
+  TimerHeap heap_;
+
+  // Scratch, reused.
+  EventRecord input_;
+  std::vector<std::unique_ptr<EventRecord>> derived_;
+  size_t derived_size_ = 0;
+  std::vector<int> candidates_;
+  std::vector<Slot> snapshot_;
+  struct PendingDecision {
+    int rule;
+    int action;
+    int deflect_to;  // deflect: the chosen channel
+  };
+  std::vector<PendingDecision> pending_;
+  std::vector<DecisionParam> deflect_params_;
+  std::vector<TimerEntry> batch_;
+  std::vector<TimerEntry> expiry_batch_;
+  Explanation explanation_;
+};
+
+}  // namespace switchboard::run
+
+#endif  // SWITCHBOARD_ENGINE_RUN_ENGINE_IMPL_H_

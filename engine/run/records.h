@@ -1,0 +1,136 @@
+// Typed runtime records of the engine: the values of an event's attributes
+// and of a session's fields, stored so that they can be kept (a session's
+// last event, an `after` timer's `since` event, derived events) and reused
+// without allocating: string values live in a std::string per slot whose
+// capacity is reused, and a cel::Value viewing them is made on each read (so
+// moving a record never leaves a dangling view). Also the cel::ObjectValues
+// that expose records to CEL as `event` and `session`.
+#ifndef SWITCHBOARD_ENGINE_RUN_RECORDS_H_
+#define SWITCHBOARD_ENGINE_RUN_RECORDS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "engine/cel/types.h"
+#include "engine/cel/value.h"
+
+namespace switchboard::run {
+
+// absl::string_view is not std::string_view in this Abseil build: convert
+// for heterogeneous hash-map lookups and StrCat.
+inline absl::string_view AbslView(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+// One attribute or field value.
+struct Slot {
+  cel::Value value;   // when !is_text
+  std::string text;   // when is_text: the string's bytes
+  bool present = false;
+  bool is_text = false;
+
+  // The value; requires present. Strings view `text`.
+  cel::Value Get() const {
+    return is_text ? cel::Value::StringView(text) : value;
+  }
+  void SetText(std::string_view s) {
+    text.assign(s.data(), s.size());
+    value = cel::Value();
+    is_text = true;
+    present = true;
+  }
+  void SetValue(const cel::Value& v) {
+    value = v;
+    is_text = false;
+    present = true;
+  }
+  void Clear() {
+    present = false;
+    is_text = false;
+    value = cel::Value();
+  }
+};
+
+// Stores `v` in `slot` as a value that owns everything it references (a
+// string into slot->text, lists and maps deep-copied with owned strings), so
+// it stays valid after the event or program it came from is gone. Returns
+// false (and leaves the slot unchanged) for values that cannot be kept:
+// errors and host objects.
+bool StoreOwned(const cel::Value& v, Slot* slot);
+
+// An event as the engine keeps it: slots by attribute index (the `event`
+// object type's field index; built-ins type, channel, time and the session
+// key included).
+struct EventRecord {
+  std::vector<Slot> slots;
+
+  // Sizes the record for `n` attributes and marks all absent (keeps storage).
+  void Reset(size_t n) {
+    if (slots.size() != n) slots.resize(n);
+    for (Slot& s : slots) s.Clear();
+  }
+  std::string_view type() const;  // slot kEventTypeField
+  absl::Time time() const;        // slot kEventTimeField
+};
+
+// `event` for CEL: a view of an EventRecord.
+class EventObject final : public cel::ObjectValue {
+ public:
+  EventObject(const cel::ObjectType* type, const EventRecord* record)
+      : type_(type), record_(record) {}
+  const cel::ObjectType& type() const override { return *type_; }
+  cel::Value GetField(int index) const override;
+  bool HasField(int index) const override;
+
+ private:
+  const cel::ObjectType* type_;
+  const EventRecord* record_;
+};
+
+// The built-in members of a session (the declared fields are Slots).
+struct SessionHeader {
+  std::string id;
+  std::string channel;  // of the last customer event that carried one
+  bool has_channel = false;
+  absl::Time started;
+  absl::Time last_seen;
+  int64_t events = 0;
+};
+
+// `session` for CEL: the built-ins of a session and a field array (the live
+// one, or the snapshot taken when the trigger came).
+class SessionObject final : public cel::ObjectValue {
+ public:
+  SessionObject(const cel::ObjectType* type, const SessionHeader* header,
+                const std::vector<Slot>* fields)
+      : type_(type), header_(header), fields_(fields) {}
+  const cel::ObjectType& type() const override { return *type_; }
+  cel::Value GetField(int index) const override;
+  bool HasField(int index) const override;
+  void set_fields(const std::vector<Slot>* fields) { fields_ = fields; }
+
+ private:
+  const cel::ObjectType* type_;
+  const SessionHeader* header_;
+  const std::vector<Slot>* fields_;
+};
+
+// `queue('q')` until skill routing lands: every statistic is zero.
+class ZeroQueueStats final : public cel::ObjectValue {
+ public:
+  explicit ZeroQueueStats(const cel::ObjectType* type) : type_(type) {}
+  const cel::ObjectType& type() const override { return *type_; }
+  cel::Value GetField(int index) const override;
+  bool HasField(int index) const override { return true; }
+
+ private:
+  const cel::ObjectType* type_;
+};
+
+}  // namespace switchboard::run
+
+#endif  // SWITCHBOARD_ENGINE_RUN_RECORDS_H_

@@ -1,0 +1,84 @@
+// What the engine decides: one Decision per action that emits one (route,
+// handoff, deflect, offer, callback, tag; and, with agents, assign). A
+// Decision views memory owned by the engine and its ruleset: it is valid
+// only during the DecisionSink call that receives it; copy what you keep
+// (ToJson() makes a self-contained line).
+#ifndef SWITCHBOARD_DECISION_H_
+#define SWITCHBOARD_DECISION_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace switchboard {
+
+// A parameter of a decision, as written in the rule (`queue`, `priority`,
+// `skills`, `timeout`, `to`, `reason`, `message`, `channel`, `within`,
+// `labels`) or added by the engine (deflect's `requested` and `reason`,
+// assign's `queue`, `agent`, `waited`).
+struct DecisionParam {
+  enum class Kind : uint8_t { kString, kInt, kDuration, kStringList, kIntMap };
+  std::string_view name;
+  Kind kind = Kind::kString;
+  std::string_view string_value;
+  int64_t int_value = 0;
+  absl::Duration duration_value;
+  absl::Span<const std::string> strings;                   // kStringList
+  absl::Span<const std::pair<std::string, int64_t>> ints;  // kIntMap
+};
+
+// Why a decision was made (EngineOptions::explain). Allocates; only built
+// when asked for.
+struct Explanation {
+  struct ConditionValue {
+    std::string text;   // the CEL source of the condition
+    std::string value;  // its value: true, false, or error("...")
+  };
+  struct RuleOutcome {
+    std::string rule;
+    // "ran", "false" (a condition was false), "error" (a condition or an
+    // action failed), "overridden" (its route/handoff/deflect lost to a
+    // higher-priority rule), "after_final" (a final rule ran before it).
+    std::string outcome;
+    std::vector<ConditionValue> conditions;
+    std::string detail;  // e.g. the error, or who overrode it
+  };
+  // Every rule the trigger considered, in the order they ran.
+  std::vector<RuleOutcome> rules;
+  // Free-form notes, e.g. "whatsapp is down; chose sms".
+  std::vector<std::string> notes;
+};
+
+struct Decision {
+  absl::Time time;             // event time (a timer's deadline for timers)
+  std::string_view ruleset;
+  std::string_view session;
+  std::string_view rule;
+  std::string_view action;     // "route", "handoff", "deflect", ...
+  std::string_view trigger;    // the event type, "idle", "after" or "assign"
+  absl::Span<const DecisionParam> params;  // in the rule's written order
+  const Explanation* explanation = nullptr;  // with EngineOptions::explain
+
+  // The decision as one JSON object (SPEC section 1), without a newline:
+  // time (RFC 3339 UTC), ruleset, session, rule, action, the params, trigger,
+  // and "explain" when there is an explanation.
+  std::string ToJson() const;
+  // Appends the same to `out` (no allocation when `out` has room).
+  void AppendJson(std::string* out) const;
+};
+
+// Receives decisions, synchronously, on the thread that called the engine.
+class DecisionSink {
+ public:
+  virtual ~DecisionSink() = default;
+  virtual void OnDecision(const Decision& decision) = 0;
+};
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_DECISION_H_

@@ -1,0 +1,100 @@
+// The engine: events in, decisions out, in event time.
+//
+// An Engine holds the state of one partition of the session key space:
+// sessions with their fields and timers, channel health, and its clock (the
+// largest event time seen, or a later time given to AdvanceTo). It has no
+// global state; everything it knows is in the object.
+//
+// Threading: an Engine is not thread-safe; use one per thread or partition
+// (many engines may share one Ruleset, which is immutable). Decisions are
+// delivered synchronously to the caller's DecisionSink, on the calling
+// thread, before Process / AdvanceTo return.
+#ifndef SWITCHBOARD_ENGINE_H_
+#define SWITCHBOARD_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "switchboard/decision.h"
+#include "switchboard/event.h"
+#include "switchboard/ruleset.h"
+
+namespace switchboard {
+
+struct EngineOptions {
+  // Attach an Explanation to every decision (slower; allocates). Default:
+  // false.
+  bool explain = false;
+};
+
+// Counters since the engine was created. Rule-indexed vectors follow the
+// ruleset's rule order.
+struct EngineStats {
+  int64_t events = 0;            // input events processed (not derived ones)
+  int64_t derived_events = 0;    // emit / route.timeout events processed
+  int64_t late_events = 0;       // events older than the clock
+  int64_t rejected_events = 0;   // Process() calls that returned an error
+  int64_t decisions = 0;
+  int64_t timers_fired = 0;
+  int64_t sessions_created = 0;
+  int64_t sessions_expired = 0;
+  int64_t deflects_without_channel = 0;  // no healthy channel on the chain
+  // Derived events dropped because one trigger's emit chain passed the
+  // engine's cap (1,000 derived events per input event or timer).
+  int64_t derived_events_dropped = 0;
+  std::vector<int64_t> rule_runs;         // per rule: triggers where it ran
+  std::vector<int64_t> rule_errors;       // per rule: failed conditions/actions
+  // Decisions per rule and action name, e.g. {"cart-abandonment", "offer"}.
+  std::vector<std::pair<std::pair<std::string, std::string>, int64_t>>
+      decisions_by_rule_action;
+};
+
+// A timer waiting to fire, for the dry run's summary.
+struct PendingTimer {
+  absl::Time deadline;
+  std::string session;
+  std::string rule;
+  std::string trigger;  // "idle" or "after"
+};
+
+class Engine {
+ public:
+  // Creates an engine for `ruleset` (must be non-null). The clock starts at
+  // absl::InfinitePast() (the first event sets it).
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(
+      std::shared_ptr<const Ruleset> ruleset, const EngineOptions& options = {});
+
+  virtual ~Engine() = default;
+
+  // Processes one event: first fires every timer due at or before the
+  // event's time (SPEC section 3), then the event and the events it derives,
+  // delivering each decision to `sink` (non-null). An event older than the
+  // clock is processed at the clock's time and counted as late.
+  // Errors (nothing is changed, the event is counted as rejected):
+  // InvalidArgument when the event has no type, no time, no session key
+  // (unless it is a global event: channel.*, agent.*) or an attribute of the
+  // wrong type for the schema.
+  virtual absl::Status Process(const Event& event, DecisionSink* sink) = 0;
+
+  // Advances the clock to `time` (no-op when not later), firing the timers
+  // that fall due, in deadline order.
+  virtual void AdvanceTo(absl::Time time, DecisionSink* sink) = 0;
+
+  // The engine's clock.
+  virtual absl::Time now() const = 0;
+  virtual const EngineStats& stats() const = 0;
+  // Pending timers, by deadline (then session, then rule order).
+  virtual std::vector<PendingTimer> PendingTimers() const = 0;
+  // Number of live sessions.
+  virtual int64_t session_count() const = 0;
+  virtual const Ruleset& ruleset() const = 0;
+};
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_ENGINE_H_

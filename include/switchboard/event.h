@@ -1,0 +1,91 @@
+// An event as the engine takes it: a type, an event time and attributes,
+// built by the caller with plain setters (no JSON involved). Reusable: Clear()
+// keeps the storage, so a reader that refills one Event per input line does
+// not allocate once warmed up.
+#ifndef SWITCHBOARD_EVENT_H_
+#define SWITCHBOARD_EVENT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace switchboard {
+
+class Event {
+ public:
+  enum class Kind : uint8_t {
+    kNull,
+    kBool,
+    kInt,
+    kDouble,
+    kString,
+    kDuration,
+    kTimestamp,
+    kStringList,  // list(string), e.g. labels
+    kIntMap,      // map(string, int), e.g. agent skills or capacity
+  };
+
+  // One attribute. Which members are meaningful depends on `kind`.
+  struct Attribute {
+    std::string name;
+    Kind kind = Kind::kNull;
+    bool bool_value = false;
+    int64_t int_value = 0;
+    double double_value = 0;
+    std::string string_value;
+    absl::Duration duration_value;
+    absl::Time time_value;
+    std::vector<std::string> strings;                    // kStringList
+    std::vector<std::pair<std::string, int64_t>> ints;   // kIntMap
+  };
+
+  Event() = default;
+  Event(std::string_view type, absl::Time time) { Reset(type, time); }
+
+  // Empties the event for reuse (keeps allocated storage).
+  void Reset(std::string_view type, absl::Time time);
+
+  const std::string& type() const { return type_; }
+  absl::Time time() const { return time_; }
+  void set_type(std::string_view type) { type_.assign(type); }
+  void set_time(absl::Time time) { time_ = time; }
+
+  // Setters: an attribute set twice keeps the last value. `channel` and the
+  // ruleset's session key are attributes like any other.
+  void SetNull(std::string_view name);
+  void SetBool(std::string_view name, bool value);
+  void SetInt(std::string_view name, int64_t value);
+  void SetDouble(std::string_view name, double value);
+  void SetString(std::string_view name, std::string_view value);
+  void SetDuration(std::string_view name, absl::Duration value);
+  void SetTimestamp(std::string_view name, absl::Time value);
+  void SetStringList(std::string_view name, std::vector<std::string> value);
+  void SetIntMap(std::string_view name,
+                 std::vector<std::pair<std::string, int64_t>> value);
+
+  // The attribute, or null. Linear in the number of attributes (events have
+  // few).
+  const Attribute* Find(std::string_view name) const;
+  // The attributes in the order first set.
+  const Attribute* begin() const { return attributes_.data(); }
+  const Attribute* end() const { return attributes_.data() + size_; }
+  size_t size() const { return size_; }
+
+ private:
+  // Returns the slot for `name` (reused or appended), emptied of old values.
+  Attribute* Slot(std::string_view name, Kind kind);
+
+  std::string type_;
+  absl::Time time_;
+  // Slots [0, size_) are in use; later ones keep their storage for reuse.
+  std::vector<Attribute> attributes_;
+  size_t size_ = 0;
+};
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_EVENT_H_
