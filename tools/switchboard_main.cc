@@ -13,15 +13,34 @@
 //     With --graph, stdout holds only the rule graph as Graphviz DOT (so it
 //     can be piped to `dot`); the summary line goes to stderr instead.
 //     Errors: every diagnostic on stderr, then "N errors, M warnings", exit 1.
+//   switchboard run RULES --events FILE|- [--explain] [--until TIME] [--strict]
+//     Dry run: loads RULES (exit 1 with the diagnostics when it has errors),
+//     feeds the events (JSON Lines; '-' is stdin) to an Engine and prints the
+//     decisions as JSON Lines on stdout. A bad line is reported on stderr as
+//     FILE:LINE: error: MESSAGE, counted and skipped (--strict: the run
+//     stops there and exits 1). --until TIME advances the clock after the
+//     last event. Then a summary on stderr, whose last line (the only one
+//     that depends on timing) starts with "throughput:". Exit 0 otherwise.
 //   switchboard help [COMMAND], switchboard --help, switchboard version
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "engine/check/checked_ruleset.h"
+#include "engine/common/time_util.h"
+#include "engine/io/jsonl_reader.h"
+#include "switchboard/decision.h"
 #include "switchboard/diagnostic.h"
+#include "switchboard/engine.h"
+#include "switchboard/event.h"
 #include "switchboard/ruleset.h"
 
 namespace switchboard {
@@ -40,6 +59,7 @@ struct Command {
 };
 
 int Check(const std::vector<std::string>& args);
+int Run(const std::vector<std::string>& args);
 int Help(const std::vector<std::string>& args);
 int Version(const std::vector<std::string>& args);
 
@@ -58,6 +78,28 @@ constexpr Command kCommands[] = {
      "            and writes) as Graphviz DOT on stdout; the summary line\n"
      "            goes to stderr\n",
      Check},
+    {"run", "run RULES --events FILE|- [--explain] [--until TIME] [--strict]",
+     "dry run: events (JSON Lines) in, decisions (JSON Lines) out",
+     "Loads RULES (as check does: on errors prints the diagnostics and exits\n"
+     "1), then feeds the events of FILE ('-': stdin), one JSON object per\n"
+     "line, to the engine, and prints every decision as one JSON object per\n"
+     "line on stdout. Blank lines are skipped. A bad line (malformed JSON, a\n"
+     "missing time, type or session key, a member of the wrong type) is\n"
+     "reported on stderr as FILE:LINE: error: MESSAGE, counted and skipped.\n"
+     "At the end a summary goes to stderr: events, late events, bad lines,\n"
+     "decisions per rule and action, evaluation errors per rule, deflects\n"
+     "without a healthy channel, pending timers, sessions, and a last line\n"
+     "'throughput: ...' (the only one that depends on timing).\n"
+     "Exits 0 unless the ruleset fails to load or --strict meets a bad line.\n"
+     "\n"
+     "  --events FILE  the events, JSON Lines ('-' for stdin); required\n"
+     "  --explain      add to each decision an \"explain\" member: each rule\n"
+     "                 the trigger considered, its conditions and their\n"
+     "                 values, and which rules were overridden\n"
+     "  --until TIME   after the last event, advance the clock to TIME (RFC\n"
+     "                 3339), firing the timers that fall due\n"
+     "  --strict       stop at the first bad line and exit 1\n",
+     Run},
     {"help", "help [COMMAND]", "show this help, or a command's", "", Help},
     {"version", "version", "print the version", "", Version},
 };
@@ -65,7 +107,12 @@ constexpr Command kCommands[] = {
 void PrintUsage(std::FILE* out) {
   std::fprintf(out, "usage: switchboard COMMAND [ARGS...]\n\ncommands:\n");
   for (const Command& c : kCommands) {
-    std::fprintf(out, "  switchboard %-28s %s\n", c.synopsis, c.summary);
+    if (std::strlen(c.synopsis) > 28) {  // the summary on a line of its own
+      std::fprintf(out, "  switchboard %s\n  %-40s %s\n", c.synopsis, "",
+                   c.summary);
+    } else {
+      std::fprintf(out, "  switchboard %-28s %s\n", c.synopsis, c.summary);
+    }
   }
   std::fprintf(out,
                "\nexit status: 0 success, 1 errors found, 2 bad command "
@@ -123,6 +170,334 @@ int Check(const std::vector<std::string>& args) {
     std::fputs(summary.c_str(), stdout);
   }
   return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+// ---- run -------------------------------------------------------------------
+
+// Lines of a file, read in large chunks. A line longer than `max_line`
+// bytes is not kept: it is skipped up to its newline and reported with its
+// length only, so a hostile file cannot make the reader hold a huge line.
+class LineSource {
+ public:
+  LineSource(std::FILE* file, size_t max_line)
+      : file_(file), max_line_(max_line), buffer_(max_line + (1 << 20)) {}
+
+  struct Line {
+    std::string_view text;  // empty when too_long
+    size_t length = 0;      // bytes, without the newline
+    bool too_long = false;
+  };
+
+  // The next line; false at the end of the input (or on a read error:
+  // error() tells).
+  bool Next(Line* line) {
+    size_t skipped = 0;  // bytes of an over-long line dropped so far
+    while (true) {
+      const char* begin = buffer_.data() + pos_;
+      const void* nl = std::memchr(begin, '\n', end_ - pos_);
+      if (nl != nullptr) {
+        const size_t n = static_cast<const char*>(nl) - begin;
+        pos_ += n + 1;
+        return Finish(begin, n, skipped, line);
+      }
+      if (eof_) {
+        if (pos_ == end_ && skipped == 0) return false;
+        const size_t n = end_ - pos_;
+        pos_ = end_;
+        return Finish(begin, n, skipped, line);
+      }
+      if (end_ - pos_ > max_line_) {  // over long: drop what we have
+        skipped += end_ - pos_;
+        pos_ = end_ = 0;
+      } else if (pos_ > 0) {  // keep the partial line at the front
+        std::memmove(buffer_.data(), begin, end_ - pos_);
+        end_ -= pos_;
+        pos_ = 0;
+      }
+      const size_t got =
+          std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, file_);
+      end_ += got;
+      if (got == 0) {
+        eof_ = true;
+        error_ = std::ferror(file_) != 0;
+      }
+    }
+  }
+
+  bool error() const { return error_; }
+
+ private:
+  bool Finish(const char* begin, size_t n, size_t skipped, Line* line) {
+    line->length = skipped + n;
+    line->too_long = line->length > max_line_;
+    line->text = line->too_long ? std::string_view() : std::string_view(begin, n);
+    return true;
+  }
+
+  std::FILE* file_;
+  size_t max_line_;
+  std::vector<char> buffer_;
+  size_t pos_ = 0;
+  size_t end_ = 0;
+  bool eof_ = false;
+  bool error_ = false;
+};
+
+// Writes decisions to stdout as JSON Lines, through a large buffer.
+class JsonLinesSink : public DecisionSink {
+ public:
+  JsonLinesSink() { buffer_.reserve(kFlushAt + 4096); }
+  ~JsonLinesSink() override { Flush(); }
+
+  void OnDecision(const Decision& decision) override {
+    decision.AppendJson(&buffer_);
+    buffer_.push_back('\n');
+    if (buffer_.size() >= kFlushAt) Flush();
+  }
+
+  // False when stdout could not be written.
+  bool Flush() {
+    if (!buffer_.empty()) {
+      if (std::fwrite(buffer_.data(), 1, buffer_.size(), stdout) !=
+          buffer_.size()) {
+        ok_ = false;
+      }
+      buffer_.clear();
+    }
+    if (std::fflush(stdout) != 0) ok_ = false;
+    return ok_;
+  }
+
+ private:
+  static constexpr size_t kFlushAt = 64 * 1024;
+  std::string buffer_;
+  bool ok_ = true;
+};
+
+// Lines of the pending timers listed in the summary before "and N more".
+constexpr size_t kMaxTimersListed = 20;
+
+void PrintSummary(const Engine& engine, int64_t bad_lines,
+                  double seconds, int64_t lines) {
+  const EngineStats& stats = engine.stats();
+  const CheckedRuleset& rules = engine.ruleset().checked();
+  std::string out;
+  out += "ruleset: " + engine.ruleset().name() + "\n";
+  out += "events: " + std::to_string(stats.events) + " (late: " +
+         std::to_string(stats.late_events) + ", derived: " +
+         std::to_string(stats.derived_events);
+  if (stats.derived_events_dropped > 0) {
+    out += ", derived dropped: " + std::to_string(stats.derived_events_dropped);
+  }
+  out += ")\n";
+  out += "bad lines: " + std::to_string(bad_lines) + "\n";
+  out += "decisions: " + std::to_string(stats.decisions) + "\n";
+  for (const auto& [key, count] : stats.decisions_by_rule_action) {
+    out += "  " + key.first + " " + key.second + ": " +
+           std::to_string(count) + "\n";
+  }
+  int64_t errors = 0;
+  for (int64_t n : stats.rule_errors) errors += n;
+  out += "evaluation errors: " + std::to_string(errors) + "\n";
+  for (size_t r = 0; r < stats.rule_errors.size() && r < rules.rules.size();
+       ++r) {
+    if (stats.rule_errors[r] == 0) continue;
+    out += "  " + rules.rules[r].name + ": " +
+           std::to_string(stats.rule_errors[r]) + "\n";
+  }
+  out += "deflects without a healthy channel: " +
+         std::to_string(stats.deflects_without_channel) + "\n";
+  const std::vector<PendingTimer> timers = engine.PendingTimers();
+  out += "pending timers: " + std::to_string(timers.size()) + "\n";
+  for (size_t i = 0; i < timers.size() && i < kMaxTimersListed; ++i) {
+    const PendingTimer& t = timers[i];
+    out += "  " + switchboard::FormatTimestamp(t.deadline) + " session " +
+           t.session + " rule " + t.rule + " (" + t.trigger + ")\n";
+  }
+  if (timers.size() > kMaxTimersListed) {
+    out += "  and " + std::to_string(timers.size() - kMaxTimersListed) +
+           " more\n";
+  }
+  out += "sessions: " + std::to_string(engine.session_count()) + "\n";
+  out += "clock: " +
+         (engine.now() == absl::InfinitePast()
+              ? std::string("not started")
+              : switchboard::FormatTimestamp(engine.now())) +
+         "\n";
+  char rate[160];
+  std::snprintf(rate, sizeof(rate),
+                "throughput: %lld lines in %.3f s (%.0f events/s)\n",
+                static_cast<long long>(lines), seconds,
+                seconds > 0 ? static_cast<double>(stats.events) / seconds : 0.0);
+  out += rate;
+  std::fputs(out.c_str(), stderr);
+}
+
+int Run(const std::vector<std::string>& args) {
+  std::vector<std::string> paths;
+  std::string events_path;
+  bool have_events = false;
+  bool explain = false;
+  bool strict = false;
+  std::string until_text;
+  bool have_until = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    // --name VALUE or --name=VALUE.
+    const auto value_of = [&](std::string_view name, std::string* value,
+                              bool* seen) -> int {
+      if (arg == name) {
+        if (i + 1 >= args.size()) {
+          return UsageError("run: " + std::string(name) + " needs a value");
+        }
+        *value = args[++i];
+      } else {
+        *value = arg.substr(name.size() + 1);
+      }
+      if (*seen) return UsageError("run: " + std::string(name) + " given twice");
+      *seen = true;
+      return -1;
+    };
+    const auto is = [&](std::string_view name) {
+      return arg == name || (arg.size() > name.size() &&
+                             arg.compare(0, name.size(), name) == 0 &&
+                             arg[name.size()] == '=');
+    };
+    if (is("--events")) {
+      if (int rc = value_of("--events", &events_path, &have_events); rc >= 0) {
+        return rc;
+      }
+    } else if (is("--until")) {
+      if (int rc = value_of("--until", &until_text, &have_until); rc >= 0) {
+        return rc;
+      }
+    } else if (arg == "--explain") {
+      explain = true;
+    } else if (arg == "--strict") {
+      strict = true;
+    } else if (arg == "--help" || arg == "-h") {
+      return Help({"run"});
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      return UsageError("run: unknown option '" + arg + "'");
+    } else {
+      paths.push_back(arg);
+    }
+  }
+  if (paths.size() != 1) {
+    return UsageError(paths.empty() ? "run: missing RULES"
+                                    : "run: give one ruleset (a file or a "
+                                      "folder), not " +
+                                          std::to_string(paths.size()));
+  }
+  if (!have_events) return UsageError("run: missing --events FILE (or -)");
+  if (events_path.empty()) return UsageError("run: --events needs a file");
+  absl::Time until = absl::InfinitePast();
+  if (have_until) {
+    absl::StatusOr<absl::Time> t = switchboard::ParseTimestamp(until_text);
+    if (!t.ok()) {
+      return UsageError("run: --until: " + std::string(t.status().message()));
+    }
+    until = *t;
+  }
+
+  const LoadResult result = LoadRuleset(paths[0]);
+  std::fputs(FormatDiagnostics(result.diagnostics()).c_str(), stderr);
+  if (!result.ok()) {
+    std::fprintf(stderr, "%s, %s\n",
+                 Plural(result.error_count(), "error").c_str(),
+                 Plural(result.warning_count(), "warning").c_str());
+    return 1;
+  }
+  EngineOptions options;
+  options.explain = explain;
+  absl::StatusOr<std::unique_ptr<Engine>> created =
+      Engine::Create(result.ruleset(), options);
+  if (!created.ok()) {
+    std::fprintf(stderr, "switchboard: %s\n",
+                 std::string(created.status().message()).c_str());
+    return 1;
+  }
+  Engine& engine = **created;
+
+  const bool use_stdin = events_path == "-";
+  const std::string events_name = use_stdin ? "<stdin>" : events_path;
+  std::FILE* file = use_stdin ? stdin : std::fopen(events_path.c_str(), "rb");
+  if (file == nullptr) {
+    std::fprintf(stderr, "switchboard: cannot read events file '%s': %s\n",
+                 events_path.c_str(), std::strerror(errno));
+    return 1;
+  }
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(
+      use_stdin ? nullptr : file, &std::fclose);
+
+  const ReaderOptions reader_options;
+  EventReader reader(result.ruleset()->checked(), reader_options);
+  LineSource source(file, reader_options.max_line_bytes);
+  JsonLinesSink sink;
+  Event event;
+  int64_t line_number = 0;
+  int64_t bad_lines = 0;
+  bool stopped = false;
+  const auto bad_line = [&](std::string_view message) {
+    ++bad_lines;
+    sink.Flush();  // decisions so far before the message (for a terminal)
+    // Messages may quote the input: keep each report on one line.
+    std::string text;
+    for (char c : message) {
+      const unsigned char u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f) {
+        char esc[8];
+        std::snprintf(esc, sizeof(esc), "\\x%02x", u);
+        text += esc;
+      } else {
+        text += c;
+      }
+    }
+    std::fprintf(stderr, "%s:%lld: error: %s\n", events_name.c_str(),
+                 static_cast<long long>(line_number), text.c_str());
+  };
+  const auto start = std::chrono::steady_clock::now();
+  LineSource::Line line;
+  while (source.Next(&line)) {
+    ++line_number;
+    if (line.too_long) {
+      bad_line("line too long: " + std::to_string(line.length) +
+               " bytes (the limit is " +
+               std::to_string(reader_options.max_line_bytes) + ")");
+    } else if (EventReader::IsBlankLine(line.text)) {
+      continue;
+    } else if (absl::Status s = reader.Next(line.text, &event); !s.ok()) {
+      bad_line(std::string(s.message()));
+    } else if (absl::Status p = engine.Process(event, &sink); !p.ok()) {
+      bad_line(std::string(p.message()));
+    } else {
+      continue;
+    }
+    if (strict) {
+      stopped = true;
+      break;
+    }
+  }
+  int status = 0;
+  if (source.error()) {
+    std::fprintf(stderr, "switchboard: error reading '%s': %s\n",
+                 events_name.c_str(), std::strerror(errno));
+    status = 1;
+  }
+  if (have_until && !stopped) engine.AdvanceTo(until, &sink);
+  const double seconds = std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+  if (!sink.Flush()) {
+    std::fprintf(stderr, "switchboard: error writing the decisions\n");
+    status = 1;
+  }
+  if (stopped) {
+    std::fprintf(stderr, "stopped at the first bad line (--strict)\n");
+    status = 1;
+  }
+  PrintSummary(engine, bad_lines, seconds, line_number);
+  return status;
 }
 
 int Help(const std::vector<std::string>& args) {

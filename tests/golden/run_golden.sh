@@ -12,6 +12,12 @@
 #   graph/<pack>.dot              stdout of `switchboard check rules/<pack> --graph`
 #   usage                         bad command lines must exit 2
 #   a missing ruleset             must exit 1 with a message naming it
+#   run/<case>.args               dry runs: the arguments of `switchboard run`
+#                                 (one line, split on blanks); optional
+#   run/<case>.stdin              fed on stdin; expected exit status in
+#   run/<case>.status             (default 0), stdout (the decisions) in
+#   run/<case>.stdout             .stdout and stderr (bad lines, summary) in
+#   run/<case>.stderr             .stderr without the "throughput:" line
 #
 # Usage (from ctest, at the repository root):
 #   bash tests/golden/run_golden.sh PATH_TO_switchboard
@@ -113,6 +119,11 @@ usage_cases=(
   "check"                              # check without RULES
   "check rules/after_hours --bogus"    # unknown flag
   "check rules/after_hours rules/response_time"  # two rulesets
+  "run"                                # run without RULES
+  "run tests/golden/run/shop.yaml"     # run without --events
+  "run tests/golden/run/shop.yaml --events"  # --events without a value
+  "run tests/golden/run/shop.yaml --events - --until yesterday"  # bad time
+  "run tests/golden/run/shop.yaml --events - --bogus"  # unknown flag
 )
 for args in "${usage_cases[@]}"; do
   # shellcheck disable=SC2086  # word splitting is intended
@@ -135,6 +146,63 @@ if expect_status "check $missing" 1 "$status" "$scratch/err"; then
     pass "check $missing"
   else
     fail "check $missing: stderr does not name the path"
+    sed 's/^/      stderr| /' "$scratch/err"
+  fi
+fi
+
+# 6. Dry runs (`switchboard run`): decisions on stdout, bad lines and the
+# summary on stderr. The summary's "throughput:" line depends on timing: it
+# must be there, and is left out of the comparison.
+for args_file in "$golden"/run/*.args; do
+  [[ -e "$args_file" ]] || continue
+  case=${args_file%.args}
+  name="run $(basename "$case")"
+  read -r args <"$args_file"
+  stdin=/dev/null
+  [[ -f "$case.stdin" ]] && stdin=$case.stdin
+  # shellcheck disable=SC2086  # word splitting is intended
+  "$switchboard" run $args <"$stdin" >"$scratch/out" 2>"$scratch/err_raw"
+  status=$?
+  grep -v '^throughput: ' "$scratch/err_raw" >"$scratch/err"
+  want=0
+  [[ -f "$case.status" ]] && want=$(<"$case.status")
+  expect_status "$name" "$want" "$status" "$scratch/err" || continue
+  if ! grep -q '^throughput: [0-9]* lines in ' "$scratch/err_raw"; then
+    fail "$name: no 'throughput:' line on stderr"
+    continue
+  fi
+  if command -v python3 >/dev/null &&
+      ! python3 -c 'import json, sys
+for line in sys.stdin: json.loads(line)' <"$scratch/out" 2>"$scratch/json"; then
+    fail "$name: stdout is not JSON Lines"
+    sed 's/^/      | /' "$scratch/json" | tail -3
+    continue
+  fi
+  compare "$name (stdout)" "$case.stdout" "$scratch/out"
+  compare "$name (stderr)" "$case.stderr" "$scratch/err"
+done
+
+# 7. run with a ruleset that has errors, or an events file that does not
+# exist: exit 1, and stderr says why.
+"$switchboard" run tests/golden/check/broken/typos.yaml \
+    --events tests/golden/run/events.jsonl >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "run (broken ruleset)" 1 "$status" "$scratch/err"; then
+  if grep -q ': error: ' "$scratch/err" && [[ ! -s "$scratch/out" ]]; then
+    pass "run (broken ruleset)"
+  else
+    fail "run (broken ruleset): no diagnostics on stderr, or output on stdout"
+  fi
+fi
+missing=tests/golden/run/no_such_events.jsonl
+"$switchboard" run tests/golden/run/shop.yaml --events "$missing" \
+    >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "run --events $missing" 1 "$status" "$scratch/err"; then
+  if grep -qF "$missing" "$scratch/err"; then
+    pass "run --events $missing"
+  else
+    fail "run --events $missing: stderr does not name the path"
     sed 's/^/      stderr| /' "$scratch/err"
   fi
 fi

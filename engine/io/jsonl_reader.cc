@@ -1,0 +1,634 @@
+// EventReader (engine/io/jsonl_reader.h): one JSON Lines line -> an Event,
+// with simdjson's On-Demand API over a reused, padded copy of the line.
+//
+// Members are looked up in a table built once from the ruleset's event
+// schema. A few members mean different things depending on the event's type
+// (agent, skills, capacity, ready on agent.* events; queue and waited only
+// on route.timeout); when such a member comes before "type" in the line, its
+// value is checked and skipped, and a second pass over the (rewound)
+// document reads it once the type is known.
+#include "engine/io/jsonl_reader.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "engine/check/checked_ruleset.h"
+#include "engine/check/rule_env.h"
+#include "engine/common/time_util.h"
+#include "simdjson.h"
+
+namespace switchboard {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// String concatenation for messages (absl::StrCat here takes only
+// absl::string_view, which is not std::string_view in this abseil build).
+void AppendPiece(std::string* s, std::string_view v) { s->append(v); }
+void AppendPiece(std::string* s, const char* v) { s->append(v); }
+void AppendPiece(std::string* s, const std::string& v) { s->append(v); }
+void AppendPiece(std::string* s, size_t n) { s->append(std::to_string(n)); }
+template <typename... Pieces>
+std::string Cat(const Pieces&... pieces) {
+  std::string s;
+  (AppendPiece(&s, pieces), ...);
+  return s;
+}
+
+// Deepest nesting accepted in any value (ignored members included).
+constexpr int kMaxDepth = 64;
+
+// How a member's value is read.
+enum class Shape : uint8_t {
+  kIgnore,
+  kTime,
+  kType,
+  kString,
+  kInt,
+  kDouble,
+  kBool,
+  kNull,
+  kDuration,
+  kTimestamp,
+  kStringList,
+  kIntMap,
+  kDyn,
+  kUnsupported,
+};
+
+struct Member {
+  std::string name;
+  Shape shape = Shape::kIgnore;  // on ordinary events
+  std::string type_text;         // the schema's type, for messages
+  // On agent.* events, when not kIgnore (wins over `shape`).
+  Shape agent_shape = Shape::kIgnore;
+  // Read on route.timeout events only (queue, waited).
+  bool route_timeout_only = false;
+  uint32_t seen = 0;  // the line generation that last had this member
+
+  std::string agent_type_text;    // for messages, with agent_shape
+
+  bool depends_on_type() const {
+    return agent_shape != Shape::kIgnore || route_timeout_only;
+  }
+};
+
+// What messages say of a member: its name and the type it should have.
+struct MemberView {
+  std::string_view name;
+  std::string_view type_text;
+};
+
+Shape ShapeOf(const cel::Type& type) {
+  switch (type.kind()) {
+    case cel::TypeKind::kDyn: return Shape::kDyn;
+    case cel::TypeKind::kNull: return Shape::kNull;
+    case cel::TypeKind::kBool: return Shape::kBool;
+    case cel::TypeKind::kInt: return Shape::kInt;
+    case cel::TypeKind::kDouble: return Shape::kDouble;
+    case cel::TypeKind::kString: return Shape::kString;
+    case cel::TypeKind::kDuration: return Shape::kDuration;
+    case cel::TypeKind::kTimestamp: return Shape::kTimestamp;
+    case cel::TypeKind::kList:
+      return type.elem().kind() == cel::TypeKind::kString ? Shape::kStringList
+                                                         : Shape::kUnsupported;
+    case cel::TypeKind::kMap:
+      return type.key().kind() == cel::TypeKind::kString &&
+                     type.value().kind() == cel::TypeKind::kInt
+                 ? Shape::kIntMap
+                 : Shape::kUnsupported;
+    default: return Shape::kUnsupported;
+  }
+}
+
+std::string_view JsonTypeName(od::json_type t) {
+  switch (t) {
+    case od::json_type::array: return "an array";
+    case od::json_type::object: return "an object";
+    case od::json_type::number: return "a number";
+    case od::json_type::string: return "a string";
+    case od::json_type::boolean: return "a bool";
+    case od::json_type::null: return "null";
+  }
+  return "a value";
+}
+
+absl::Status Malformed(simdjson::error_code e) {
+  switch (e) {
+    case simdjson::UTF8_ERROR:
+      return absl::InvalidArgumentError("invalid UTF-8");
+    case simdjson::DEPTH_ERROR:
+      return absl::InvalidArgumentError(
+          Cat("JSON nested deeper than ", kMaxDepth));
+    default:
+      return absl::InvalidArgumentError(
+          Cat("malformed JSON: ", simdjson::error_message(e)));
+  }
+}
+
+// Checks that `v` is well-formed JSON (the On-Demand parser only looks at
+// what it is asked for), consuming it.
+simdjson::error_code Validate(od::value v, int depth) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return e;
+  switch (t) {
+    case od::json_type::array: {
+      if (depth >= kMaxDepth) return simdjson::DEPTH_ERROR;
+      od::array a;
+      if (auto e = v.get_array().get(a)) return e;
+      for (auto element : a) {
+        od::value x;
+        if (auto e = element.get(x)) return e;
+        if (auto e = Validate(x, depth + 1)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::object: {
+      if (depth >= kMaxDepth) return simdjson::DEPTH_ERROR;
+      od::object o;
+      if (auto e = v.get_object().get(o)) return e;
+      for (auto field : o) {
+        od::field f;
+        if (auto e = std::move(field).get(f)) return e;
+        std::string_view key;
+        if (auto e = f.unescaped_key().get(key)) return e;
+        if (auto e = Validate(f.value(), depth + 1)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::number: {
+      // Numbers of any size are fine where they are ignored; only their
+      // syntax is checked.
+      od::number_type nt;
+      if (auto e = v.get_number_type().get(nt)) return e;
+      double d;
+      auto e = v.get_double().get(d);
+      return e == simdjson::NUMBER_ERROR ? simdjson::SUCCESS : e;
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      return v.get_string().get(s);
+    }
+    case od::json_type::boolean: {
+      bool b;
+      return v.get_bool().get(b);
+    }
+    case od::json_type::null: {
+      bool is_null;
+      if (auto e = v.is_null().get(is_null)) return e;
+      return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    }
+  }
+  return simdjson::INCORRECT_TYPE;
+}
+
+}  // namespace
+
+struct EventReader::Impl {
+  ReaderOptions options;
+  std::string session_key;
+  std::vector<Member> members;
+  absl::flat_hash_map<std::string, int> index;
+
+  od::parser parser;
+  od::document doc;
+  std::string buffer;       // the line plus SIMDJSON_PADDING bytes
+  std::string type;         // the line's type
+  bool type_known = false;
+  bool time_known = false;
+  uint32_t generation = 0;  // of the current line (Member::seen)
+  std::vector<std::string> strings;
+  std::vector<std::pair<std::string, int64_t>> ints;
+
+  Member& AddMember(std::string_view name) {
+    auto [it, inserted] =
+        index.try_emplace(std::string(name), static_cast<int>(members.size()));
+    if (inserted) members.emplace_back().name = std::string(name);
+    return members[it->second];
+  }
+
+  absl::Status Read(std::string_view line, Event* out);
+  absl::Status ReadObject(od::object object, bool second_pass, Event* out,
+                          bool* deferred);
+  absl::Status ReadMember(const MemberView& m, Shape shape, od::value v,
+                          Event* out);
+  absl::Status ReadScalarDyn(const MemberView& m, od::json_type t, od::value v,
+                             Event* out);
+  absl::Status ReadStringList(const MemberView& m, od::value v, Event* out);
+  absl::Status ReadIntMap(const MemberView& m, od::value v, Event* out);
+};
+
+namespace {
+
+absl::Status WrongType(const MemberView& m, od::json_type got) {
+  return absl::InvalidArgumentError(Cat(
+      "member '", m.name, "' must be ", m.type_text, ", got ",
+      JsonTypeName(got)));
+}
+
+absl::Status MemberError(const MemberView& m, std::string_view what) {
+  return absl::InvalidArgumentError(
+      Cat("member '", m.name, "': ", what));
+}
+
+// A member error from simdjson: malformed JSON in general, a range error for
+// numbers.
+absl::Status NumberError(const MemberView& m, simdjson::error_code e) {
+  if (e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE) {
+    return MemberError(m, "number out of range or malformed");
+  }
+  return Malformed(e);
+}
+
+absl::StatusOr<int64_t> ReadInt(const MemberView& m, od::value v,
+                                std::string_view what) {
+  od::number_type nt;
+  if (auto e = v.get_number_type().get(nt)) return NumberError(m, e);
+  if (nt == od::number_type::floating_point_number) {
+    return MemberError(m, Cat("expected an integer ", what,
+                                       ", got a number with a fraction or "
+                                       "an exponent"));
+  }
+  if (nt == od::number_type::unsigned_integer) {
+    return MemberError(m, Cat("integer ", what,
+                                       " out of range (int64)"));
+  }
+  int64_t i;
+  if (auto e = v.get_int64().get(i)) return NumberError(m, e);
+  return i;
+}
+
+}  // namespace
+
+absl::Status EventReader::Impl::ReadStringList(const MemberView& m, od::value v,
+                                               Event* out) {
+  od::array a;
+  if (auto e = v.get_array().get(a)) return Malformed(e);
+  strings.clear();
+  size_t n = 0;
+  for (auto element : a) {
+    od::value x;
+    if (auto e = element.get(x)) return Malformed(e);
+    od::json_type t;
+    if (auto e = x.type().get(t)) return Malformed(e);
+    if (t != od::json_type::string) {
+      return MemberError(m, Cat("must be ", m.type_text, ": element ",
+                                         n, " is ", JsonTypeName(t)));
+    }
+    std::string_view s;
+    if (auto e = x.get_string().get(s)) return Malformed(e);
+    strings.emplace_back(s);
+    ++n;
+  }
+  out->SetStringList(m.name, std::move(strings));
+  return absl::OkStatus();
+}
+
+absl::Status EventReader::Impl::ReadIntMap(const MemberView& m, od::value v,
+                                           Event* out) {
+  od::object o;
+  if (auto e = v.get_object().get(o)) return Malformed(e);
+  ints.clear();
+  for (auto field : o) {
+    od::field f;
+    if (auto e = std::move(field).get(f)) return Malformed(e);
+    std::string_view key;
+    if (auto e = f.unescaped_key().get(key)) return Malformed(e);
+    std::string what = Cat("'", key, "'");
+    for (const auto& [k, unused] : ints) {
+      if (k == key) return MemberError(m, Cat("duplicate key ", what));
+    }
+    od::json_type t;
+    if (auto e = f.value().type().get(t)) return Malformed(e);
+    if (t != od::json_type::number) {
+      return MemberError(m, Cat("must be ", m.type_text, ": ", what,
+                                         " is ", JsonTypeName(t)));
+    }
+    absl::StatusOr<int64_t> i = ReadInt(m, f.value(), Cat("at ", what));
+    if (!i.ok()) return i.status();
+    ints.emplace_back(std::string(key), *i);
+  }
+  out->SetIntMap(m.name, std::move(ints));
+  return absl::OkStatus();
+}
+
+absl::Status EventReader::Impl::ReadScalarDyn(const MemberView& m, od::json_type t,
+                                              od::value v, Event* out) {
+  switch (t) {
+    case od::json_type::null:
+      return ReadMember(m, Shape::kNull, v, out);
+    case od::json_type::boolean:
+      return ReadMember(m, Shape::kBool, v, out);
+    case od::json_type::string:
+      return ReadMember(m, Shape::kString, v, out);
+    case od::json_type::number: {
+      od::number_type nt;
+      if (auto e = v.get_number_type().get(nt)) return NumberError(m, e);
+      return ReadMember(m,
+                        nt == od::number_type::signed_integer ? Shape::kInt
+                                                              : Shape::kDouble,
+                        v, out);
+    }
+    case od::json_type::array:
+      return ReadStringList(m, v, out);
+    case od::json_type::object:
+      return ReadIntMap(m, v, out);
+  }
+  return WrongType(m, t);
+}
+
+absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
+                                           od::value v, Event* out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return Malformed(e);
+  // The JSON type each shape wants.
+  od::json_type want = od::json_type::string;
+  switch (shape) {
+    case Shape::kIgnore:
+      if (auto e = Validate(v, 1)) return Malformed(e);
+      return absl::OkStatus();
+    case Shape::kUnsupported:
+      return MemberError(
+          m, Cat("attributes of type ", m.type_text,
+                          " are not supported in JSON input yet (only "
+                          "list(string) and map(string, int))"));
+    case Shape::kDyn:
+      return ReadScalarDyn(m, t, v, out);
+    case Shape::kInt:
+    case Shape::kDouble:
+      want = od::json_type::number;
+      break;
+    case Shape::kBool:
+      want = od::json_type::boolean;
+      break;
+    case Shape::kNull:
+      want = od::json_type::null;
+      break;
+    case Shape::kStringList:
+      want = od::json_type::array;
+      break;
+    case Shape::kIntMap:
+      want = od::json_type::object;
+      break;
+    case Shape::kTime:
+    case Shape::kType:
+    case Shape::kString:
+    case Shape::kDuration:
+    case Shape::kTimestamp:
+      want = od::json_type::string;
+      break;
+  }
+  if (t != want) return WrongType(m, t);
+
+  switch (shape) {
+    case Shape::kInt: {
+      absl::StatusOr<int64_t> i = ReadInt(m, v, "");
+      if (!i.ok()) return i.status();
+      out->SetInt(m.name, *i);
+      return absl::OkStatus();
+    }
+    case Shape::kDouble: {
+      double d;
+      if (auto e = v.get_double().get(d)) return NumberError(m, e);
+      if (!std::isfinite(d)) return MemberError(m, "number out of range");
+      out->SetDouble(m.name, d);
+      return absl::OkStatus();
+    }
+    case Shape::kBool: {
+      bool b;
+      if (auto e = v.get_bool().get(b)) return Malformed(e);
+      out->SetBool(m.name, b);
+      return absl::OkStatus();
+    }
+    case Shape::kNull: {
+      bool is_null;
+      if (auto e = v.is_null().get(is_null)) return Malformed(e);
+      if (!is_null) return Malformed(simdjson::N_ATOM_ERROR);
+      out->SetNull(m.name);
+      return absl::OkStatus();
+    }
+    case Shape::kStringList:
+      return ReadStringList(m, v, out);
+    case Shape::kIntMap:
+      return ReadIntMap(m, v, out);
+    default:
+      break;
+  }
+
+  // Strings.
+  std::string_view s;
+  if (auto e = v.get_string().get(s)) return Malformed(e);
+  switch (shape) {
+    case Shape::kTime: {
+      absl::StatusOr<absl::Time> time = switchboard::ParseTimestamp(s);
+      if (!time.ok()) return MemberError(m, std::string_view(time.status().message().data(), time.status().message().size()));
+      out->set_time(*time);
+      time_known = true;
+      return absl::OkStatus();
+    }
+    case Shape::kType:
+      if (s.empty()) return MemberError(m, "must not be empty");
+      type.assign(s);
+      type_known = true;
+      return absl::OkStatus();
+    case Shape::kDuration: {
+      absl::StatusOr<absl::Duration> d = switchboard::ParseDuration(s);
+      if (!d.ok()) {
+        return MemberError(m, Cat(std::string_view(d.status().message().data(), d.status().message().size()),
+                                           " (a duration is a string such as "
+                                           "\"90s\" or \"1h30m\")"));
+      }
+      out->SetDuration(m.name, *d);
+      return absl::OkStatus();
+    }
+    case Shape::kTimestamp: {
+      absl::StatusOr<absl::Time> time = switchboard::ParseTimestamp(s);
+      if (!time.ok()) return MemberError(m, std::string_view(time.status().message().data(), time.status().message().size()));
+      out->SetTimestamp(m.name, *time);
+      return absl::OkStatus();
+    }
+    default:
+      out->SetString(m.name, s);
+      return absl::OkStatus();
+  }
+}
+
+absl::Status EventReader::Impl::ReadObject(od::object object, bool second_pass,
+                                           Event* out, bool* deferred) {
+  for (auto field : object) {
+    od::field f;
+    if (auto e = std::move(field).get(f)) return Malformed(e);
+    std::string_view key;
+    if (auto e = f.unescaped_key().get(key)) return Malformed(e);
+    auto it = index.find(absl::string_view(key.data(), key.size()));
+    if (it == index.end()) {
+      if (second_pass) continue;  // checked in the first pass
+      if (auto e = Validate(f.value(), 1)) return Malformed(e);
+      continue;
+    }
+    Member& m = members[it->second];
+    if (second_pass) {
+      if (!m.depends_on_type()) continue;
+    } else {
+      if (m.seen == generation) {
+        return absl::InvalidArgumentError(
+            Cat("duplicate member '", m.name, "'"));
+      }
+      m.seen = generation;
+      if (m.depends_on_type() && !type_known) {
+        *deferred = true;
+        if (auto e = Validate(f.value(), 1)) return Malformed(e);
+        continue;
+      }
+    }
+    Shape shape = m.shape;
+    // The type is known here whenever it matters.
+    const bool agent = m.depends_on_type() && type.size() > 6 &&
+                       std::string_view(type).substr(0, 6) == "agent.";
+    const bool route_timeout =
+        m.depends_on_type() && type == kRouteTimeoutEvent;
+    if (m.depends_on_type()) {
+      if (agent && m.agent_shape != Shape::kIgnore) {
+        shape = m.agent_shape;
+      } else if (m.route_timeout_only && !route_timeout) {
+        shape = Shape::kIgnore;
+      }
+    }
+    const MemberView view{m.name, shape == m.agent_shape && agent
+                                      ? m.agent_type_text
+                                      : m.type_text};
+    if (absl::Status s = ReadMember(view, shape, f.value(), out); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
+  if (line.size() > options.max_line_bytes) {
+    return absl::InvalidArgumentError(
+        Cat("line too long: ", line.size(), " bytes (the limit is ",
+                     options.max_line_bytes, ")"));
+  }
+  if (std::memchr(line.data(), '\0', line.size()) != nullptr) {
+    return absl::InvalidArgumentError("NUL byte in the line");
+  }
+  if (IsBlankLine(line)) return absl::InvalidArgumentError("empty line");
+
+  buffer.resize(line.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(buffer.data(), line.data(), line.size());
+  std::memset(buffer.data() + line.size(), 0, simdjson::SIMDJSON_PADDING);
+  if (auto e = parser.iterate(buffer.data(), line.size(), buffer.size())
+                   .get(doc)) {
+    return Malformed(e);
+  }
+  od::json_type top;
+  if (auto e = doc.type().get(top)) return Malformed(e);
+  if (top != od::json_type::object) {
+    return absl::InvalidArgumentError(Cat(
+        "a line must be one JSON object, got ", JsonTypeName(top)));
+  }
+  od::object object;
+  if (auto e = doc.get_object().get(object)) return Malformed(e);
+
+  if (++generation == 0) {  // wrapped: forget every mark
+    for (Member& m : members) m.seen = 0;
+    generation = 1;
+  }
+  out->Reset("", absl::InfinitePast());
+  type.clear();
+  type_known = false;
+  time_known = false;
+  bool deferred = false;
+  if (absl::Status s = ReadObject(object, false, out, &deferred); !s.ok()) {
+    return s;
+  }
+  if (!doc.current_location().error()) {  // tokens left after the object
+    return absl::InvalidArgumentError(
+        "unexpected text after the JSON object (one object per line)");
+  }
+  if (!time_known) return absl::InvalidArgumentError("missing member 'time'");
+  if (!type_known) return absl::InvalidArgumentError("missing member 'type'");
+  if (deferred) {
+    doc.rewind();
+    if (auto e = doc.get_object().get(object)) return Malformed(e);
+    if (absl::Status s = ReadObject(object, true, out, &deferred); !s.ok()) {
+      return s;
+    }
+  }
+  out->set_type(type);
+  if (options.require_session_key && !IsGlobalEventType(type)) {
+    const Event::Attribute* key = out->Find(session_key);
+    if (key == nullptr) {
+      return absl::InvalidArgumentError(Cat(
+          "missing the session key '", session_key,
+          "' (every event but channel.down, channel.up and agent.* needs "
+          "one)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+EventReader::EventReader(const CheckedRuleset& ruleset,
+                         const ReaderOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& impl = *impl_;
+  impl.options = options;
+  impl.session_key = ruleset.session.key;
+  for (const EventAttribute& a : ruleset.event_attributes) {
+    Member& m = impl.AddMember(a.name);
+    m.type_text = a.type.DebugString();
+    m.shape = ShapeOf(a.type);
+    if (a.builtin) {
+      if (a.name == "type") {
+        m.shape = Shape::kType;
+      } else if (a.name == "time") {
+        m.shape = Shape::kTime;
+      } else if (a.name == "queue" || a.name == "waited") {
+        m.route_timeout_only = true;
+      }
+    }
+  }
+  // Built-ins that are not attributes of the CEL event type.
+  const std::pair<std::string_view, Shape> agent_members[] = {
+      {"agent", Shape::kString},
+      {"skills", Shape::kIntMap},
+      {"capacity", Shape::kIntMap},
+      {"ready", Shape::kBool},
+  };
+  for (const auto& [name, shape] : agent_members) {
+    Member& m = impl.AddMember(name);
+    m.agent_shape = shape;
+    m.agent_type_text = shape == Shape::kString ? "string"
+                        : shape == Shape::kBool ? "bool"
+                                                : "map(string, int)";
+  }
+  // Every schema's time and type, even a hand-built one without them.
+  impl.AddMember("time").shape = Shape::kTime;
+  impl.AddMember("type").shape = Shape::kType;
+  for (Member& m : impl.members) {
+    if (m.shape == Shape::kTime) m.type_text = "an RFC 3339 timestamp string";
+    if (m.shape == Shape::kType) m.type_text = "string";
+  }
+}
+
+EventReader::~EventReader() = default;
+
+absl::Status EventReader::Next(std::string_view line, Event* out) {
+  return impl_->Read(line, out);
+}
+
+bool EventReader::IsBlankLine(std::string_view line) {
+  for (char c : line) {
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  }
+  return true;
+}
+
+}  // namespace switchboard

@@ -1,0 +1,89 @@
+// Events from JSON Lines (SPEC sections 1 and 7): EventReader turns one line,
+// a JSON object, into a switchboard::Event typed by a ruleset's event schema.
+// The parser is simdjson's On-Demand API; the reader keeps its parser, its
+// padded line buffer and its lookup table between lines, so reading does not
+// allocate per line once warmed up (except for list and map attributes).
+//
+// What a line may hold:
+//   time      required: an RFC 3339 string, any offset, up to 9 fractional
+//             digits ("2026-11-23T19:02:00.125+01:00")
+//   type      required: a non-empty string
+//   channel, the session key (CheckedRuleset::session.key)
+//             strings
+//   the attributes the ruleset declares under `event:`, by their type:
+//     int        a JSON integer (no fraction, no exponent, fits int64)
+//     double     any JSON number (an integer is accepted)
+//     string     a string;  bool: true or false;  null: null
+//     duration   a string in CEL form ("90s", "1h30m", "250ms"); numbers of
+//                seconds are NOT accepted, to keep units explicit
+//     timestamp  an RFC 3339 string
+//     list(string)      an array of strings     -> Event::Kind::kStringList
+//     map(string, int)  an object of integers   -> Event::Kind::kIntMap
+//     dyn        null, bool, number, string, array of strings, object of ints
+//     other list and map types (and uint, bytes, objects): the line is
+//     rejected naming the member, as not supported yet
+//   on agent.* events (these win over declared attributes of the same name):
+//     agent (string), skills and capacity (objects of integers -> kIntMap),
+//     ready (bool)
+//   on route.timeout events: queue (string), waited (duration string)
+//   anything else: ignored (its value is still checked to be valid JSON).
+//
+// Rejected lines (InvalidArgument, the message names the member where there
+// is one, never a crash): lines longer than ReaderOptions::max_line_bytes
+// (refused before parsing), NUL bytes, invalid UTF-8, malformed JSON, a line
+// that is not one JSON object (or has anything after it), values nested
+// deeper than 64, a missing or malformed time or type, a used member of the
+// wrong JSON type (null included), integers out of int64 range, numbers out
+// of double range, a used member written twice (duplicate keys are an error;
+// duplicates of ignored members are not detected), and, with
+// ReaderOptions::require_session_key, a non-global event without the session
+// key (a string). Blank lines are the caller's to skip (IsBlankLine); given
+// one, Next rejects it.
+#ifndef SWITCHBOARD_ENGINE_IO_JSONL_READER_H_
+#define SWITCHBOARD_ENGINE_IO_JSONL_READER_H_
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "switchboard/event.h"
+
+namespace switchboard {
+
+struct CheckedRuleset;
+
+struct ReaderOptions {
+  // Longest line accepted, in bytes (without its newline). Default: 1 MiB.
+  size_t max_line_bytes = size_t{1} << 20;
+  // Reject a non-global event (IsGlobalEventType) without the session key.
+  // Default: true (the engine would reject it too, less precisely).
+  bool require_session_key = true;
+};
+
+class EventReader {
+ public:
+  // `ruleset` must outlive the reader.
+  explicit EventReader(const CheckedRuleset& ruleset,
+                       const ReaderOptions& options = {});
+  ~EventReader();
+  EventReader(const EventReader&) = delete;
+  EventReader& operator=(const EventReader&) = delete;
+
+  // Parses `line` (one JSON object, without its newline; a trailing '\r' is
+  // fine) into `out`, which is Reset first. On error returns InvalidArgument
+  // with a message for a human (no file or line number: the caller adds
+  // them), and `out` holds a partial event.
+  absl::Status Next(std::string_view line, Event* out);
+
+  // Whether `line` holds only spaces, tabs and '\r'.
+  static bool IsBlankLine(std::string_view line);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_ENGINE_IO_JSONL_READER_H_
