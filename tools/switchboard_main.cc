@@ -125,6 +125,18 @@ int UsageError(const std::string& message) {
   return 2;
 }
 
+// Usage error unless exactly one ruleset path was given: -1 when it was,
+// else the exit status to return.
+int RequireOneRuleset(std::string_view command,
+                      const std::vector<std::string>& paths) {
+  if (paths.size() == 1) return -1;
+  return UsageError(paths.empty()
+                        ? std::string(command) + ": missing RULES"
+                        : std::string(command) +
+                              ": give one ruleset (a file or a folder), not " +
+                              std::to_string(paths.size()));
+}
+
 std::string Plural(int n, const char* word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
@@ -143,12 +155,7 @@ int Check(const std::vector<std::string>& args) {
       paths.push_back(arg);
     }
   }
-  if (paths.size() != 1) {
-    return UsageError(paths.empty() ? "check: missing RULES"
-                                    : "check: give one ruleset (a file or a "
-                                      "folder), not " +
-                                          std::to_string(paths.size()));
-  }
+  if (int rc = RequireOneRuleset("check", paths); rc >= 0) return rc;
   const LoadResult result = LoadRuleset(paths[0]);
   std::fputs(FormatDiagnostics(result.diagnostics()).c_str(), stderr);
   if (!result.ok()) {
@@ -383,12 +390,7 @@ int Run(const std::vector<std::string>& args) {
       paths.push_back(arg);
     }
   }
-  if (paths.size() != 1) {
-    return UsageError(paths.empty() ? "run: missing RULES"
-                                    : "run: give one ruleset (a file or a "
-                                      "folder), not " +
-                                          std::to_string(paths.size()));
-  }
+  if (int rc = RequireOneRuleset("run", paths); rc >= 0) return rc;
   if (!have_events) return UsageError("run: missing --events FILE (or -)");
   if (events_path.empty()) return UsageError("run: --events needs a file");
   absl::Time until = absl::InfinitePast();

@@ -16,21 +16,12 @@ namespace {
 
 using ::switchboard::testing::CollectingSink;
 using ::switchboard::testing::Ev;
+using ::switchboard::testing::MakeEngine;
 using ::switchboard::testing::MustLoad;
 using ::switchboard::testing::T;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-std::unique_ptr<Engine> MakeEngine(std::string_view yaml, bool explain = false) {
-  std::shared_ptr<const Ruleset> rs = MustLoad(yaml);
-  if (rs == nullptr) return nullptr;
-  EngineOptions options;
-  options.explain = explain;
-  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(rs, options);
-  EXPECT_TRUE(engine.ok()) << engine.status();
-  return engine.ok() ? std::move(*engine) : nullptr;
-}
 
 TEST(EngineTest, CreateRejectsNullRuleset) {
   EXPECT_EQ(Engine::Create(nullptr).status().code(),

@@ -26,6 +26,18 @@ inline std::shared_ptr<const Ruleset> MustLoad(std::string_view yaml) {
   return result.ruleset();
 }
 
+// An engine for `yaml` (null, with a test failure, when it does not load).
+inline std::unique_ptr<Engine> MakeEngine(std::string_view yaml,
+                                          bool explain = false) {
+  std::shared_ptr<const Ruleset> rs = MustLoad(yaml);
+  if (rs == nullptr) return nullptr;
+  EngineOptions options;
+  options.explain = explain;
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(rs, options);
+  EXPECT_TRUE(engine.ok()) << engine.status();
+  return engine.ok() ? std::move(*engine) : nullptr;
+}
+
 // "2026-11-23T10:00:00Z", or a time of that day: "10:00:00".
 inline absl::Time T(std::string_view text) {
   std::string full(text);

@@ -17,19 +17,11 @@ namespace {
 
 using ::switchboard::testing::CollectingSink;
 using ::switchboard::testing::Ev;
+using ::switchboard::testing::MakeEngine;
 using ::switchboard::testing::MustLoad;
 using ::switchboard::testing::T;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-std::unique_ptr<Engine> MakeEngine(std::string_view yaml, bool explain = false) {
-  std::shared_ptr<const Ruleset> rs = MustLoad(yaml);
-  if (rs == nullptr) return nullptr;
-  EngineOptions options;
-  options.explain = explain;
-  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(rs, options);
-  return engine.ok() ? std::move(*engine) : nullptr;
-}
 
 TEST(TimerHeapTest, PopsByDeadline) {
   run::TimerHeap heap;
