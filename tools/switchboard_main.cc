@@ -21,6 +21,12 @@
 //     stops there and exits 1). --until TIME advances the clock after the
 //     last event. Then a summary on stderr, whose last line (the only one
 //     that depends on timing) starts with "throughput:". Exit 0 otherwise.
+//   switchboard test TESTS...
+//     Rule authors' tests (docs/testing.md): runs every test of each test
+//     file (a folder: its *.yaml / *.yml files with a top-level `tests:`),
+//     printing "PASS name" or "FAIL name" and an indented report per test on
+//     stdout, then "N passed, M failed". Exit 1 when any test failed (a
+//     malformed or unreadable test file counts as one failed test).
 //   switchboard help [COMMAND], switchboard --help, switchboard version
 #include <algorithm>
 #include <cerrno>
@@ -41,6 +47,7 @@
 #include "switchboard/diagnostic.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
+#include "switchboard/rule_test.h"
 #include "switchboard/ruleset.h"
 
 namespace switchboard {
@@ -60,6 +67,7 @@ struct Command {
 
 int Check(const std::vector<std::string>& args);
 int Run(const std::vector<std::string>& args);
+int Test(const std::vector<std::string>& args);
 int Help(const std::vector<std::string>& args);
 int Version(const std::vector<std::string>& args);
 
@@ -100,6 +108,24 @@ constexpr Command kCommands[] = {
      "                 3339), firing the timers that fall due\n"
      "  --strict       stop at the first bad line and exit 1\n",
      Run},
+    {"test", "test TESTS...",
+     "run rule authors' tests: events in, expected decisions checked",
+     "TESTS are test files (YAML, see docs/testing.md) or folders, searched\n"
+     "recursively for *.yaml and *.yml files with a top-level 'tests:' key.\n"
+     "A test file names a ruleset (relative to itself) and lists tests; each\n"
+     "test feeds events (inline, or a JSON Lines events_file) to a fresh\n"
+     "engine, optionally advances the clock ('until'), and checks the\n"
+     "decisions: 'expect' (subset matches, in relative order), 'never' (no\n"
+     "decision may match), 'only: true' (no decision beyond 'expect'); or\n"
+     "checks that the ruleset fails to load ('load_errors').\n"
+     "\n"
+     "Prints 'PASS name' or 'FAIL name' per test, each failure followed by\n"
+     "an indented report (what was not found after which decision, the\n"
+     "closest decision and the members that differ, the decisions made),\n"
+     "then the line 'N passed, M failed'. A malformed test file is reported\n"
+     "as file:line:column: error: ... and counts as one failed test.\n"
+     "Exits 0 when every test passed, 1 otherwise.\n",
+     Test},
     {"help", "help [COMMAND]", "show this help, or a command's", "", Help},
     {"version", "version", "print the version", "", Version},
 };
@@ -500,6 +526,60 @@ int Run(const std::vector<std::string>& args) {
   }
   PrintSummary(engine, bad_lines, seconds, line_number);
   return status;
+}
+
+// ---- test ------------------------------------------------------------------
+
+int Test(const std::vector<std::string>& args) {
+  std::vector<std::string> paths;
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") return Help({"test"});
+    if (arg.size() > 1 && arg[0] == '-') {
+      return UsageError("test: unknown option '" + arg + "'");
+    }
+    paths.push_back(arg);
+  }
+  if (paths.empty()) return UsageError("test: missing TESTS");
+  int passed = 0;
+  int failed = 0;
+  std::string out;
+  // Each path on its own, so that a missing one is one failure among the
+  // others' results.
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    absl::StatusOr<std::vector<std::string>> found = FindRuleTestFiles({path});
+    if (!found.ok()) {
+      ++failed;
+      out += "FAIL " + path + "\n  " + std::string(found.status().message()) +
+             "\n";
+      continue;
+    }
+    files.insert(files.end(), found->begin(), found->end());
+  }
+  for (const std::string& file : files) {
+    absl::StatusOr<std::vector<RuleTestResult>> results =
+        RunRuleTestFile(file);
+    if (!results.ok()) {
+      ++failed;
+      out += "FAIL " + file + "\n  " + std::string(results.status().message()) +
+             "\n";
+      continue;
+    }
+    for (const RuleTestResult& r : *results) {
+      (r.passed ? passed : failed) += 1;
+      out += (r.passed ? "PASS " : "FAIL ") + r.name + "\n" + r.report;
+    }
+    std::fputs(out.c_str(), stdout);
+    out.clear();
+  }
+  if (files.empty() && failed == 0) {
+    out += "no test files (*.yaml with a top-level 'tests:') found\n";
+  }
+  out += std::to_string(passed) + " passed, " + std::to_string(failed) +
+         " failed\n";
+  std::fputs(out.c_str(), stdout);
+  if (std::fflush(stdout) != 0) return 1;
+  return failed > 0 ? 1 : 0;
 }
 
 int Help(const std::vector<std::string>& args) {
