@@ -207,6 +207,67 @@ if expect_status "run --events $missing" 1 "$status" "$scratch/err"; then
   fi
 fi
 
+# 8. The rule packs' example streams: for every rules/<pack>/events.jsonl,
+# `switchboard run rules/<pack> --events rules/<pack>/events.jsonl` plus the
+# options in packs/<pack>.args (one line, e.g. `--until TIME`) must exit 0
+# with no bad lines, print exactly packs/<pack>.decisions on stdout and
+# packs/<pack>.summary on stderr (without the "throughput:" line). The
+# stream must be what the pack's gen_events.py writes (when python3 exists),
+# so a generator change without a regenerated stream is caught.
+for events in rules/*/events.jsonl; do
+  [[ -e "$events" ]] || continue
+  pack_dir=${events%/events.jsonl}
+  pack=$(basename "$pack_dir")
+  name="pack $pack"
+  pack_args=""
+  [[ -f "$golden/packs/$pack.args" ]] && read -r pack_args <"$golden/packs/$pack.args"
+  if [[ -f "$pack_dir/gen_events.py" ]] && command -v python3 >/dev/null; then
+    if python3 "$pack_dir/gen_events.py" >"$scratch/generated" 2>"$scratch/err" &&
+        cmp -s "$scratch/generated" "$events"; then
+      pass "$name: events.jsonl matches gen_events.py"
+    else
+      fail "$name: $events differs from what gen_events.py writes" \
+        "(regenerate: python3 $pack_dir/gen_events.py >$events)"
+      sed 's/^/      stderr| /' "$scratch/err" | head -5
+    fi
+  fi
+  # shellcheck disable=SC2086  # word splitting is intended
+  "$switchboard" run "$pack_dir" --events "$events" $pack_args \
+      >"$scratch/out" 2>"$scratch/err_raw"
+  status=$?
+  grep -v '^throughput: ' "$scratch/err_raw" >"$scratch/err"
+  expect_status "$name" 0 "$status" "$scratch/err" || continue
+  if ! grep -qx 'bad lines: 0' "$scratch/err"; then
+    fail "$name: the stream has bad lines"
+    grep ': error: ' "$scratch/err" | head -5 | sed 's/^/      stderr| /'
+    continue
+  fi
+  compare "$name (decisions)" "$golden/packs/$pack.decisions" "$scratch/out"
+  compare "$name (summary)" "$golden/packs/$pack.summary" "$scratch/err"
+done
+
+# 9. `switchboard test` (rule authors' tests, docs/testing.md): the passing
+# fixture file must exit 0 and end with "4 passed, 0 failed"; the failing one
+# must exit 1 and print exactly test/failing.expected on stdout.
+"$switchboard" test tests/data/rule_tests/passing.yaml \
+    >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "test passing.yaml" 0 "$status" "$scratch/err"; then
+  if [[ "$(tail -n 1 "$scratch/out")" == "4 passed, 0 failed" ]]; then
+    pass "test passing.yaml"
+  else
+    fail "test passing.yaml: last line is not '4 passed, 0 failed'"
+    sed 's/^/      | /' "$scratch/out"
+  fi
+fi
+"$switchboard" test tests/data/rule_tests/failing.yaml \
+    >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "test failing.yaml" 1 "$status" "$scratch/err"; then
+  compare "test failing.yaml (stdout)" "$golden/test/failing.expected" \
+    "$scratch/out"
+fi
+
 echo
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
