@@ -268,6 +268,28 @@ if expect_status "test failing.yaml" 1 "$status" "$scratch/err"; then
     "$scratch/out"
 fi
 
+# 10. The rule packs' own tests (rules/<pack>/tests/tests.yaml, in a
+# subfolder so that the folder ruleset does not load them; docs/testing.md):
+# every pack has one, and `switchboard test rules` (all packs at once) must
+# exit 0 and end with "N passed, 0 failed" for some N > 0.
+for dir in rules/*/; do
+  if [[ ! -f "${dir}tests/tests.yaml" ]]; then
+    fail "test rules: ${dir} has no tests/tests.yaml"
+  fi
+done
+"$switchboard" test rules >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "test rules" 0 "$status" "$scratch/err"; then
+  if [[ "$(tail -n 1 "$scratch/out")" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]]; then
+    pass "test rules ($(tail -n 1 "$scratch/out"))"
+  else
+    fail "test rules: last line is not 'N passed, 0 failed'"
+    sed 's/^/      | /' "$scratch/out"
+  fi
+else
+  grep -A8 '^FAIL' "$scratch/out" | head -40 | sed 's/^/      | /'
+fi
+
 echo
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
