@@ -241,20 +241,24 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
 
 bool EngineImpl::RunSet(int rule, const SetAction& set, Session& session,
                         const cel::Activation& live) {
-  bool ok = true;
+  // A `set` is one action: its assignments apply in order (a later value
+  // sees the earlier ones), and when any value fails the whole action is
+  // skipped (SPEC section 2), so the fields are restored from `set_undo_`
+  // (a reused buffer: no allocation in the steady state).
+  set_undo_ = session.fields;
   for (const SetAction::Assignment& as : set.assignments) {
     const int i = as.field_index - kFirstDeclaredSessionField;
     if (i < 0 || static_cast<size_t>(i) >= session.fields.size()) continue;
     const cel::Value v = as.value.literal.has_value()
                              ? *as.value.literal
                              : as.value.program.Evaluate(live);
-    // A failed value skips its assignment; the others still apply.
     if (v.is_error() || !StoreOwned(v, &session.fields[i])) {
+      session.fields.swap(set_undo_);
       ++stats_.rule_errors[rule];
-      ok = false;
+      return false;
     }
   }
-  return ok;
+  return true;
 }
 
 bool EngineImpl::RunEmit(const EmitAction& emit, const EventRecord& parent,

@@ -179,6 +179,8 @@ class EngineImpl final : public Engine {
   size_t derived_size_ = 0;
   std::vector<int> candidates_;
   std::vector<Slot> snapshot_;
+  // The session fields before a `set`, restored when one of its values fails.
+  std::vector<Slot> set_undo_;
   struct PendingDecision {
     int rule;
     int action;

@@ -579,3 +579,50 @@ rules:
 
 }  // namespace
 }  // namespace switchboard
+
+namespace switchboard {
+namespace {
+
+using ::switchboard::testing::CollectingSink;
+using ::switchboard::testing::Ev;
+using ::switchboard::testing::MakeEngine;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// SPEC section 2: "An action whose expression fails is skipped": a `set`
+// whose second value fails leaves the first field unchanged too.
+TEST(EngineTest, SetIsSkippedWholeWhenOneValueFails) {
+  auto engine = MakeEngine(R"y(
+ruleset: t
+session:
+  fields:
+    a: int = 0
+    b: int = 0
+event:
+  n: int
+rules:
+  - name: setter
+    on: x.set
+    then:
+      - set: {a: 1, b: "event.n"}
+  - name: report
+    on: x.ask
+    if: session.a == 1
+    then: [{tag: [a_set]}]
+)y");
+  ASSERT_NE(engine, nullptr);
+  CollectingSink sink;
+  ASSERT_TRUE(engine->Process(Ev("x.set", "10:00:00", "c"), &sink).ok());
+  ASSERT_TRUE(engine->Process(Ev("x.ask", "10:00:01", "c"), &sink).ok());
+  EXPECT_THAT(sink.Lines(), IsEmpty());
+  EXPECT_EQ(engine->stats().rule_errors[0], 1);
+
+  Event with_n = Ev("x.set", "10:00:02", "c");
+  with_n.SetInt("n", 7);
+  ASSERT_TRUE(engine->Process(with_n, &sink).ok());
+  ASSERT_TRUE(engine->Process(Ev("x.ask", "10:00:03", "c"), &sink).ok());
+  EXPECT_THAT(sink.Lines(), ElementsAre("10:00:03 c report tag x.ask"));
+}
+
+}  // namespace
+}  // namespace switchboard

@@ -691,15 +691,22 @@ void ReferenceRuntime::RunTrigger(Session& s, const Record& event,
           }
           break;  // no healthy channel: no deflect, the slot stays free
         }
-        case ActionKind::kSet:
+        case ActionKind::kSet: {
+          // All or nothing: a failed value skips the whole action.
+          const auto before = s.fields;
           for (const SetAction::Assignment& as :
                std::get<SetAction>(action.detail).assignments) {
             cel::Value v = as.value.literal.has_value()
                                ? *as.value.literal
                                : as.value.program.Evaluate(live);
-            if (Keepable(v)) s.fields[as.field_index] = Owned(v);
+            if (!Keepable(v)) {
+              s.fields = before;
+              break;
+            }
+            s.fields[as.field_index] = Owned(v);
           }
           break;
+        }
         case ActionKind::kEmit: {
           const EmitAction& emit = std::get<EmitAction>(action.detail);
           Record rec;
