@@ -14,6 +14,8 @@
 //     can be piped to `dot`); the summary line goes to stderr instead.
 //     Errors: every diagnostic on stderr, then "N errors, M warnings", exit 1.
 //   switchboard run RULES --events FILE|- [--explain] [--until TIME] [--strict]
+//       [--max-sessions N] [--snapshot-in FILE] [--snapshot-out FILE]
+//       [--reload-at TIME:RULES]...
 //     Dry run: loads RULES (exit 1 with the diagnostics when it has errors),
 //     feeds the events (JSON Lines; '-' is stdin) to an Engine and prints the
 //     decisions as JSON Lines on stdout. A bad line is reported on stderr as
@@ -106,7 +108,16 @@ constexpr Command kCommands[] = {
      "                 values, and which rules were overridden\n"
      "  --until TIME   after the last event, advance the clock to TIME (RFC\n"
      "                 3339), firing the timers that fall due\n"
-     "  --strict       stop at the first bad line and exit 1\n",
+     "  --strict       stop at the first bad line and exit 1\n"
+     "  --max-sessions N  keep at most N live sessions, evicting the\n"
+     "                 longest idle (default 1000000; 0: unlimited)\n"
+     "  --snapshot-in FILE   start from the engine state saved in FILE\n"
+     "  --snapshot-out FILE  at the end (after --until), save the engine\n"
+     "                 state to FILE (a binary snapshot)\n"
+     "  --reload-at TIME:RULES  before the first event at or after TIME,\n"
+     "                 advance the clock to TIME and reload the rules from\n"
+     "                 RULES, keeping sessions and timers (repeatable; a\n"
+     "                 TIME after the last event applies during --until)\n",
      Run},
     {"test", "test TESTS...",
      "run rule authors' tests: events in, expected decisions checked",
@@ -310,8 +321,9 @@ class JsonLinesSink : public DecisionSink {
 // Lines of the pending timers listed in the summary before "and N more".
 constexpr size_t kMaxTimersListed = 20;
 
+// `reloads`: the --reload-at reloads done, or -1 when none was asked for.
 void PrintSummary(const Engine& engine, int64_t bad_lines,
-                  double seconds, int64_t lines) {
+                  double seconds, int64_t lines, int64_t reloads = -1) {
   const EngineStats& stats = engine.stats();
   const CheckedRuleset& rules = engine.ruleset().checked();
   std::string out;
@@ -340,6 +352,23 @@ void PrintSummary(const Engine& engine, int64_t bad_lines,
   }
   out += "deflects without a healthy channel: " +
          std::to_string(stats.deflects_without_channel) + "\n";
+  // Skill routing (docs/skill-routing.md): once agents took or timed out
+  // a conversation.
+  if (!rules.queues.empty() &&
+      (stats.assignments > 0 || stats.route_timeouts > 0)) {
+    out += "skill routing: assignments " + std::to_string(stats.assignments) +
+           ", route timeouts " + std::to_string(stats.route_timeouts) +
+           ", transfers " + std::to_string(stats.transfers) + ", abandoned " +
+           std::to_string(stats.conversations_abandoned) + ", unassignable " +
+           std::to_string(stats.unassignable_routes) + "\n";
+    out += "  now waiting " + std::to_string(stats.conversations_waiting) +
+           ", assigned " + std::to_string(stats.conversations_assigned);
+    if (stats.agent_events_ignored > 0) {
+      out += ", agent events ignored " +
+             std::to_string(stats.agent_events_ignored);
+    }
+    out += "\n";
+  }
   const std::vector<PendingTimer> timers = engine.PendingTimers();
   out += "pending timers: " + std::to_string(timers.size()) + "\n";
   for (size_t i = 0; i < timers.size() && i < kMaxTimersListed; ++i) {
@@ -351,12 +380,21 @@ void PrintSummary(const Engine& engine, int64_t bad_lines,
     out += "  and " + std::to_string(timers.size() - kMaxTimersListed) +
            " more\n";
   }
-  out += "sessions: " + std::to_string(engine.session_count()) + "\n";
+  out += "sessions: " + std::to_string(engine.session_count());
+  if (stats.sessions_evicted > 0) {
+    out += " (evicted by --max-sessions: " +
+           std::to_string(stats.sessions_evicted) + ")";
+  }
+  out += "\n";
   out += "clock: " +
          (engine.now() == absl::InfinitePast()
               ? std::string("not started")
               : switchboard::FormatTimestamp(engine.now())) +
          "\n";
+  if (reloads >= 0) {
+    out += "reloads: " + std::to_string(reloads) + " (timers dropped: " +
+           std::to_string(stats.timers_dropped) + ")\n";
+  }
   char rate[160];
   std::snprintf(rate, sizeof(rate),
                 "throughput: %lld lines in %.3f s (%.0f events/s)\n",
@@ -364,6 +402,29 @@ void PrintSummary(const Engine& engine, int64_t bad_lines,
                 seconds > 0 ? static_cast<double>(stats.events) / seconds : 0.0);
   out += rate;
   std::fputs(out.c_str(), stderr);
+}
+
+// The bytes of the file at `path` (binary).
+absl::Status ReadWholeFile(const std::string& path, std::string* out) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(
+      std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (f == nullptr) return absl::NotFoundError(std::strerror(errno));
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), f.get())) > 0) {
+    out->append(buffer, n);
+  }
+  if (std::ferror(f.get())) return absl::DataLossError(std::strerror(errno));
+  return absl::OkStatus();
+}
+
+absl::Status WriteWholeFile(const std::string& path, std::string_view bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return absl::PermissionDeniedError(std::strerror(errno));
+  const bool wrote = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  const bool closed = std::fclose(f) == 0;
+  if (!wrote || !closed) return absl::DataLossError(std::strerror(errno));
+  return absl::OkStatus();
 }
 
 int Run(const std::vector<std::string>& args) {
@@ -374,6 +435,10 @@ int Run(const std::vector<std::string>& args) {
   bool strict = false;
   std::string until_text;
   bool have_until = false;
+  std::string snapshot_in, snapshot_out, max_sessions_text;
+  bool have_snapshot_in = false, have_snapshot_out = false;
+  bool have_max_sessions = false;
+  std::vector<std::string> reload_texts;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     // --name VALUE or --name=VALUE.
@@ -404,6 +469,28 @@ int Run(const std::vector<std::string>& args) {
       if (int rc = value_of("--until", &until_text, &have_until); rc >= 0) {
         return rc;
       }
+    } else if (is("--snapshot-in")) {
+      if (int rc = value_of("--snapshot-in", &snapshot_in, &have_snapshot_in);
+          rc >= 0) {
+        return rc;
+      }
+    } else if (is("--snapshot-out")) {
+      if (int rc =
+              value_of("--snapshot-out", &snapshot_out, &have_snapshot_out);
+          rc >= 0) {
+        return rc;
+      }
+    } else if (is("--max-sessions")) {
+      if (int rc = value_of("--max-sessions", &max_sessions_text,
+                            &have_max_sessions);
+          rc >= 0) {
+        return rc;
+      }
+    } else if (is("--reload-at")) {
+      bool seen = false;  // repeatable
+      std::string text;
+      if (int rc = value_of("--reload-at", &text, &seen); rc >= 0) return rc;
+      reload_texts.push_back(std::move(text));
     } else if (arg == "--explain") {
       explain = true;
     } else if (arg == "--strict") {
@@ -427,6 +514,53 @@ int Run(const std::vector<std::string>& args) {
     }
     until = *t;
   }
+  EngineOptions options;
+  options.explain = explain;
+  if (have_max_sessions) {
+    char* end = nullptr;
+    errno = 0;
+    const long long n = std::strtoll(max_sessions_text.c_str(), &end, 10);
+    if (max_sessions_text.empty() || *end != '\0' || errno != 0 || n < 0) {
+      return UsageError("run: --max-sessions needs a number >= 0, got '" +
+                        max_sessions_text + "'");
+    }
+    options.max_sessions = n;
+  }
+  if (have_snapshot_in && snapshot_in.empty()) {
+    return UsageError("run: --snapshot-in needs a file");
+  }
+  if (have_snapshot_out && snapshot_out.empty()) {
+    return UsageError("run: --snapshot-out needs a file");
+  }
+  // --reload-at TIME:RULES; TIME itself has colons: the shortest prefix
+  // before a ':' that parses as a time is TIME.
+  struct PlannedReload {
+    absl::Time at;
+    std::string path;
+    std::shared_ptr<const Ruleset> ruleset;
+  };
+  std::vector<PlannedReload> reloads;
+  for (const std::string& text : reload_texts) {
+    bool parsed = false;
+    for (size_t colon = text.find(':'); colon != std::string::npos;
+         colon = text.find(':', colon + 1)) {
+      absl::StatusOr<absl::Time> t =
+          switchboard::ParseTimestamp(text.substr(0, colon));
+      if (t.ok() && colon + 1 < text.size()) {
+        reloads.push_back({*t, text.substr(colon + 1), nullptr});
+        parsed = true;
+        break;
+      }
+    }
+    if (!parsed) {
+      return UsageError("run: --reload-at needs TIME:RULES (TIME in RFC "
+                        "3339), got '" + text + "'");
+    }
+  }
+  std::stable_sort(reloads.begin(), reloads.end(),
+                   [](const PlannedReload& a, const PlannedReload& b) {
+                     return a.at < b.at;
+                   });
 
   const LoadResult result = LoadRuleset(paths[0]);
   std::fputs(FormatDiagnostics(result.diagnostics()).c_str(), stderr);
@@ -436,8 +570,18 @@ int Run(const std::vector<std::string>& args) {
                  Plural(result.warning_count(), "warning").c_str());
     return 1;
   }
-  EngineOptions options;
-  options.explain = explain;
+  for (PlannedReload& r : reloads) {
+    const LoadResult loaded = LoadRuleset(r.path);
+    std::fputs(FormatDiagnostics(loaded.diagnostics()).c_str(), stderr);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "switchboard: --reload-at: '%s' does not load: %s, %s\n",
+                   r.path.c_str(),
+                   Plural(loaded.error_count(), "error").c_str(),
+                   Plural(loaded.warning_count(), "warning").c_str());
+      return 1;
+    }
+    r.ruleset = loaded.ruleset();
+  }
   absl::StatusOr<std::unique_ptr<Engine>> created =
       Engine::Create(result.ruleset(), options);
   if (!created.ok()) {
@@ -446,6 +590,16 @@ int Run(const std::vector<std::string>& args) {
     return 1;
   }
   Engine& engine = **created;
+  if (have_snapshot_in) {
+    std::string bytes;
+    absl::Status read = ReadWholeFile(snapshot_in, &bytes);
+    if (read.ok()) read = engine.Restore(bytes);
+    if (!read.ok()) {
+      std::fprintf(stderr, "switchboard: cannot restore the snapshot '%s': %s\n",
+                   snapshot_in.c_str(), std::string(read.message()).c_str());
+      return 1;
+    }
+  }
 
   const bool use_stdin = events_path == "-";
   const std::string events_name = use_stdin ? "<stdin>" : events_path;
@@ -459,7 +613,33 @@ int Run(const std::vector<std::string>& args) {
       use_stdin ? nullptr : file, &std::fclose);
 
   const ReaderOptions reader_options;
-  EventReader reader(result.ruleset()->checked(), reader_options);
+  // The event schema follows --reload-at (the reader is rebuilt).
+  auto reader = std::make_unique<EventReader>(result.ruleset()->checked(),
+                                              reader_options);
+  size_t next_reload = 0;
+  int64_t reloads_done = 0;
+  bool reload_failed = false;
+  // Applies the planned reloads due at or before `t`.
+  const auto reload_until = [&](absl::Time t, DecisionSink* out) {
+    bool any = false;
+    while (next_reload < reloads.size() && reloads[next_reload].at <= t) {
+      const PlannedReload& r = reloads[next_reload++];
+      engine.AdvanceTo(r.at, out);
+      if (absl::Status st = engine.Reload(r.ruleset); !st.ok()) {
+        std::fprintf(stderr, "switchboard: --reload-at %s: %s\n",
+                     r.path.c_str(), std::string(st.message()).c_str());
+        reload_failed = true;
+        continue;
+      }
+      ++reloads_done;
+      any = true;
+    }
+    if (any) {
+      reader = std::make_unique<EventReader>(engine.ruleset().checked(),
+                                             reader_options);
+    }
+    return any;
+  };
   LineSource source(file, reader_options.max_line_bytes);
   JsonLinesSink sink;
   Event event;
@@ -494,8 +674,13 @@ int Run(const std::vector<std::string>& args) {
                std::to_string(reader_options.max_line_bytes) + ")");
     } else if (EventReader::IsBlankLine(line.text)) {
       continue;
-    } else if (absl::Status s = reader.Next(line.text, &event); !s.ok()) {
+    } else if (absl::Status s = reader->Next(line.text, &event); !s.ok()) {
       bad_line(std::string(s.message()));
+    } else if (next_reload < reloads.size() &&
+               reloads[next_reload].at <= event.time() &&
+               reload_until(event.time(), &sink) &&
+               !(s = reader->Next(line.text, &event)).ok()) {
+      bad_line(std::string(s.message()));  // invalid under the new schema
     } else if (absl::Status p = engine.Process(event, &sink); !p.ok()) {
       bad_line(std::string(p.message()));
     } else {
@@ -512,7 +697,27 @@ int Run(const std::vector<std::string>& args) {
                  events_name.c_str(), std::strerror(errno));
     status = 1;
   }
-  if (have_until && !stopped) engine.AdvanceTo(until, &sink);
+  if (have_until && !stopped) {
+    reload_until(until, &sink);
+    engine.AdvanceTo(until, &sink);
+  }
+  if (next_reload < reloads.size()) {
+    std::fprintf(stderr, "switchboard: --reload-at: %s not reached (after "
+                 "the last event and --until)\n",
+                 Plural(static_cast<int>(reloads.size() - next_reload),
+                        "reload").c_str());
+  }
+  if (reload_failed) status = 1;
+  if (have_snapshot_out) {
+    absl::StatusOr<std::string> bytes = engine.Snapshot();
+    absl::Status written =
+        bytes.ok() ? WriteWholeFile(snapshot_out, *bytes) : bytes.status();
+    if (!written.ok()) {
+      std::fprintf(stderr, "switchboard: cannot write the snapshot '%s': %s\n",
+                   snapshot_out.c_str(), std::string(written.message()).c_str());
+      status = 1;
+    }
+  }
   const double seconds = std::chrono::duration<double>(
                              std::chrono::steady_clock::now() - start)
                              .count();
@@ -524,7 +729,8 @@ int Run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "stopped at the first bad line (--strict)\n");
     status = 1;
   }
-  PrintSummary(engine, bad_lines, seconds, line_number);
+  PrintSummary(engine, bad_lines, seconds, line_number,
+               reloads.empty() ? -1 : reloads_done);
   return status;
 }
 

@@ -58,11 +58,34 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return 0;
 }
 
+// Length of a prefix of `s` that needs no escaping (printable ASCII other
+// than '"' and '\\'), found 8 bytes at a time; the byte loop of
+// AppendString goes on from there.
+size_t PlainPrefix(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  // Nonzero when some byte of v is below n (n <= 128; exact as a test of
+  // existence).
+  const auto has_less = [](uint64_t v, uint64_t n) {
+    return (v - kOnes * n) & ~v & kHigh;
+  };
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    if (has_less(x, 0x20) | has_less(x ^ (kOnes * '"'), 1) |
+        has_less(x ^ (kOnes * '\\'), 1) | (x & kHigh)) {
+      break;
+    }
+  }
+  return i;
+}
+
 // Appends `s` as a JSON string, quotes included.
 void AppendString(std::string_view s, std::string* out) {
   out->push_back('"');
   size_t run = 0;  // start of the pending run of bytes copied as they are
-  size_t i = 0;
+  size_t i = PlainPrefix(s);
   const auto flush = [&](size_t end) {
     out->append(s.data() + run, end - run);
   };
@@ -116,14 +139,34 @@ void AppendInt(int64_t v, std::string* out) {
   out->append(p, end - p);
 }
 
-// Appends `width` decimal digits of `v` (zero-padded).
-void AppendDigits(int64_t v, int width, std::string* out) {
-  char buf[10];
-  for (int k = width - 1; k >= 0; --k) {
-    buf[k] = static_cast<char>('0' + v % 10);
-    v /= 10;
+// UTC calendar fields of a count of seconds since the Unix epoch, in the
+// proleptic Gregorian calendar (H. Hinnant's civil_from_days; the same as
+// absl::CivilSecond(1970) + seconds, without cctz's general path).
+struct CivilFields {
+  int64_t year;
+  int month, day, hour, minute, second;
+};
+CivilFields CivilFromUnixSeconds(int64_t seconds) {
+  int64_t days = seconds / 86400;
+  int64_t rem = seconds % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
   }
-  out->append(buf, width);
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;                                // [0, 146096]
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);        // [0, 365]
+  const int64_t mp = (5 * doy + 2) / 153;                              // [0, 11]
+  CivilFields c;
+  c.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  c.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  c.year = yoe + era * 400 + (c.month <= 2 ? 1 : 0);
+  c.hour = static_cast<int>(rem / 3600);
+  c.minute = static_cast<int>(rem / 60 % 60);
+  c.second = static_cast<int>(rem % 60);
+  return c;
 }
 
 // Appends the time as a JSON string, as switchboard::FormatTimestamp formats
@@ -136,34 +179,51 @@ void AppendTime(absl::Time t, std::string* out) {
   const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
   const int64_t nanos =
       absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds));
-  const absl::CivilSecond c = absl::CivilSecond(1970) + seconds;
-  if (c.year() < 1 || c.year() > 9999) {
+  // Years 1..9999 are within +-2^38 s; beyond, FormatTimestamp decides.
+  if (seconds < -(int64_t{1} << 38) || seconds > (int64_t{1} << 38)) {
     AppendString(switchboard::FormatTimestamp(t), out);
     return;
   }
-  out->push_back('"');
-  AppendDigits(c.year(), 4, out);
-  out->push_back('-');
-  AppendDigits(c.month(), 2, out);
-  out->push_back('-');
-  AppendDigits(c.day(), 2, out);
-  out->push_back('T');
-  AppendDigits(c.hour(), 2, out);
-  out->push_back(':');
-  AppendDigits(c.minute(), 2, out);
-  out->push_back(':');
-  AppendDigits(c.second(), 2, out);
+  const CivilFields c = CivilFromUnixSeconds(seconds);
+  if (c.year < 1 || c.year > 9999) {
+    AppendString(switchboard::FormatTimestamp(t), out);
+    return;
+  }
+  // Formatted in a local buffer, appended once.
+  char buf[40];
+  char* p = buf;
+  const auto put = [&p](int64_t v, int width) {
+    for (int k = width - 1; k >= 0; --k) {
+      p[k] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    p += width;
+  };
+  *p++ = '"';
+  put(c.year, 4);
+  *p++ = '-';
+  put(c.month, 2);
+  *p++ = '-';
+  put(c.day, 2);
+  *p++ = 'T';
+  put(c.hour, 2);
+  *p++ = ':';
+  put(c.minute, 2);
+  *p++ = ':';
+  put(c.second, 2);
   if (nanos != 0) {
-    out->push_back('.');
+    *p++ = '.';
     if (nanos % 1000000 == 0) {
-      AppendDigits(nanos / 1000000, 3, out);
+      put(nanos / 1000000, 3);
     } else if (nanos % 1000 == 0) {
-      AppendDigits(nanos / 1000, 6, out);
+      put(nanos / 1000, 6);
     } else {
-      AppendDigits(nanos, 9, out);
+      put(nanos, 9);
     }
   }
-  out->append("Z\"");
+  *p++ = 'Z';
+  *p++ = '"';
+  out->append(buf, p - buf);
 }
 
 void AppendParam(const DecisionParam& p, std::string* out) {

@@ -9,8 +9,13 @@
 namespace switchboard {
 
 void Event::Reset(std::string_view type, absl::Time time) {
-  type_.assign(type);
+  if (type.empty()) {
+    type_.clear();  // cheaper than assign() (readers Reset with "")
+  } else {
+    type_.assign(type);
+  }
   time_ = time;
+  schema_tag_ = nullptr;
   size_ = 0;
 }
 
@@ -33,6 +38,7 @@ Event::Attribute* Event::Slot(std::string_view name, Kind kind) {
     if (size_ == attributes_.size()) attributes_.emplace_back();
     slot = &attributes_[size_++];
     slot->name.assign(name);
+    slot->schema_index = -1;
   }
   // Empty the old value (clear() keeps the capacity).
   slot->kind = kind;
@@ -44,6 +50,26 @@ Event::Attribute* Event::Slot(std::string_view name, Kind kind) {
   slot->time_value = absl::Time();
   slot->strings.clear();
   slot->ints.clear();
+  return slot;
+}
+
+Event::Attribute* Event::AppendAttribute(std::string_view name, Kind kind,
+                                         int32_t schema_index) {
+  if (size_ == attributes_.size()) attributes_.emplace_back();
+  Attribute* slot = &attributes_[size_++];
+  // A reused slot usually held this very name (lines list their members in
+  // the same order): compare before copying.
+  if (slot->name != name) slot->name.assign(name);
+  slot->schema_index = schema_index;
+  slot->kind = kind;
+  slot->bool_value = false;
+  slot->int_value = 0;
+  slot->double_value = 0;
+  if (!slot->string_value.empty()) slot->string_value.clear();
+  slot->duration_value = absl::ZeroDuration();
+  slot->time_value = absl::Time();
+  if (!slot->strings.empty()) slot->strings.clear();
+  if (!slot->ints.empty()) slot->ints.clear();
   return slot;
 }
 

@@ -9,6 +9,7 @@
 // document reads it once the type is known.
 #include "engine/io/jsonl_reader.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -41,7 +42,8 @@ std::string Cat(const Pieces&... pieces) {
   return s;
 }
 
-// Deepest nesting accepted in any value (ignored members included).
+// Deepest nesting accepted in any value (ignored members included), unless
+// ReaderOptions::max_depth says otherwise.
 constexpr int kMaxDepth = 64;
 
 // How a member's value is read.
@@ -71,6 +73,14 @@ struct Member {
   // Read on route.timeout events only (queue, waited).
   bool route_timeout_only = false;
   uint32_t seen = 0;  // the line generation that last had this member
+  // The line generation whose first pass deferred this member (read in the
+  // second pass only then, so that no member is appended twice).
+  uint32_t deferred = 0;
+  // Index in the ruleset's event_attributes, or -1 (Event::schema_index).
+  int32_t schema_index = -1;
+  // The name has no '"' and no '\': a raw JSON key can be compared with
+  // it byte for byte (raw_json_string::unsafe_is_equal).
+  bool plain_name = false;
 
   std::string agent_type_text;    // for messages, with agent_shape
 
@@ -83,6 +93,7 @@ struct Member {
 struct MemberView {
   std::string_view name;
   std::string_view type_text;
+  int32_t schema_index = -1;  // Event::Attribute::schema_index
 };
 
 Shape ShapeOf(const cel::Type& type) {
@@ -119,13 +130,13 @@ std::string_view JsonTypeName(od::json_type t) {
   return "a value";
 }
 
-absl::Status Malformed(simdjson::error_code e) {
+absl::Status Malformed(simdjson::error_code e, int max_depth = kMaxDepth) {
   switch (e) {
     case simdjson::UTF8_ERROR:
       return absl::InvalidArgumentError("invalid UTF-8");
     case simdjson::DEPTH_ERROR:
       return absl::InvalidArgumentError(
-          Cat("JSON nested deeper than ", kMaxDepth));
+          Cat("JSON nested deeper than ", static_cast<size_t>(max_depth)));
     default:
       return absl::InvalidArgumentError(
           Cat("malformed JSON: ", simdjson::error_message(e)));
@@ -134,23 +145,23 @@ absl::Status Malformed(simdjson::error_code e) {
 
 // Checks that `v` is well-formed JSON (the On-Demand parser only looks at
 // what it is asked for), consuming it.
-simdjson::error_code Validate(od::value v, int depth) {
+simdjson::error_code Validate(od::value v, int depth, int max_depth) {
   od::json_type t;
   if (auto e = v.type().get(t)) return e;
   switch (t) {
     case od::json_type::array: {
-      if (depth >= kMaxDepth) return simdjson::DEPTH_ERROR;
+      if (depth > max_depth) return simdjson::DEPTH_ERROR;
       od::array a;
       if (auto e = v.get_array().get(a)) return e;
       for (auto element : a) {
         od::value x;
         if (auto e = element.get(x)) return e;
-        if (auto e = Validate(x, depth + 1)) return e;
+        if (auto e = Validate(x, depth + 1, max_depth)) return e;
       }
       return simdjson::SUCCESS;
     }
     case od::json_type::object: {
-      if (depth >= kMaxDepth) return simdjson::DEPTH_ERROR;
+      if (depth > max_depth) return simdjson::DEPTH_ERROR;
       od::object o;
       if (auto e = v.get_object().get(o)) return e;
       for (auto field : o) {
@@ -158,7 +169,7 @@ simdjson::error_code Validate(od::value v, int depth) {
         if (auto e = std::move(field).get(f)) return e;
         std::string_view key;
         if (auto e = f.unescaped_key().get(key)) return e;
-        if (auto e = Validate(f.value(), depth + 1)) return e;
+        if (auto e = Validate(f.value(), depth + 1, max_depth)) return e;
       }
       return simdjson::SUCCESS;
     }
@@ -192,9 +203,17 @@ simdjson::error_code Validate(od::value v, int depth) {
 
 struct EventReader::Impl {
   ReaderOptions options;
+  const CheckedRuleset* ruleset = nullptr;  // Event::schema_tag
   std::string session_key;
+  // The member of the session key when reading it always sets the
+  // attribute (then `seen` tells whether the line had it), else -1.
+  int key_member = -1;
   std::vector<Member> members;
   absl::flat_hash_map<std::string, int> index;
+  // Interning of keys: the member the i-th key of the last line named (-1:
+  // none), checked by comparing names before the hash map is asked. Lines
+  // of one stream usually list their keys in the same order.
+  std::vector<int> key_guess = std::vector<int>(32, -1);
 
   od::parser parser;
   od::document doc;
@@ -214,6 +233,10 @@ struct EventReader::Impl {
   }
 
   absl::Status Read(std::string_view line, Event* out);
+  // The fast path (ReaderOptions::fast_path): true when it read the whole
+  // line into a valid event; false when the line is not plain or not valid
+  // (the caller then runs the full parser on it, from scratch).
+  bool ReadFast(std::string_view line, Event* out);
   absl::Status ReadObject(od::object object, bool second_pass, Event* out,
                           bool* deferred);
   absl::Status ReadMember(const MemberView& m, Shape shape, od::value v,
@@ -222,6 +245,7 @@ struct EventReader::Impl {
                              Event* out);
   absl::Status ReadStringList(const MemberView& m, od::value v, Event* out);
   absl::Status ReadIntMap(const MemberView& m, od::value v, Event* out);
+  absl::Status TooLong(const MemberView& m, size_t size) const;
 };
 
 namespace {
@@ -237,6 +261,16 @@ absl::Status MemberError(const MemberView& m, std::string_view what) {
       Cat("member '", m.name, "': ", what));
 }
 
+}  // namespace
+
+absl::Status EventReader::Impl::TooLong(const MemberView& m,
+                                        size_t size) const {
+  return MemberError(m, Cat("string of ", size, " bytes (the limit is ",
+                            options.max_string_bytes, ")"));
+}
+
+namespace {
+
 // A member error from simdjson: malformed JSON in general, a range error for
 // numbers.
 absl::Status NumberError(const MemberView& m, simdjson::error_code e) {
@@ -248,19 +282,31 @@ absl::Status NumberError(const MemberView& m, simdjson::error_code e) {
 
 absl::StatusOr<int64_t> ReadInt(const MemberView& m, od::value v,
                                 std::string_view what) {
+  // Fast path: a plain integer (get_int64 fails on fractions, exponents and
+  // out-of-range values, which the checks below then name).
+  int64_t fast;
+  if (v.get_int64().get(fast) == simdjson::SUCCESS) return fast;
   od::number_type nt;
   if (auto e = v.get_number_type().get(nt)) return NumberError(m, e);
+  const std::string at = what.empty() ? std::string() : Cat(" ", what);
   if (nt == od::number_type::floating_point_number) {
-    return MemberError(m, Cat("expected an integer ", what,
-                                       ", got a number with a fraction or "
-                                       "an exponent"));
+    return MemberError(m, Cat("expected an integer", at,
+                              ", got a number with a fraction or an "
+                              "exponent"));
   }
+  const std::string out_of_range =
+      Cat("integer", at, " out of range (int64)");
   if (nt == od::number_type::unsigned_integer) {
-    return MemberError(m, Cat("integer ", what,
-                                       " out of range (int64)"));
+    return MemberError(m, out_of_range);
   }
   int64_t i;
-  if (auto e = v.get_int64().get(i)) return NumberError(m, e);
+  if (auto e = v.get_int64().get(i)) {
+    // A negative integer below INT64_MIN reads as signed, then not as int64.
+    if (e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE) {
+      return MemberError(m, out_of_range);
+    }
+    return NumberError(m, e);
+  }
   return i;
 }
 
@@ -281,12 +327,18 @@ absl::Status EventReader::Impl::ReadStringList(const MemberView& m, od::value v,
       return MemberError(m, Cat("must be ", m.type_text, ": element ",
                                          n, " is ", JsonTypeName(t)));
     }
+    if (n >= options.max_elements) {
+      return MemberError(m, Cat("more than ", options.max_elements,
+                                " elements (the limit)"));
+    }
     std::string_view s;
     if (auto e = x.get_string().get(s)) return Malformed(e);
+    if (s.size() > options.max_string_bytes) return TooLong(m, s.size());
     strings.emplace_back(s);
     ++n;
   }
-  out->SetStringList(m.name, std::move(strings));
+  out->AppendAttribute(m.name, Event::Kind::kStringList, m.schema_index)
+      ->strings = std::move(strings);
   return absl::OkStatus();
 }
 
@@ -300,6 +352,11 @@ absl::Status EventReader::Impl::ReadIntMap(const MemberView& m, od::value v,
     if (auto e = std::move(field).get(f)) return Malformed(e);
     std::string_view key;
     if (auto e = f.unescaped_key().get(key)) return Malformed(e);
+    if (ints.size() >= options.max_elements) {
+      return MemberError(m, Cat("more than ", options.max_elements,
+                                " entries (the limit)"));
+    }
+    if (key.size() > options.max_string_bytes) return TooLong(m, key.size());
     std::string what = Cat("'", key, "'");
     for (const auto& [k, unused] : ints) {
       if (k == key) return MemberError(m, Cat("duplicate key ", what));
@@ -314,7 +371,8 @@ absl::Status EventReader::Impl::ReadIntMap(const MemberView& m, od::value v,
     if (!i.ok()) return i.status();
     ints.emplace_back(std::string(key), *i);
   }
-  out->SetIntMap(m.name, std::move(ints));
+  out->AppendAttribute(m.name, Event::Kind::kIntMap, m.schema_index)->ints =
+      std::move(ints);
   return absl::OkStatus();
 }
 
@@ -351,7 +409,9 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
   od::json_type want = od::json_type::string;
   switch (shape) {
     case Shape::kIgnore:
-      if (auto e = Validate(v, 1)) return Malformed(e);
+      if (auto e = Validate(v, 1, options.max_depth)) {
+        return Malformed(e, options.max_depth);
+      }
       return absl::OkStatus();
     case Shape::kUnsupported:
       return MemberError(
@@ -390,27 +450,30 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
     case Shape::kInt: {
       absl::StatusOr<int64_t> i = ReadInt(m, v, "");
       if (!i.ok()) return i.status();
-      out->SetInt(m.name, *i);
+      out->AppendAttribute(m.name, Event::Kind::kInt, m.schema_index)
+          ->int_value = *i;
       return absl::OkStatus();
     }
     case Shape::kDouble: {
       double d;
       if (auto e = v.get_double().get(d)) return NumberError(m, e);
       if (!std::isfinite(d)) return MemberError(m, "number out of range");
-      out->SetDouble(m.name, d);
+      out->AppendAttribute(m.name, Event::Kind::kDouble, m.schema_index)
+          ->double_value = d;
       return absl::OkStatus();
     }
     case Shape::kBool: {
       bool b;
       if (auto e = v.get_bool().get(b)) return Malformed(e);
-      out->SetBool(m.name, b);
+      out->AppendAttribute(m.name, Event::Kind::kBool, m.schema_index)
+          ->bool_value = b;
       return absl::OkStatus();
     }
     case Shape::kNull: {
       bool is_null;
       if (auto e = v.is_null().get(is_null)) return Malformed(e);
       if (!is_null) return Malformed(simdjson::N_ATOM_ERROR);
-      out->SetNull(m.name);
+      out->AppendAttribute(m.name, Event::Kind::kNull, m.schema_index);
       return absl::OkStatus();
     }
     case Shape::kStringList:
@@ -424,6 +487,7 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
   // Strings.
   std::string_view s;
   if (auto e = v.get_string().get(s)) return Malformed(e);
+  if (s.size() > options.max_string_bytes) return TooLong(m, s.size());
   switch (shape) {
     case Shape::kTime: {
       absl::StatusOr<absl::Time> time = switchboard::ParseTimestamp(s);
@@ -444,37 +508,60 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
                                            " (a duration is a string such as "
                                            "\"90s\" or \"1h30m\")"));
       }
-      out->SetDuration(m.name, *d);
+      out->AppendAttribute(m.name, Event::Kind::kDuration, m.schema_index)
+          ->duration_value = *d;
       return absl::OkStatus();
     }
     case Shape::kTimestamp: {
       absl::StatusOr<absl::Time> time = switchboard::ParseTimestamp(s);
       if (!time.ok()) return MemberError(m, std::string_view(time.status().message().data(), time.status().message().size()));
-      out->SetTimestamp(m.name, *time);
+      out->AppendAttribute(m.name, Event::Kind::kTimestamp, m.schema_index)
+          ->time_value = *time;
       return absl::OkStatus();
     }
     default:
-      out->SetString(m.name, s);
+      out->AppendAttribute(m.name, Event::Kind::kString, m.schema_index)
+          ->string_value.assign(s);
       return absl::OkStatus();
   }
 }
 
 absl::Status EventReader::Impl::ReadObject(od::object object, bool second_pass,
                                            Event* out, bool* deferred) {
+  size_t position = 0;
   for (auto field : object) {
     od::field f;
     if (auto e = std::move(field).get(f)) return Malformed(e);
-    std::string_view key;
-    if (auto e = f.unescaped_key().get(key)) return Malformed(e);
-    auto it = index.find(absl::string_view(key.data(), key.size()));
-    if (it == index.end()) {
+    // The guess is checked against the raw key (no unescaping, no copy);
+    // on a miss the key is unescaped and looked up.
+    int found = -1;
+    if (position < key_guess.size()) {
+      const int guess = key_guess[position];
+      if (guess >= 0 && members[guess].plain_name &&
+          f.key().unsafe_is_equal(members[guess].name)) {
+        found = guess;
+      }
+    }
+    if (found < 0) {
+      std::string_view key;
+      if (auto e = f.unescaped_key().get(key)) return Malformed(e);
+      auto it = index.find(absl::string_view(key.data(), key.size()));
+      if (it != index.end()) {
+        found = it->second;
+        if (position < key_guess.size()) key_guess[position] = found;
+      }
+    }
+    ++position;
+    if (found < 0) {
       if (second_pass) continue;  // checked in the first pass
-      if (auto e = Validate(f.value(), 1)) return Malformed(e);
+      if (auto e = Validate(f.value(), 1, options.max_depth)) {
+        return Malformed(e, options.max_depth);
+      }
       continue;
     }
-    Member& m = members[it->second];
+    Member& m = members[found];
     if (second_pass) {
-      if (!m.depends_on_type()) continue;
+      if (!m.depends_on_type() || m.deferred != generation) continue;
     } else {
       if (m.seen == generation) {
         return absl::InvalidArgumentError(
@@ -483,7 +570,10 @@ absl::Status EventReader::Impl::ReadObject(od::object object, bool second_pass,
       m.seen = generation;
       if (m.depends_on_type() && !type_known) {
         *deferred = true;
-        if (auto e = Validate(f.value(), 1)) return Malformed(e);
+        m.deferred = generation;
+        if (auto e = Validate(f.value(), 1, options.max_depth)) {
+          return Malformed(e, options.max_depth);
+        }
         continue;
       }
     }
@@ -500,9 +590,10 @@ absl::Status EventReader::Impl::ReadObject(od::object object, bool second_pass,
         shape = Shape::kIgnore;
       }
     }
-    const MemberView view{m.name, shape == m.agent_shape && agent
-                                      ? m.agent_type_text
-                                      : m.type_text};
+    const MemberView view{m.name,
+                          shape == m.agent_shape && agent ? m.agent_type_text
+                                                          : m.type_text,
+                          m.schema_index};
     if (absl::Status s = ReadMember(view, shape, f.value(), out); !s.ok()) {
       return s;
     }
@@ -519,7 +610,11 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
   if (std::memchr(line.data(), '\0', line.size()) != nullptr) {
     return absl::InvalidArgumentError("NUL byte in the line");
   }
+  if (line.size() >= 3 && line.substr(0, 3) == "\xEF\xBB\xBF") {
+    line.remove_prefix(3);  // a byte order mark: ignored
+  }
   if (IsBlankLine(line)) return absl::InvalidArgumentError("empty line");
+  if (options.fast_path && ReadFast(line, out)) return absl::OkStatus();
 
   buffer.resize(line.size() + simdjson::SIMDJSON_PADDING);
   std::memcpy(buffer.data(), line.data(), line.size());
@@ -538,10 +633,11 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
   if (auto e = doc.get_object().get(object)) return Malformed(e);
 
   if (++generation == 0) {  // wrapped: forget every mark
-    for (Member& m : members) m.seen = 0;
+    for (Member& m : members) m.seen = m.deferred = 0;
     generation = 1;
   }
   out->Reset("", absl::InfinitePast());
+  out->set_schema_tag(ruleset);  // the attributes carry schema indexes
   type.clear();
   type_known = false;
   time_known = false;
@@ -564,8 +660,10 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
   }
   out->set_type(type);
   if (options.require_session_key && !IsGlobalEventType(type)) {
-    const Event::Attribute* key = out->Find(session_key);
-    if (key == nullptr) {
+    const bool has_key = key_member >= 0
+                             ? members[key_member].seen == generation
+                             : out->Find(session_key) != nullptr;
+    if (!has_key) {
       return absl::InvalidArgumentError(Cat(
           "missing the session key '", session_key,
           "' (every event but channel.down, channel.up and agent.* needs "
@@ -575,14 +673,289 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
   return absl::OkStatus();
 }
 
+namespace {
+
+bool IsJsonSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// Bytes that may stand as they are in a plain string: printable ASCII but
+// '"' and '\\'.
+struct PlainBytes {
+  bool ok[256] = {};
+  constexpr PlainBytes() {
+    for (int c = 0x20; c < 0x80; ++c) ok[c] = c != '"' && c != '\\';
+  }
+};
+constexpr PlainBytes kPlainBytes;
+
+// A plain JSON string at *p (the opening quote): printable ASCII, no
+// escapes. Sets `out` to its bytes and moves *p past the closing quote.
+inline bool ScanPlainString(const char** p, const char* end,
+                            std::string_view* out) {
+  const char* q = *p;
+  if (q == end || *q != '"') return false;
+  const char* begin = ++q;
+  while (q < end && kPlainBytes.ok[static_cast<unsigned char>(*q)]) ++q;
+  if (q == end || *q != '"') return false;
+  *out = std::string_view(begin, q - begin);
+  *p = q + 1;
+  return true;
+}
+
+// A JSON number at *p (RFC 8259 grammar). Sets `token` to its text and
+// `integer` to whether it has neither fraction nor exponent.
+bool ScanNumber(const char** p, const char* end, std::string_view* token,
+                bool* integer) {
+  const char* q = *p;
+  const char* begin = q;
+  const auto digit = [&](const char* x) {
+    return x < end && *x >= '0' && *x <= '9';
+  };
+  if (q < end && *q == '-') ++q;
+  if (!digit(q)) return false;
+  if (*q == '0') {
+    ++q;
+  } else {
+    while (digit(q)) ++q;
+  }
+  *integer = true;
+  if (q < end && *q == '.') {
+    ++q;
+    if (!digit(q)) return false;
+    while (digit(q)) ++q;
+    *integer = false;
+  }
+  if (q < end && (*q == 'e' || *q == 'E')) {
+    ++q;
+    if (q < end && (*q == '+' || *q == '-')) ++q;
+    if (!digit(q)) return false;
+    while (digit(q)) ++q;
+    *integer = false;
+  }
+  *token = std::string_view(begin, q - begin);
+  *p = q;
+  return true;
+}
+
+// An integer token of at most 18 digits (always within int64).
+bool SmallInt(std::string_view token, int64_t* out) {
+  const bool negative = !token.empty() && token[0] == '-';
+  if (token.size() - (negative ? 1 : 0) > 18) return false;
+  int64_t v = 0;
+  for (size_t i = negative ? 1 : 0; i < token.size(); ++i) {
+    v = v * 10 + (token[i] - '0');
+  }
+  *out = negative ? -v : v;
+  return true;
+}
+
+}  // namespace
+
+bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  const auto skip_space = [&] {
+    // JSON's spaces are all <= ' ': one comparison for the usual non-space.
+    while (p < end && static_cast<unsigned char>(*p) <= ' ' &&
+           IsJsonSpace(*p)) {
+      ++p;
+    }
+  };
+  skip_space();
+  if (p == end || *p != '{') return false;
+  ++p;
+  if (++generation == 0) {  // wrapped: forget every mark
+    for (Member& m : members) m.seen = m.deferred = 0;
+    generation = 1;
+  }
+  out->Reset("", absl::InfinitePast());
+  out->set_schema_tag(ruleset);
+  type.clear();
+  type_known = false;
+  time_known = false;
+  size_t position = 0;
+  while (true) {
+    skip_space();
+    std::string_view key;
+    if (!ScanPlainString(&p, end, &key)) return false;
+    skip_space();
+    if (p == end || *p != ':') return false;
+    ++p;
+    skip_space();
+    if (p == end) return false;
+    // The value's token.
+    enum class Token { kString, kNumber, kTrue, kFalse, kNull } token;
+    std::string_view text;
+    bool integer = false;
+    const char c = *p;
+    if (c == '"') {
+      if (!ScanPlainString(&p, end, &text)) return false;
+      token = Token::kString;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      if (!ScanNumber(&p, end, &text, &integer)) return false;
+      token = Token::kNumber;
+    } else if (end - p >= 4 && std::memcmp(p, "true", 4) == 0) {
+      p += 4;
+      token = Token::kTrue;
+    } else if (end - p >= 5 && std::memcmp(p, "false", 5) == 0) {
+      p += 5;
+      token = Token::kFalse;
+    } else if (end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+      p += 4;
+      token = Token::kNull;
+    } else {
+      return false;  // arrays, objects, anything else
+    }
+    // A value ends at a space, ',' or '}'.
+    if (p < end && !IsJsonSpace(*p) && *p != ',' && *p != '}') return false;
+    if (token == Token::kString && text.size() > options.max_string_bytes) {
+      return false;
+    }
+
+    int found = -1;
+    if (position < key_guess.size()) {
+      const int guess = key_guess[position];
+      if (guess >= 0 && members[guess].name == key) found = guess;
+    }
+    if (found < 0) {
+      auto it = index.find(absl::string_view(key.data(), key.size()));
+      if (it != index.end()) {
+        found = it->second;
+        if (position < key_guess.size()) key_guess[position] = found;
+      }
+    }
+    ++position;
+    if (found >= 0) {
+      Member& m = members[found];
+      if (m.depends_on_type() || m.seen == generation) return false;
+      m.seen = generation;
+      Shape shape = m.shape;
+      if (shape == Shape::kDyn) {
+        switch (token) {
+          case Token::kString: shape = Shape::kString; break;
+          case Token::kTrue:
+          case Token::kFalse: shape = Shape::kBool; break;
+          case Token::kNull: shape = Shape::kNull; break;
+          case Token::kNumber:
+            // "-0": which number type simdjson gives it is its business.
+            if (text.size() >= 2 && text[0] == '-' && text[1] == '0') {
+              return false;
+            }
+            shape = integer ? Shape::kInt : Shape::kDouble;
+            break;
+        }
+      }
+      switch (shape) {
+        case Shape::kIgnore:
+          break;
+        case Shape::kTime: {
+          if (token != Token::kString) return false;
+          absl::StatusOr<absl::Time> time = switchboard::ParseTimestamp(text);
+          if (!time.ok()) return false;
+          out->set_time(*time);
+          time_known = true;
+          break;
+        }
+        case Shape::kType:
+          if (token != Token::kString || text.empty()) return false;
+          type.clear();
+          type.append(text.data(), text.size());
+          type_known = true;
+          break;
+        case Shape::kString:
+          if (token != Token::kString) return false;
+          // The new attribute's string is empty: append, not assign.
+          out->AppendAttribute(m.name, Event::Kind::kString, m.schema_index)
+              ->string_value.append(text.data(), text.size());
+          break;
+        case Shape::kDuration: {
+          if (token != Token::kString) return false;
+          absl::StatusOr<absl::Duration> d = switchboard::ParseDuration(text);
+          if (!d.ok()) return false;
+          out->AppendAttribute(m.name, Event::Kind::kDuration, m.schema_index)
+              ->duration_value = *d;
+          break;
+        }
+        case Shape::kTimestamp: {
+          if (token != Token::kString) return false;
+          absl::StatusOr<absl::Time> time = switchboard::ParseTimestamp(text);
+          if (!time.ok()) return false;
+          out->AppendAttribute(m.name, Event::Kind::kTimestamp,
+                               m.schema_index)
+              ->time_value = *time;
+          break;
+        }
+        case Shape::kInt: {
+          int64_t i;
+          if (token != Token::kNumber || !integer || !SmallInt(text, &i)) {
+            return false;
+          }
+          out->AppendAttribute(m.name, Event::Kind::kInt, m.schema_index)
+              ->int_value = i;
+          break;
+        }
+        case Shape::kDouble: {
+          if (token != Token::kNumber) return false;
+          double d;
+          const auto [ptr, ec] =
+              std::from_chars(text.data(), text.data() + text.size(), d);
+          if (ec != std::errc() || ptr != text.data() + text.size() ||
+              !std::isfinite(d)) {
+            return false;
+          }
+          out->AppendAttribute(m.name, Event::Kind::kDouble, m.schema_index)
+              ->double_value = d;
+          break;
+        }
+        case Shape::kBool:
+          if (token != Token::kTrue && token != Token::kFalse) return false;
+          out->AppendAttribute(m.name, Event::Kind::kBool, m.schema_index)
+              ->bool_value = token == Token::kTrue;
+          break;
+        case Shape::kNull:
+          if (token != Token::kNull) return false;
+          out->AppendAttribute(m.name, Event::Kind::kNull, m.schema_index);
+          break;
+        default:  // lists, maps, unsupported: the full parser
+          return false;
+      }
+    }
+    skip_space();
+    if (p < end && *p == ',') {
+      ++p;
+      continue;
+    }
+    if (p < end && *p == '}') {
+      ++p;
+      break;
+    }
+    return false;
+  }
+  skip_space();
+  if (p != end) return false;
+  if (!time_known || !type_known) return false;
+  out->set_type(type);
+  if (options.require_session_key && !IsGlobalEventType(type)) {
+    const bool has_key = key_member >= 0
+                             ? members[key_member].seen == generation
+                             : out->Find(session_key) != nullptr;
+    if (!has_key) return false;
+  }
+  return true;
+}
+
 EventReader::EventReader(const CheckedRuleset& ruleset,
                          const ReaderOptions& options)
     : impl_(std::make_unique<Impl>()) {
   Impl& impl = *impl_;
   impl.options = options;
+  impl.ruleset = &ruleset;
   impl.session_key = ruleset.session.key;
-  for (const EventAttribute& a : ruleset.event_attributes) {
+  for (size_t i = 0; i < ruleset.event_attributes.size(); ++i) {
+    const EventAttribute& a = ruleset.event_attributes[i];
     Member& m = impl.AddMember(a.name);
+    m.schema_index = static_cast<int32_t>(i);
     m.type_text = a.type.DebugString();
     m.shape = ShapeOf(a.type);
     if (a.builtin) {
@@ -613,8 +986,17 @@ EventReader::EventReader(const CheckedRuleset& ruleset,
   impl.AddMember("time").shape = Shape::kTime;
   impl.AddMember("type").shape = Shape::kType;
   for (Member& m : impl.members) {
+    m.plain_name = m.name.find_first_of("\"\\") == std::string::npos;
     if (m.shape == Shape::kTime) m.type_text = "an RFC 3339 timestamp string";
     if (m.shape == Shape::kType) m.type_text = "string";
+  }
+  if (auto it = impl.index.find(impl.session_key); it != impl.index.end()) {
+    const Member& m = impl.members[it->second];
+    if (!m.depends_on_type() && m.shape != Shape::kIgnore &&
+        m.shape != Shape::kTime && m.shape != Shape::kType &&
+        m.shape != Shape::kUnsupported) {
+      impl.key_member = it->second;
+    }
   }
 }
 

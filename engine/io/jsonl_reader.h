@@ -32,13 +32,16 @@
 // is one, never a crash): lines longer than ReaderOptions::max_line_bytes
 // (refused before parsing), NUL bytes, invalid UTF-8, malformed JSON, a line
 // that is not one JSON object (or has anything after it), values nested
-// deeper than 64, a missing or malformed time or type, a used member of the
+// deeper than ReaderOptions::max_depth, strings longer than
+// max_string_bytes, lists and maps of more than max_elements, a missing or
+// malformed time or type, a used member of the
 // wrong JSON type (null included), integers out of int64 range, numbers out
 // of double range, a used member written twice (duplicate keys are an error;
 // duplicates of ignored members are not detected), and, with
 // ReaderOptions::require_session_key, a non-global event without the session
 // key (a string). Blank lines are the caller's to skip (IsBlankLine); given
-// one, Next rejects it.
+// one, Next rejects it. A UTF-8 byte order mark at the start of a line is
+// ignored (editors write one at the start of a file).
 #ifndef SWITCHBOARD_ENGINE_IO_JSONL_READER_H_
 #define SWITCHBOARD_ENGINE_IO_JSONL_READER_H_
 
@@ -53,12 +56,32 @@ namespace switchboard {
 
 struct CheckedRuleset;
 
+// Limits on what one line may cost (docs/reliability.md). A line past one is
+// rejected with a message naming the limit and, where there is one, the
+// member; the caller counts it and goes on.
 struct ReaderOptions {
   // Longest line accepted, in bytes (without its newline). Default: 1 MiB.
   size_t max_line_bytes = size_t{1} << 20;
+  // Deepest nesting of arrays and objects inside a member's value (ignored
+  // members included; the line's own object does not count). Default: 64.
+  int max_depth = 64;
+  // Longest string read into the event (a string, duration or timestamp
+  // attribute, the type, the session key, channel, a list element, a map
+  // key), in bytes after unescaping. Default: 64 KiB.
+  size_t max_string_bytes = size_t{64} << 10;
+  // Most elements of a list attribute, or entries of a map attribute.
+  // Default: 1,000.
+  size_t max_elements = 1000;
   // Reject a non-global event (IsGlobalEventType) without the session key.
   // Default: true (the engine would reject it too, less precisely).
   bool require_session_key = true;
+  // Read plain lines without simdjson: a flat object whose keys and string
+  // values hold only printable ASCII without escapes, whose numbers, bools
+  // and nulls are plain, and without type-dependent members (agent.* and
+  // route.timeout built-ins). Any other line, and any line the fast path
+  // would reject, goes through the full parser, so the result (event or
+  // error) is the same either way. Default: true (off only for tests).
+  bool fast_path = true;
 };
 
 class EventReader {

@@ -58,7 +58,30 @@ int ExclusiveSlot(ActionKind kind) {
 
 }  // namespace
 
-void EngineImpl::CollectEventRules(std::string_view type) {
+void EngineImpl::BuildRuleIndexes() {
+  prune_rules_ = options_.index_rules && !options_.explain;
+  rule_indexes_.clear();
+  for (const auto& entry : exact_rules_) {
+    ScanEventRules(entry.first);
+    rule_indexes_.emplace(entry.first, RuleIndex(*rs_, candidates_));
+  }
+  candidates_.clear();
+  candidates_.reserve(rs_->rules.size());
+}
+
+void EngineImpl::CollectEventRules(const EventRecord& event) {
+  const std::string_view type = event.type();
+  auto it = rule_indexes_.find(AbslView(type));
+  if (it == rule_indexes_.end()) {
+    ScanEventRules(type);  // only prefix rules (or none) match `type`
+  } else if (prune_rules_) {
+    it->second.Candidates(event, &candidates_);
+  } else {
+    candidates_.assign(it->second.rules().begin(), it->second.rules().end());
+  }
+}
+
+void EngineImpl::ScanEventRules(std::string_view type) {
   candidates_.clear();
   if (IsGlobalEventType(type)) return;  // global events never trigger rules
   auto it = exact_rules_.find(AbslView(type));
@@ -109,7 +132,12 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
   int winner[3] = {-1, -1, -1};  // route, handoff, deflect
   bool final_ran = false;
 
-  for (int r : rules) {
+  static const std::vector<Condition> kProven;  // no condition left to test
+  for (int entry : rules) {
+    // The rule index writes ~r for a rule whose condition it proved true
+    // (rule_index.h): it holds without evaluating its condition.
+    const bool proven = entry < 0;
+    const int r = proven ? ~entry : entry;
     const Rule& rule = rs_->rules[r];
     Explanation::RuleOutcome* out = nullptr;
     if (explain) {
@@ -123,7 +151,7 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
     }
     bool holds = true;
     bool failed = false;
-    for (const Condition& c : rule.conditions) {
+    for (const Condition& c : proven ? kProven : rule.conditions) {
       const cel::Value v = c.program.Evaluate(cond_activation);
       if (out != nullptr) out->conditions.push_back({c.text, v.DebugString()});
       if (v.is_error() || !v.is_bool()) {
@@ -307,7 +335,8 @@ void EngineImpl::ProcessDerived(uint32_t s, absl::Time now,
     const EventRecord& rec = *derived_[head++];
     ++stats_.derived_events;
     ApplyAfterTriggers(s, rec, now);
-    CollectEventRules(rec.type());
+    EndConversationOn(s, rec.type(), now);  // agents.cc
+    CollectEventRules(rec);
     RunTrigger(s, rec, now, rec.type(), candidates_, sink);
   }
   derived_size_ = 0;
@@ -350,6 +379,9 @@ void EngineImpl::Deliver(uint32_t s, absl::Time now, std::string_view trigger,
     ++stats_.decisions;
     ++decision_counts_[p.rule * kActionKinds + static_cast<int>(action.kind)];
     sink->OnDecision(d);
+    if (action.kind == ActionKind::kRoute) {  // skill routing (agents.cc)
+      EnqueueRoute(s, p.rule, std::get<RouteAction>(action.detail), now);
+    }
   }
   pending_.clear();
 }

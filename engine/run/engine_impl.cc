@@ -186,7 +186,8 @@ EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
     : ruleset_(std::move(ruleset)),
       rs_(&ruleset_->checked()),
       options_(options),
-      zero_queue_(rs_->queue_stats_type.get()) {
+      zero_queue_(rs_->queue_stats_type.get()),
+      assigner_(*rs_) {
   stats_.rule_runs.assign(rs_->rules.size(), 0);
   stats_.rule_errors.assign(rs_->rules.size(), 0);
   decision_counts_.assign(rs_->rules.size() * kActionKinds, 0);
@@ -194,6 +195,7 @@ EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
   for (const EventAttribute& a : rs_->event_attributes) {
     attr_index_.emplace(a.name, a.index);
   }
+  attr_guess_.assign(rs_->event_attributes.size() + 8, -1);
   default_fields_.resize(rs_->session.fields.size());
   for (const SessionField& f : rs_->session.fields) {
     const int i = f.index - kFirstDeclaredSessionField;
@@ -210,6 +212,7 @@ EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
     }
   }
   BuildIndexes();
+  BuildRuleIndexes();
   BuildPlans();
 }
 
@@ -304,10 +307,36 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
   input_.slots[kEventTypeField].SetText(event.type());
   input_.slots[kEventTimeField].SetValue(time);
   const bool route_timeout = event.type() == kRouteTimeoutEvent;
+  // An event typed by a reader for this very ruleset carries each
+  // attribute's schema index (Event::schema_tag): no name matching then.
+  const bool tagged = event.schema_tag() == rs_;
+  const size_t attribute_count = rs_->event_attributes.size();
+  size_t position = 0;
   for (const Event::Attribute& a : event) {
-    auto it = attr_index_.find(AbslView(a.name));
-    if (it == attr_index_.end()) continue;  // undeclared: ignored
-    const int index = it->second;
+    int index = -1;
+    if (tagged && a.schema_index >= 0 &&
+        static_cast<size_t>(a.schema_index) < attribute_count &&
+        rs_->event_attributes[a.schema_index].name.size() == a.name.size()) {
+      index = a.schema_index;
+    } else if (position < attr_guess_.size()) {
+      // Interning: the attribute at this position of the last event usually
+      // has the same name (a reader fills events in the order of the
+      // input's keys), so the guess is checked by comparing names, and the
+      // hash map is only asked on a miss.
+      const int guess = attr_guess_[position];
+      if (guess >= 0 && rs_->event_attributes[guess].name == a.name) {
+        index = guess;
+      }
+    }
+    if (index < 0) {
+      auto it = attr_index_.find(AbslView(a.name));
+      if (it != attr_index_.end()) {
+        index = it->second;
+        if (position < attr_guess_.size()) attr_guess_[position] = index;
+      }
+    }
+    ++position;
+    if (index < 0) continue;  // undeclared: ignored
     if (index == kEventTypeField || index == kEventTimeField) continue;
     if ((index == kEventQueueField || index == kEventWaitedField) &&
         !route_timeout) {
@@ -354,6 +383,11 @@ uint32_t EngineImpl::FindOrCreateSession(std::string_view id,
                                          absl::Time now) {
   auto it = session_index_.find(AbslView(id));
   if (it != session_index_.end()) return it->second;
+  // The session limit: make room by evicting the longest-idle session.
+  if (options_.max_sessions > 0 && live_sessions_ >= options_.max_sessions &&
+      lru_head_ != kNoSlot) {
+    DropSession(lru_head_, /*evicted=*/true);
+  }
   uint32_t s;
   if (!free_slots_.empty()) {
     s = free_slots_.back();
@@ -378,6 +412,7 @@ uint32_t EngineImpl::FindOrCreateSession(std::string_view id,
     session.since_events.resize(after_groups_.size());
   }
   session_index_.emplace(session.header.id, s);
+  LruAppend(s);
   ++live_sessions_;
   ++stats_.sessions_created;
   EnsureExpiryQueued(s);
@@ -398,6 +433,8 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
 
   if (IsGlobalEventType(input_.type())) {
     ApplyGlobal(input_);
+    if (input_.type().rfind("agent.", 0) == 0) ApplyAgentEvent(event, t);
+    RunAssign(t, sink);
     return absl::OkStatus();
   }
   const uint32_t s =
@@ -406,6 +443,7 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
     Session& session = slab_[s];
     SessionHeader& h = session.header;
     h.last_seen = t;
+    LruTouch(s);
     ++h.events;
     const Slot& channel = input_.slots[kEventChannelField];
     if (channel.present && channel.is_text) {
@@ -416,9 +454,11 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
     for (int g : idle_groups_) Arm(s, g, t + groups_[g].delay);
   }
   ApplyAfterTriggers(s, input_, t);
-  CollectEventRules(input_.type());
+  EndConversationOn(s, input_.type(), t);
+  CollectEventRules(input_);
   RunTrigger(s, input_, t, input_.type(), candidates_, sink);
   ProcessDerived(s, t, sink);
+  RunAssign(t, sink);
   // Keep the event as the session's last one (what an idle timer's rules
   // see as `event`); the swap hands the old record's storage to input_.
   if (!idle_groups_.empty()) std::swap(slab_[s].last_event, input_);
@@ -490,7 +530,16 @@ void EngineImpl::ApplyAfterTriggers(uint32_t s, const EventRecord& record,
 }
 
 void EngineImpl::FireDue(absl::Time limit, DecisionSink* sink) {
-  while (!heap_.empty() && heap_.top().deadline <= limit) {
+  for (;;) {
+    // Skill routing's wake-ups (relax steps, route timeouts) go first at an
+    // instant (agents.cc).
+    const absl::Time routing = assigner_.NextDeadline();
+    if (routing <= limit &&
+        (heap_.empty() || routing <= heap_.top().deadline)) {
+      FireAssigner(routing, sink);
+      continue;
+    }
+    if (heap_.empty() || heap_.top().deadline > limit) break;
     const absl::Time deadline = heap_.top().deadline;
     if (deadline > clock_) clock_ = deadline;
     batch_.clear();
@@ -550,6 +599,7 @@ void EngineImpl::FireTimer(const TimerEntry& e, DecisionSink* sink) {
              group.rules, sink);
   ProcessDerived(e.session, e.deadline, sink);
   if (slab_[e.session].armed == 0) EnsureExpiryQueued(e.session);
+  RunAssign(e.deadline, sink);
 }
 
 void EngineImpl::HandleExpiry(const TimerEntry& e) {
@@ -562,19 +612,76 @@ void EngineImpl::HandleExpiry(const TimerEntry& e) {
     heap_.Push({due, e.session, e.incarnation, kExpiryGroup, 0});
     return;
   }
-  // With armed timers the check is queued again when the last one ends.
-  if (session.armed > 0) return;
+  // With armed timers the check is queued again when the last one ends;
+  // with a waiting or assigned conversation, when it ends (agents.cc).
+  if (session.armed > 0 || assigner_.HasConversation(session.header.id)) {
+    return;
+  }
   DropSession(e.session);
 }
 
-void EngineImpl::DropSession(uint32_t s) {
+void EngineImpl::DropSession(uint32_t s, bool evicted) {
   Session& session = slab_[s];
+  // An evicted session's conversation ends with it (abandoned if waiting).
+  if (evicted) assigner_.End(session.header.id, clock_);
   session_index_.erase(session.header.id);
+  LruUnlink(s);
   session.live = false;
   ++session.incarnation;  // invalidates every queued wake-up
   --live_sessions_;
-  ++stats_.sessions_expired;
+  if (evicted) {
+    ++stats_.sessions_evicted;
+  } else {
+    ++stats_.sessions_expired;
+  }
   free_slots_.push_back(s);
+  MaybeCompactTimers();
+}
+
+void EngineImpl::MaybeCompactTimers() {
+  // A live session has at most one current wake-up per timer group and one
+  // expiry check; everything beyond that is stale (dropped sessions,
+  // superseded re-arms) and would otherwise stay until its deadline, so a
+  // flood of short-lived sessions would grow the heap without bound.
+  // Compacting at twice the bound keeps the cost amortized O(1) per push.
+  const size_t bound =
+      static_cast<size_t>(live_sessions_) * (groups_.size() + 1);
+  if (heap_.size() <= 2 * bound + 4096) return;
+  heap_.EraseIf([this](const TimerEntry& e) {
+    const Session& session = slab_[e.session];
+    if (!session.live || session.incarnation != e.incarnation) return true;
+    if (e.group == kExpiryGroup) return false;
+    const TimerSlot& slot = session.timers[e.group];
+    return slot.generation != e.generation || !slot.queued;
+  });
+}
+
+void EngineImpl::LruAppend(uint32_t s) {
+  Session& session = slab_[s];
+  session.lru_prev = lru_tail_;
+  session.lru_next = kNoSlot;
+  if (lru_tail_ != kNoSlot) {
+    slab_[lru_tail_].lru_next = s;
+  } else {
+    lru_head_ = s;
+  }
+  lru_tail_ = s;
+}
+
+void EngineImpl::LruUnlink(uint32_t s) {
+  Session& session = slab_[s];
+  if (session.lru_prev != kNoSlot) {
+    slab_[session.lru_prev].lru_next = session.lru_next;
+  } else {
+    lru_head_ = session.lru_next;
+  }
+  if (session.lru_next != kNoSlot) {
+    slab_[session.lru_next].lru_prev = session.lru_prev;
+  } else {
+    lru_tail_ = session.lru_prev;
+  }
+  session.lru_prev = kNoSlot;
+  session.lru_next = kNoSlot;
 }
 
 // ---- queries -------------------------------------------------------------------
@@ -590,7 +697,22 @@ const EngineStats& EngineImpl::stats() const {
             std::string(ActionName(static_cast<ActionKind>(k)))},
            n});
     }
+    if (static_cast<size_t>(r) < assign_counts_.size() &&
+        assign_counts_[r] > 0) {
+      stats_.decisions_by_rule_action.push_back(
+          {{rs_->rules[r].name, "assign"}, assign_counts_[r]});
+    }
   }
+  const AssignerStats& routing = assigner_.stats();
+  stats_.assignments = routing.assignments;
+  stats_.conversations_abandoned = routing.abandoned;
+  stats_.route_timeouts = routing.route_timeouts;
+  stats_.unassignable_routes = routing.unassignable;
+  stats_.transfers = routing.transfers;
+  stats_.conversations_waiting = assigner_.waiting();
+  stats_.conversations_assigned = assigner_.assigned();
+  stats_.agent_events_ignored =
+      agent_events_ignored_ + routing.agent_events_ignored;
   return stats_;
 }
 
@@ -661,13 +783,12 @@ cel::Value EngineImpl::CallExtension(int id, absl::Span<const cel::Value> args,
       return cel::Value::Bool(other == other_channels_.end() || other->second);
     }
     case kQueueExtension: {
-      // Skill routing (queues with agents) is not implemented yet: every
-      // known queue reports zeros.
-      if (rs_->queue_index.find(AbslView(name)) == rs_->queue_index.end()) {
+      auto it = rs_->queue_index.find(AbslView(name));
+      if (it == rs_->queue_index.end()) {
         return cel::Value::Error(cel::ErrorCode::kHost,
                                  absl::StrCat("unknown queue '", AbslView(name), "'"));
       }
-      return cel::Value::Object(&zero_queue_);
+      return QueueStatsValue(it->second, now);
     }
     default:
       return cel::Value::Error(cel::ErrorCode::kNoSuchOverload);

@@ -16,6 +16,13 @@
 //     expire when popped. When it falls due and the session has no armed
 //     timer, the session is dropped; when timers are armed, the check is
 //     queued again as soon as the last one fires or is cancelled.
+//   - Session limit (EngineOptions::max_sessions): live sessions form an
+//     intrusive list by last customer event (Session::lru_prev/next); a new
+//     session beyond the limit evicts the head. When the timer heap holds
+//     more than twice the wake-ups live sessions can own, the stale ones
+//     (of dropped sessions) are compacted away (MaybeCompactTimers).
+//   - Snapshot / Restore / Reload: snapshot.cc and reload.cc; Restore and
+//     Reload rebuild the engine in place (ReplaceState).
 //   - Decision parameters are built once per action at Create(), as views
 //     into the ruleset (kept alive by shared_ptr).
 //   - Scratch buffers (the typed input event, candidate lists, the derived
@@ -34,11 +41,14 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "engine/check/checked_ruleset.h"
 #include "engine/run/records.h"
+#include "engine/run/rule_index.h"
 #include "engine/run/timers.h"
+#include "engine/route/assigner.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
@@ -48,6 +58,25 @@ namespace switchboard::run {
 
 // Longest chain of derived events one input event or timer may cause.
 inline constexpr int kMaxDerivedChain = 1000;
+
+// "No session slot" in the lists of the session slab.
+inline constexpr uint32_t kNoSlot = 0xFFFFFFFFu;
+
+class SnapshotReader;
+class SnapshotWriter;
+
+// `queue('q')` for CEL: the statistics of one queue (agents.cc).
+class QueueStatsObject final : public cel::ObjectValue {
+ public:
+  explicit QueueStatsObject(const cel::ObjectType* type) : type_(type) {}
+  const cel::ObjectType& type() const override { return *type_; }
+  cel::Value GetField(int index) const override;
+  bool HasField(int index) const override { return true; }
+  QueueStats stats;
+
+ private:
+  const cel::ObjectType* type_;
+};
 
 // Rules whose timers share a Trigger::key: one trigger when due together.
 struct TimerGroup {
@@ -64,6 +93,10 @@ struct Session {
   bool live = false;
   bool expiry_queued = false;
   int armed = 0;                         // armed timers
+  // Live sessions form a list by last touch (max_sessions evicts the head):
+  // slab slots, kNoSlot at the ends.
+  uint32_t lru_prev = kNoSlot;
+  uint32_t lru_next = kNoSlot;
   std::vector<Slot> fields;              // declared fields
   std::vector<TimerSlot> timers;         // per timer group
   EventRecord last_event;                // last customer event (idle timers)
@@ -90,6 +123,9 @@ class EngineImpl final : public Engine {
   std::vector<PendingTimer> PendingTimers() const override;
   int64_t session_count() const override { return live_sessions_; }
   const Ruleset& ruleset() const override { return *ruleset_; }
+  absl::StatusOr<std::string> Snapshot() const override;  // snapshot.cc
+  absl::Status Restore(std::string_view bytes) override;   // snapshot.cc
+  absl::Status Reload(std::shared_ptr<const Ruleset> ruleset) override;
 
   // Answers the rule extensions (open, channel_up, queue) at `now`.
   cel::Value CallExtension(int id, absl::Span<const cel::Value> args,
@@ -116,16 +152,68 @@ class EngineImpl final : public Engine {
   void FireDue(absl::Time limit, DecisionSink* sink);
   void FireTimer(const TimerEntry& entry, DecisionSink* sink);
   void HandleExpiry(const TimerEntry& entry);
-  void DropSession(uint32_t s);
+  // Frees a live session; `evicted` counts it as evicted, else expired.
+  void DropSession(uint32_t s, bool evicted = false);
+  // Drops the heap's stale wake-ups when they outnumber the live ones.
+  void MaybeCompactTimers();
+  // The list of live sessions by last touch (see Session::lru_prev).
+  void LruAppend(uint32_t s);
+  void LruUnlink(uint32_t s);
+  void LruTouch(uint32_t s) {
+    if (lru_tail_ != s) {
+      LruUnlink(s);
+      LruAppend(s);
+    }
+  }
+
+  // ---- state (snapshot.cc) ----
+  // Writes the snapshot payload (no frame).
+  void WriteState(SnapshotWriter& w) const;
+  // Decodes `payload` and, when it is valid, replaces this engine's state
+  // with it (remapped by name to this engine's ruleset); on error nothing
+  // changes.
+  absl::Status ReadState(std::string_view payload, size_t base_offset);
+  // The sessions section of ReadState.
+  absl::Status ReadSessions(SnapshotReader& r);
+  // Restore / Reload: checks that `payload` reads under `ruleset` (else
+  // returns the error, nothing changed), then rebuilds *this in place for
+  // `ruleset` with that state. `payload` must not point into *this.
+  absl::Status ReplaceState(std::shared_ptr<const Ruleset> ruleset,
+                            std::string_view payload, size_t base_offset);
   // Applies `since` / `unless` of the after groups for an event of `type`
   // (the since record is `record`).
   void ApplyAfterTriggers(uint32_t s, const EventRecord& record,
                           absl::Time now);
 
+  // ---- skill routing (agents.cc) ----
+  // agent.* events: the `agent`, `skills`, `capacity`, `ready` members of
+  // the raw event (they are not schema attributes).
+  void ApplyAgentEvent(const Event& event, absl::Time now);
+  // A `route` decision of session `s` by `rule`: enqueue (or transfer).
+  void EnqueueRoute(uint32_t s, int rule, const RouteAction& route,
+                    absl::Time now);
+  // An event of `type` for session `s`: ends its conversation when `type`
+  // is in its queue's ends_on.
+  void EndConversationOn(uint32_t s, std::string_view type, absl::Time now);
+  // Runs assignment at `now`, delivering `assign` decisions.
+  void RunAssign(absl::Time now, DecisionSink* sink);
+  // The Assigner's wake-up at `t`: relax steps, assignment, then each route
+  // timeout (derived route.timeout for its session) and assignment.
+  void FireAssigner(absl::Time t, DecisionSink* sink);
+  // queue('q') for the queue of index `q` at `now`.
+  cel::Value QueueStatsValue(int q, absl::Time now) const;
+
   // ---- dispatch (dispatch.cc) ----
   // The enabled event rules that `type` triggers, in rule order, into
   // candidates_.
-  void CollectEventRules(std::string_view type);
+  // With the rule index (options_.index_rules, not explaining), only the
+  // rules whose indexed tests the event passes (rule_index.h).
+  void CollectEventRules(const EventRecord& event);
+  // The enabled event rules of `type` without the index (scan of the exact
+  // and prefix lists), into candidates_.
+  void ScanEventRules(std::string_view type);
+  // One RuleIndex per exact event type some rule names (dispatch.cc).
+  void BuildRuleIndexes();
   // Runs one trigger: conditions, actions, decisions (delivered at the end,
   // with the complete explanation).
   void RunTrigger(uint32_t s, const EventRecord& event, absl::Time now,
@@ -156,6 +244,9 @@ class EngineImpl final : public Engine {
   std::vector<int> idle_groups_;
   std::vector<int> after_groups_;
   absl::flat_hash_map<std::string, int> attr_index_;
+  // TypeEvent's guesses: the attribute index of the i-th attribute of the
+  // last event (-1: none). Fixed size, no allocation per event.
+  std::vector<int> attr_guess_;
   std::vector<std::vector<ActionPlan>> plans_;  // [rule][action]
   std::vector<std::vector<int>> fallback_;      // channel -> fallback indexes
   std::vector<Slot> default_fields_;
@@ -166,11 +257,25 @@ class EngineImpl final : public Engine {
   absl::flat_hash_map<std::string, bool> other_channels_;
   ZeroQueueStats zero_queue_;
 
+  // Skill routing (agents.cc): the Assigner, queue() results (one object
+  // per queue, refreshed at each call), scratch for assign decisions.
+  Assigner assigner_;
+  mutable std::vector<std::unique_ptr<QueueStatsObject>> queue_objects_;
+  std::vector<Assignment> assignments_;
+  std::vector<DecisionParam> assign_params_;
+  Explanation assign_explanation_;
+  Assigner::IntMap agent_skills_;
+  Assigner::IntMap agent_capacity_;
+  std::vector<int64_t> assign_counts_;  // per rule: assign decisions
+  int64_t agent_events_ignored_ = 0;    // agent.* without a usable `agent`
+
   // Sessions.
   std::vector<Session> slab_;
   std::vector<uint32_t> free_slots_;
   absl::flat_hash_map<std::string, uint32_t> session_index_;
   int64_t live_sessions_ = 0;
+  uint32_t lru_head_ = kNoSlot;  // least recently touched live session
+  uint32_t lru_tail_ = kNoSlot;
   TimerHeap heap_;
 
   // Scratch, reused.
@@ -178,6 +283,9 @@ class EngineImpl final : public Engine {
   std::vector<std::unique_ptr<EventRecord>> derived_;
   size_t derived_size_ = 0;
   std::vector<int> candidates_;
+  // Exact event type -> the index of its rules (exact and prefix ones).
+  absl::flat_hash_map<std::string, RuleIndex> rule_indexes_;
+  bool prune_rules_ = false;  // index_rules && !explain
   std::vector<Slot> snapshot_;
   // The session fields before a `set`, restored when one of its values fails.
   std::vector<Slot> set_undo_;

@@ -37,9 +37,20 @@ struct Slot {
   cel::Value Get() const {
     return is_text ? cel::Value::StringView(text) : value;
   }
+  // (A null Value owns nothing: resetting one to null is skipped.)
   void SetText(std::string_view s) {
-    text.assign(s.data(), s.size());
-    value = cel::Value();
+    // clear + append skips assign's overlap handling (hot per event); a
+    // view into `text` itself (a value stored back into its own slot) goes
+    // through assign, which handles the overlap.
+    const auto begin = reinterpret_cast<uintptr_t>(text.data());
+    const auto at = reinterpret_cast<uintptr_t>(s.data());
+    if (at >= begin && at <= begin + text.size()) {
+      text.assign(s.data(), s.size());
+    } else {
+      text.clear();
+      text.append(s.data(), s.size());
+    }
+    if (value.kind() != cel::ValueKind::kNull) value = cel::Value();
     is_text = true;
     present = true;
   }
@@ -51,7 +62,7 @@ struct Slot {
   void Clear() {
     present = false;
     is_text = false;
-    value = cel::Value();
+    if (value.kind() != cel::ValueKind::kNull) value = cel::Value();
   }
 };
 
@@ -71,7 +82,10 @@ struct EventRecord {
   // Sizes the record for `n` attributes and marks all absent (keeps storage).
   void Reset(size_t n) {
     if (slots.size() != n) slots.resize(n);
-    for (Slot& s : slots) s.Clear();
+    // An absent slot is already clear (only Clear() unsets `present`).
+    for (Slot& s : slots) {
+      if (s.present) s.Clear();
+    }
   }
   std::string_view type() const;  // slot kEventTypeField
   absl::Time time() const;        // slot kEventTimeField

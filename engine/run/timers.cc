@@ -18,6 +18,10 @@ void TimerHeap::Push(const TimerEntry& entry) {
   std::push_heap(heap_.begin(), heap_.end(), Later);
 }
 
+void TimerHeap::Rebuild() {
+  std::make_heap(heap_.begin(), heap_.end(), Later);
+}
+
 TimerEntry TimerHeap::Pop() {
   std::pop_heap(heap_.begin(), heap_.end(), Later);
   TimerEntry e = heap_.back();

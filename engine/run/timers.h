@@ -19,6 +19,7 @@
 #ifndef SWITCHBOARD_ENGINE_RUN_TIMERS_H_
 #define SWITCHBOARD_ENGINE_RUN_TIMERS_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -49,12 +50,25 @@ struct TimerSlot {
 
 class TimerHeap {
  public:
+  // Restores the heap order of every entry (after EraseIf).
+  void Rebuild();
+
   void Push(const TimerEntry& entry);
   // Requires !empty().
   const TimerEntry& top() const { return heap_.front(); }
   TimerEntry Pop();
   bool empty() const { return heap_.empty(); }
   size_t size() const { return heap_.size(); }
+
+  // Removes every entry for which `stale(entry)` is true and restores the
+  // heap order, in place (no allocation); O(size). For the engine's
+  // compaction of wake-ups of dropped sessions (engine_impl.cc).
+  template <typename Pred>
+  void EraseIf(Pred stale) {
+    heap_.erase(std::remove_if(heap_.begin(), heap_.end(), stale),
+                heap_.end());
+    Rebuild();
+  }
 
  private:
   std::vector<TimerEntry> heap_;

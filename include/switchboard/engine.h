@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -30,6 +31,17 @@ struct EngineOptions {
   // Attach an Explanation to every decision (slower; allocates). Default:
   // false.
   bool explain = false;
+  // Find an event's candidate rules with the rule index (engine/run/
+  // rule_index.h: equality, `in` and range tests of the conditions on event
+  // attributes) instead of evaluating every rule of the trigger. Exact: the
+  // decisions, stats and error counts are the same either way. Ignored
+  // (no pruning) when `explain` is on. Default: true.
+  bool index_rules = true;
+  // The most live sessions the engine keeps; creating one more evicts the
+  // longest-idle session (smallest last_seen; ties: the one touched
+  // earliest), with its fields and pending timers, counted in
+  // EngineStats::sessions_evicted. 0 = unlimited. Default: 1,000,000.
+  int64_t max_sessions = 1000000;
 };
 
 // Counters since the engine was created. Rule-indexed vectors follow the
@@ -43,7 +55,24 @@ struct EngineStats {
   int64_t timers_fired = 0;
   int64_t sessions_created = 0;
   int64_t sessions_expired = 0;
+  int64_t sessions_evicted = 0;  // dropped by EngineOptions::max_sessions
+  // Pending timers dropped by Reload / Restore because their trigger (timer
+  // group) no longer exists in the ruleset.
+  int64_t timers_dropped = 0;
   int64_t deflects_without_channel = 0;  // no healthy channel on the chain
+  // Skill routing (SPEC section 6, docs/skill-routing.md).
+  int64_t assignments = 0;             // `assign` decisions
+  int64_t conversations_abandoned = 0;  // ended (ends_on) while waiting
+  int64_t route_timeouts = 0;          // route.timeout events derived
+  // Routes whose session had no channel, or one the queue does not serve:
+  // they wait without being assignable until timeout, transfer or end.
+  int64_t unassignable_routes = 0;
+  int64_t transfers = 0;  // routes of a session already waiting or assigned
+  int64_t conversations_waiting = 0;   // now, in every queue
+  int64_t conversations_assigned = 0;  // now, with agents
+  // agent.* events without effect: no `agent` string, an unknown type, or
+  // ready / not_ready / logout / skills of an agent not logged in.
+  int64_t agent_events_ignored = 0;
   // Derived events dropped because one trigger's emit chain passed the
   // engine's cap (1,000 derived events per input event or timer).
   int64_t derived_events_dropped = 0;
@@ -93,6 +122,37 @@ class Engine {
   // Number of live sessions.
   virtual int64_t session_count() const = 0;
   virtual const Ruleset& ruleset() const = 0;
+
+  // ---- state (docs/reliability.md, "State: snapshot, restore, reload,
+  // session limit") ----
+
+  // The engine's whole state as bytes (a versioned binary format with a
+  // CRC-32C): the clock, every live session (header, fields, pending timers
+  // with their deadlines and `since` events, last event), channel health,
+  // agents and queues, and the stats counters. Names (rules, fields, timer
+  // triggers, channels) are stored as names, so a snapshot can be restored
+  // under a changed ruleset. Does not change the engine.
+  virtual absl::StatusOr<std::string> Snapshot() const = 0;
+
+  // Replaces the engine's state with the one in `bytes` (from Snapshot(),
+  // possibly of an engine with another ruleset: state is remapped by name as
+  // Reload does). All or nothing: on error the engine is unchanged.
+  // Errors: InvalidArgument (not a snapshot: wrong magic; or a format
+  // version this build does not read), DataLoss (truncated, corrupted,
+  // checksum mismatch, impossible counts or values).
+  virtual absl::Status Restore(std::string_view bytes) = 0;
+
+  // Swaps the ruleset (non-null) atomically, keeping the clock, sessions,
+  // channel health, agents and queues: fields are kept by name (a removed
+  // field is dropped, an added one gets its default or stays absent, one
+  // whose type changed is reset), pending timers are kept by trigger
+  // (Trigger::key) with their deadlines, and timers whose trigger is gone
+  // are dropped (EngineStats::timers_dropped). Stats of rules that still
+  // exist are kept by rule name. All or nothing: on error the engine keeps
+  // its old ruleset and state. Errors: InvalidArgument for a null ruleset.
+  // Restore and Reload must not be called from inside a DecisionSink
+  // callback of the same engine; they cost time in proportion to the state.
+  virtual absl::Status Reload(std::shared_ptr<const Ruleset> ruleset) = 0;
 };
 
 }  // namespace switchboard

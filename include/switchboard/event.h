@@ -41,6 +41,10 @@ class Event {
     absl::Time time_value;
     std::vector<std::string> strings;                    // kStringList
     std::vector<std::pair<std::string, int64_t>> ints;   // kIntMap
+    // The attribute's index in the event schema of the ruleset that
+    // schema_tag() names, or -1 (unknown: found by name). Set by
+    // AppendAttribute only; the setters above leave -1 on a new attribute.
+    int32_t schema_index = -1;
   };
 
   Event() = default;
@@ -67,6 +71,24 @@ class Event {
   void SetIntMap(std::string_view name,
                  std::vector<std::pair<std::string, int64_t>> value);
 
+  // Fast path for readers that type a line by a ruleset's event schema
+  // (EventReader): appends attribute `name` of `kind`, emptied of old
+  // values, WITHOUT looking for an earlier attribute of that name, and
+  // returns it for the caller to fill in the member of `kind`. The caller
+  // guarantees that `name` was not set since the last Reset (else Find and
+  // the engine see the first of the two). `schema_index` is the attribute's
+  // index in the schema that schema_tag() names (see there), or -1.
+  Attribute* AppendAttribute(std::string_view name, Kind kind,
+                             int32_t schema_index = -1);
+
+  // An opaque tag naming the event schema that the attributes'
+  // `schema_index` refer to: the address of the engine-internal checked
+  // ruleset the reader was built for, or null (the default; Reset sets it
+  // back to null). An engine running that very ruleset trusts the indexes
+  // and skips matching attribute names; any other engine ignores them.
+  const void* schema_tag() const { return schema_tag_; }
+  void set_schema_tag(const void* tag) { schema_tag_ = tag; }
+
   // The attribute, or null. Linear in the number of attributes (events have
   // few).
   const Attribute* Find(std::string_view name) const;
@@ -81,6 +103,7 @@ class Event {
 
   std::string type_;
   absl::Time time_;
+  const void* schema_tag_ = nullptr;
   // Slots [0, size_) are in use; later ones keep their storage for reuse.
   std::vector<Attribute> attributes_;
   size_t size_ = 0;

@@ -462,7 +462,7 @@ void ReferenceRuntime::FireDue(absl::Time limit,
       for (const auto& [id, session] : sessions_) {
         bool has_timer = false;
         for (const Timer& t : timers_) has_timer |= t.session == id;
-        if (has_timer) continue;
+        if (has_timer || session.queue >= 0) continue;
         const absl::Time due =
             std::max(session.last_seen + expire, session.timerless_since);
         if (due <= limit && due < expiry_time) {
@@ -569,6 +569,7 @@ absl::Status ReferenceRuntime::Process(const Event& event,
     }
   }
   ApplyAfter(s, rec, t);
+  EndConversation(s, event.type(), t);
   RunTrigger(s, rec, t, event.type(), RulesForEvent(event.type()), out);
   RunDerived(s, t, out);
   s.last_event = rec;
@@ -603,6 +604,21 @@ void ReferenceRuntime::AdvanceTo(absl::Time time,
   if (time > clock_) clock_ = time;
 }
 
+void ReferenceRuntime::EndConversation(Session& s, const std::string& type,
+                                       absl::Time now) {
+  if (s.queue < 0) return;
+  const Queue& q = ruleset_->checked().queues[s.queue];
+  std::vector<std::string> ends = q.ends_on;
+  if (ends.empty()) ends = {"conversation.closed", "call.ended"};
+  for (const std::string& e : ends) {
+    if (e == type) {
+      s.queue = -1;
+      s.timerless_since = std::max(s.timerless_since, now);
+      return;
+    }
+  }
+}
+
 void ReferenceRuntime::RunDerived(Session& s, absl::Time now,
                                   std::vector<std::string>* out) {
   int processed = 0;
@@ -616,6 +632,7 @@ void ReferenceRuntime::RunDerived(Session& s, absl::Time now,
     derived_.pop_front();
     ApplyAfter(s, rec, now);
     const std::string type = RecordType(rec);
+    EndConversation(s, type, now);
     RunTrigger(s, rec, now, type, RulesForEvent(type), out);
   }
 }
@@ -664,6 +681,9 @@ void ReferenceRuntime::RunTrigger(Session& s, const Record& event,
       if (action.kind == ActionKind::kHandoff) slot = 1;
       if (action.kind == ActionKind::kDeflect) slot = 2;
       if (slot >= 0 && taken[slot]) continue;  // overridden
+      if (action.kind == ActionKind::kRoute && !taken[0]) {
+        s.queue = std::get<RouteAction>(action.detail).queue;
+      }
       switch (action.kind) {
         case ActionKind::kRoute:
         case ActionKind::kHandoff:

@@ -18,8 +18,9 @@
 // parent's time and channel, no customer activity), exclusivity of
 // route/handoff/deflect, deflect fallback by channel health, late events,
 // AdvanceTo, session expiry (`expire` after the last event, never while a
-// timer is pending). Not covered: skill routing / agents, queue()
-// statistics, the derived-event cap's statistics, explanations.
+// timer is pending or a routed conversation waits). Not covered: agents
+// and assignment (the generator has none), queue() statistics, the
+// derived-event cap's statistics, explanations.
 #ifndef SWITCHBOARD_TESTS_SUPPORT_REFERENCE_RUNTIME_H_
 #define SWITCHBOARD_TESTS_SUPPORT_REFERENCE_RUNTIME_H_
 
@@ -86,6 +87,10 @@ class ReferenceRuntime {
     absl::Time timerless_since;
     std::map<int, cel::Value> fields;  // session field index -> owned value
     Record last_event;
+    // Skill routing without agents: the queue its last `route` put it in
+    // (-1: none), until an ends_on event of that queue. Such a session does
+    // not expire (SPEC section 7).
+    int queue = -1;
   };
   struct Timer {
     std::string session;
@@ -109,6 +114,8 @@ class ReferenceRuntime {
                   const std::string& trigger, const std::vector<int>& rules,
                   std::vector<std::string>* out);
   void RunDerived(Session& s, absl::Time now, std::vector<std::string>* out);
+  // Ends the session's conversation when `type` is in its queue's ends_on.
+  void EndConversation(Session& s, const std::string& type, absl::Time now);
   bool ChannelUp(const std::string& name) const;
 
   std::shared_ptr<const Ruleset> ruleset_;
