@@ -9,7 +9,9 @@ the bot answers (bot.replied). Conversations end (conversation.closed) when
 the bot solved the case, or are handed to an agent after three bot turns,
 on request (intent agent_request) or when the customer is upset. Agents log
 in, take breaks and log out (the global agent.* events, with skills and
-capacity per channel). A few messages arrive late, on purpose.
+capacity per channel). Some escalated conversations later turn technical
+(the pack transfers them). A few messages arrive late, on purpose. Also
+writes roster.jsonl beside this file: the agents' logins.
 
 Deterministic (fixed seed), standard library only:
     python3 gen_events.py > events.jsonl
@@ -17,6 +19,7 @@ Deterministic (fixed seed), standard library only:
 
 import datetime
 import json
+import os
 import random
 
 SEED = 777
@@ -24,6 +27,7 @@ DAY = datetime.datetime(2026, 11, 23, tzinfo=datetime.timezone.utc)
 INTENTS = [("billing", 24), ("technical", 16), ("login", 8), ("outage", 4),
            ("sales_inquiry", 7), ("sales_pricing", 5), ("upgrade", 5),
            ("shipping", 10), ("cancel", 6), ("address_change", 5)]
+TECH = ("technical", "login", "outage")
 AGENTS = [  # id, skills, capacity per channel
     ("a-anna", {"billing": 3, "german": 5, "english": 3}, {"chat": 3, "voice": 1, "whatsapp": 3}),
     ("a-ben", {"billing": 2, "english": 5}, {"chat": 3, "email": 5}),
@@ -105,6 +109,11 @@ def main():
             if not last:
                 t += datetime.timedelta(seconds=rng.randint(2, 6))
                 ev("bot.replied")
+        if path != "solved" and intent not in TECH and rng.random() < 0.15:
+            # With an agent (or still waiting), the topic turns technical:
+            # the pack transfers the conversation to tech_support.
+            t += datetime.timedelta(seconds=rng.randint(30, 240))
+            ev("message.received", intent="technical", sentiment=0.0)
         if path == "solved":
             t += datetime.timedelta(seconds=rng.randint(2, 6))
             ev("bot.replied")
@@ -122,6 +131,14 @@ def main():
         arrival[i] += datetime.timedelta(seconds=rng.randint(3, 15))
     for i in sorted(range(len(out)), key=lambda i: (arrival[i], i)):
         print(json.dumps(out[i][2], separators=(",", ":")))
+    # The roster: every agent's login of the day (skills, capacity per
+    # channel), also part of the stream above.
+    roster = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "roster.jsonl")
+    with open(roster, "w") as f:
+        for _, _, e in sorted(out, key=lambda e: (e[0], e[1])):
+            if e["type"] == "agent.login":
+                f.write(json.dumps(e, separators=(",", ":")) + "\n")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@
 #   run/<case>.status             (default 0), stdout (the decisions) in
 #   run/<case>.stdout             .stdout and stderr (bad lines, summary) in
 #   run/<case>.stderr             .stderr without the "throughput:" line
+#   hostile input                 tests/data/hostile/: bad event lines reported
+#                                 and counted, valid ones keep their decisions;
+#                                 hostile rule files refused (section 11)
 #
 # Usage (from ctest, at the repository root):
 #   bash tests/golden/run_golden.sh PATH_TO_switchboard
@@ -289,6 +292,95 @@ if expect_status "test rules" 0 "$status" "$scratch/err"; then
 else
   grep -A8 '^FAIL' "$scratch/out" | head -40 | sed 's/^/      | /'
 fi
+
+# 11. Hostile input (tests/data/hostile/, docs/reliability.md; the library
+# side is tests/io/hostile_test.cc, which pins the same files).
+# a) The hostile events file: exit 0; each bad line reported on stderr as
+#    FILE:LINE: error: MESSAGE exactly as hostile.errors lists them, counted
+#    in the summary; the decisions are those of the valid lines alone
+#    (hostile.decisions).
+hostile=tests/data/hostile/events
+"$switchboard" run "$hostile/ruleset.yaml" --events "$hostile/hostile.jsonl" \
+  --until 2026-11-23T12:00:00Z >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "run hostile.jsonl" 0 "$status" "$scratch/err"; then
+  compare "run hostile.jsonl (decisions)" "$hostile/hostile.decisions" \
+    "$scratch/out"
+  grep ': error: ' "$scratch/err" >"$scratch/errors"
+  sed "s#^\([0-9]*\): #$hostile/hostile.jsonl:\1: error: #" \
+    "$hostile/hostile.errors" >"$scratch/want_errors"
+  compare "run hostile.jsonl (bad lines)" "$scratch/want_errors" \
+    "$scratch/errors"
+  if grep -qx "bad lines: $(wc -l <"$hostile/hostile.errors")" "$scratch/err"; then
+    pass "run hostile.jsonl (bad lines counted)"
+  else
+    fail "run hostile.jsonl: the summary does not count every bad line"
+    sed 's/^/      | /' "$scratch/err" | tail -n 20
+  fi
+fi
+# b) A 3 MiB line (generated) between valid lines, and a last line without
+#    a newline: the long line is skipped with its length, the others decide.
+{
+  echo '{"time":"2026-11-23T10:00:00Z","type":"cart.updated","visitor":"a","cart_items":1}'
+  printf '{"time":"2026-11-23T10:00:01Z","type":"cart.updated","visitor":"b","intent":"'
+  head -c $((3 << 20)) /dev/zero | tr '\0' x
+  echo '"}'
+  printf '{"time":"2026-11-23T10:00:02Z","type":"message.received","visitor":"c","intent":"billing"}'
+} >"$scratch/huge.jsonl"
+"$switchboard" run "$hostile/ruleset.yaml" --events "$scratch/huge.jsonl" \
+  >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "run huge line" 0 "$status" "$scratch/err"; then
+  if grep -q "huge.jsonl:2: error: line too long: 3145807 bytes (the limit is 1048576)" \
+       "$scratch/err" && grep -qx "bad lines: 1" "$scratch/err" &&
+     [[ $(grep -c '"session":"a"' "$scratch/out") -eq 1 &&
+        $(grep -c '"session":"c"' "$scratch/out") -eq 1 ]]; then
+    pass "run huge line"
+  else
+    fail "run huge line: expected line 2 refused, lines 1 and 3 decided"
+    sed 's/^/      | /' "$scratch/err" | cut -c1-200 | head -n 20
+  fi
+fi
+# c) --strict stops at the first bad line (line 5 of the hostile file).
+"$switchboard" run "$hostile/ruleset.yaml" --events "$hostile/hostile.jsonl" \
+  --strict >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "run hostile.jsonl --strict" 1 "$status" "$scratch/err"; then
+  if [[ $(grep -c ': error: ' "$scratch/err") -eq 1 ]] &&
+     grep -q "hostile.jsonl:5: error: " "$scratch/err"; then
+    pass "run hostile.jsonl --strict"
+  else
+    fail "run hostile.jsonl --strict: expected one error, at line 5"
+    sed 's/^/      | /' "$scratch/err" | head -n 20
+  fi
+fi
+# d) Hostile rule files: check exits 1 with file:line:column errors, and run
+#    never starts (no decision).
+for rules in tests/data/hostile/rules/*.yaml; do
+  name=$(basename "$rules" .yaml)
+  [[ "$name" == ok_* ]] && continue
+  "$switchboard" check "$rules" >"$scratch/out" 2>"$scratch/err"
+  status=$?
+  if expect_status "check hostile $name" 1 "$status" "$scratch/err"; then
+    if grep -q "^$rules:[0-9]*:[0-9]*: error: " "$scratch/err" &&
+       ! grep ': error: ' "$scratch/err" | grep -qv "^$rules:[0-9]*:[0-9]*: error: "; then
+      pass "check hostile $name"
+    else
+      fail "check hostile $name: an error without file:line:column"
+      sed 's/^/      | /' "$scratch/err" | cut -c1-200 | head -n 20
+    fi
+  fi
+  "$switchboard" run "$rules" --events "$hostile/hostile.jsonl" \
+    >"$scratch/out" 2>"$scratch/err"
+  status=$?
+  if expect_status "run hostile $name" 1 "$status" "$scratch/err"; then
+    if [[ -s "$scratch/out" ]]; then
+      fail "run hostile $name: decisions from a ruleset that failed to load"
+    else
+      pass "run hostile $name"
+    fi
+  fi
+done
 
 echo
 echo "$passed passed, $failed failed"
