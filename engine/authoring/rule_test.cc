@@ -52,6 +52,8 @@ constexpr size_t kMaxDecisionsListed = 20;
 
 // ---- JSON values (a decision's members) -----------------------------------
 
+struct JsonMember;
+
 struct Json {
   enum class Kind { kNull, kBool, kInt, kDouble, kString, kArray, kObject };
   Kind kind = Kind::kNull;
@@ -60,7 +62,16 @@ struct Json {
   double d = 0;
   std::string s;
   std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
+  // Not std::pair<std::string, Json>: a pair of an incomplete type does not
+  // compile with clang and libstdc++.
+  std::vector<JsonMember> members;
+};
+
+struct JsonMember {
+  JsonMember(std::string name, Json value)
+      : first(std::move(name)), second(std::move(value)) {}
+  std::string first;
+  Json second;
 };
 
 bool FromSimdjson(simdjson::dom::element e, Json* out, int depth) {
@@ -885,8 +896,14 @@ RuleTestResult RunTest(const RuleFile& file, const TestCase& test,
     }
   } else if (test.events_file != nullptr) {
     const std::string path = ResolvePath(file.name(), test.events_file->value);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    // Only a regular file: a FIFO or a device (/dev/zero) would block or
+    // never end.
+    std::error_code ec;
+    std::ifstream in;
+    if (std::filesystem::is_regular_file(path, ec)) {
+      in.open(path, std::ios::binary);
+    }
+    if (!in.is_open() || !in) {
       report +=
           FormatDiagnostic(file.At(*test.events_file, Severity::kError,
                                    "cannot read events file '" + path + "'"));
@@ -1036,9 +1053,18 @@ absl::StatusOr<std::vector<RuleTestResult>> RunRuleTestFile(
     const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
+  return RunRuleTestText(*text, path);
+}
+
+std::vector<RuleTestResult> RunRuleTestText(std::string_view text,
+                                            const std::string& path) {
+  if (static_cast<int64_t>(text.size()) > kMaxTestFileBytes) {
+    return {FileFailure(path, "test file '" + path +
+                                  "' is larger than 64 MiB\n")};
+  }
   std::vector<Diagnostic> diagnostics;
   std::unique_ptr<RuleFile> file =
-      ParseRuleFile(path, *std::move(text), YamlLimits(), &diagnostics);
+      ParseRuleFile(path, std::string(text), YamlLimits(), &diagnostics);
   if (CountErrors(diagnostics) > 0 || file == nullptr) {
     SortDiagnostics(&diagnostics);
     std::vector<RuleTestResult> results;

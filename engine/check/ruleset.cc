@@ -155,8 +155,20 @@ bool ReadFile(const std::filesystem::path& path, const std::string& name,
                           : absl::StatusCode::kUnavailable;
     return false;
   }
-  text->assign(std::istreambuf_iterator<char>(in),
-               std::istreambuf_iterator<char>());
+  // Bounded even where the size is unknown (a FIFO, /dev/zero, stdin).
+  char buffer[65536];
+  text->clear();
+  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
+    text->append(buffer, static_cast<size_t>(in.gcount()));
+    if (static_cast<int64_t>(text->size()) > options.max_file_size) {
+      Diagnostic d;
+      d.file = name;
+      d.message = "file too large: more than the limit of " +
+                  std::to_string(options.max_file_size) + " bytes";
+      diagnostics->push_back(std::move(d));
+      return false;
+    }
+  }
   if (in.bad()) {
     Diagnostic d;
     d.file = name;

@@ -498,13 +498,14 @@ class ViewBuffer : public std::streambuf {
   }
 };
 
-// A sanitized copy of a line for display: NUL and bytes of invalid UTF-8
-// become '?', one for one, so that the caret column still holds.
+// A sanitized copy of a line for display: control characters (but tab),
+// NUL and bytes of invalid UTF-8 become '?', one for one, so that the caret
+// column still holds and a hostile line cannot drive the terminal.
 std::string Printable(std::string_view line) {
   std::string out(line);
   for (char& c : out) {
     const unsigned char u = c;
-    if (u == 0 || u >= 0x80) c = '?';
+    if ((u < 0x20 && u != '\t') || u == 0x7F || u >= 0x80) c = '?';
   }
   return out;
 }

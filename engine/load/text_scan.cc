@@ -196,20 +196,34 @@ std::optional<TextProblem> FindEncodingProblem(std::string_view text) {
   const size_t n = text.size();
   size_t i = 0;
   while (i < n) {
-    // Fast path: eight bytes at a time while they are ASCII without NUL
-    // (no byte has its high bit set, and none is zero).
+    // Fast path: eight bytes at a time while they are printable ASCII (no
+    // byte has its high bit set, is below 0x20 or is 0x7F).
     while (i + 8 <= n) {
       uint64_t word;
       std::memcpy(&word, s + i, sizeof(word));
-      constexpr uint64_t kLow = 0x0101010101010101ULL;
       constexpr uint64_t kHigh = 0x8080808080808080ULL;
-      if (((word | ((word - kLow) & ~word)) & kHigh) != 0) break;
+      constexpr uint64_t kSpaces = 0x2020202020202020ULL;
+      constexpr uint64_t kLow = 0x0101010101010101ULL;
+      const uint64_t del = word ^ 0x7F7F7F7F7F7F7F7FULL;  // 0 where 0x7F
+      if (((word | ((word - kSpaces) & ~word) | ((del - kLow) & ~del)) &
+           kHigh) != 0) {
+        break;
+      }
       i += 8;
     }
     if (i >= n) break;
     const unsigned char c = s[i];
     if (c == 0) {
       return TextProblem{static_cast<int64_t>(i), "NUL byte in the text"};
+    }
+    // YAML allows only printable characters (YAML 1.2, section 5.1): a
+    // control character would reach messages and terminals unescaped.
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+      return TextProblem{static_cast<int64_t>(i),
+                         "control character (byte " + HexByte(c) +
+                             ") in the text; YAML allows only printable "
+                             "characters (escape it in a double-quoted "
+                             "string, e.g. \"\\x1b\")"};
     }
     if (c < 0x80) {
       ++i;

@@ -1,7 +1,8 @@
 // Checks on a rule file's raw text, made before yaml-cpp sees it: the text
-// must be UTF-8 without NUL bytes, and its collections must not nest deeper
-// than a limit (yaml-cpp parses recursively, so a file nested 100,000 deep
-// would otherwise cost a deep stack or a confusing error). The nesting
+// must be printable UTF-8 (no NUL bytes or control characters), and its
+// collections must not nest deeper than a limit (yaml-cpp parses
+// recursively, so a file nested 100,000 deep would otherwise cost a deep
+// stack or a confusing error). The nesting
 // estimate follows YAML's layout (block indentation, compact "- - x"
 // sequences, flow brackets) and skips quoted and block scalars and comments,
 // so brackets inside strings do not count.
@@ -21,8 +22,10 @@ struct TextProblem {
   std::string message;
 };
 
-// The first NUL byte or invalid UTF-8 sequence (overlong forms, surrogates
-// and code points past U+10FFFF are invalid), or nullopt.
+// The first NUL byte, other control character (bytes below 0x20 but tab, LF
+// and CR, and 0x7F: YAML allows only printable characters) or invalid UTF-8
+// sequence (overlong forms, surrogates and code points past U+10FFFF are
+// invalid), or nullopt.
 std::optional<TextProblem> FindEncodingProblem(std::string_view text);
 
 // The first place where collections nest deeper than `max_depth`, or

@@ -20,6 +20,7 @@
 #define SWITCHBOARD_RULE_TEST_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -49,6 +50,14 @@ struct RuleTestResult {
 // when it is not a regular file. Never throws. Thread-safe.
 absl::StatusOr<std::vector<RuleTestResult>> RunRuleTestFile(
     const std::string& path);
+
+// Runs the tests of a test file whose contents are `text`, exactly as
+// RunRuleTestFile does with a file's contents (text over 64 MiB is one
+// failed result); `path` names the file in reports, and relative `ruleset`
+// and `events_file` paths are resolved from its folder (the file itself need
+// not exist). Never throws. Thread-safe.
+std::vector<RuleTestResult> RunRuleTestText(std::string_view text,
+                                            const std::string& path);
 
 // Expands the command line's TESTS: a file is taken as given (whatever its
 // name); a folder contributes, recursively and in path (byte) order, every
