@@ -144,9 +144,8 @@ void EngineImpl::FireAssigner(absl::Time t, DecisionSink* sink) {
   while (assigner_.PopTimeout(t, &timeout)) {
     // The session, which cannot have expired while it waited; an evicted
     // one ended its conversation, so this is a live session.
-    auto it = session_index_.find(AbslView(timeout.session));
-    if (it == session_index_.end()) continue;
-    const uint32_t s = it->second;
+    const uint32_t s = session_index_.Find(timeout.session);
+    if (s == kNoSlot) continue;
     Session& session = slab_[s];
     if (derived_size_ == derived_.size()) {
       derived_.push_back(std::make_unique<EventRecord>());

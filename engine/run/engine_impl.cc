@@ -381,8 +381,9 @@ void EngineImpl::ApplyGlobal(const EventRecord& record) {
 
 uint32_t EngineImpl::FindOrCreateSession(std::string_view id,
                                          absl::Time now) {
-  auto it = session_index_.find(AbslView(id));
-  if (it != session_index_.end()) return it->second;
+  if (uint32_t found = session_index_.Find(id); found != kNoSlot) {
+    return found;
+  }
   // The session limit: make room by evicting the longest-idle session.
   if (options_.max_sessions > 0 && live_sessions_ >= options_.max_sessions &&
       lru_head_ != kNoSlot) {
@@ -411,7 +412,7 @@ uint32_t EngineImpl::FindOrCreateSession(std::string_view id,
   if (session.since_events.size() != after_groups_.size()) {
     session.since_events.resize(after_groups_.size());
   }
-  session_index_.emplace(session.header.id, s);
+  session_index_.Insert(s);
   LruAppend(s);
   ++live_sessions_;
   ++stats_.sessions_created;
@@ -624,7 +625,7 @@ void EngineImpl::DropSession(uint32_t s, bool evicted) {
   Session& session = slab_[s];
   // An evicted session's conversation ends with it (abandoned if waiting).
   if (evicted) assigner_.End(session.header.id, clock_);
-  session_index_.erase(session.header.id);
+  session_index_.Erase(session.header.id);
   LruUnlink(s);
   session.live = false;
   ++session.incarnation;  // invalidates every queued wake-up

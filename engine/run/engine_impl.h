@@ -40,6 +40,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -101,6 +103,51 @@ struct Session {
   std::vector<TimerSlot> timers;         // per timer group
   EventRecord last_event;                // last customer event (idle timers)
   std::vector<EventRecord> since_events;  // per `after` group
+};
+
+// Maps a session key to its slab slot without a second copy of the key: the
+// set holds slots, and hashes and compares the key kept in the slot's
+// header (heterogeneous lookup by string_view, no allocation). One live
+// session costs 4 bytes here (plus the table's free capacity) instead of a
+// std::string and a slot.
+class SessionIndex {
+ public:
+  explicit SessionIndex(const std::vector<Session>* slab)
+      : set_(0, Hash{slab}, Eq{slab}) {}
+
+  // The slot of `id`, or kNoSlot.
+  uint32_t Find(std::string_view id) const {
+    auto it = set_.find(id);
+    return it == set_.end() ? kNoSlot : *it;
+  }
+  bool Contains(std::string_view id) const { return set_.contains(id); }
+  // Adds slot `s`, whose header.id must be set and not yet indexed.
+  void Insert(uint32_t s) { set_.insert(s); }
+  // Removes the slot of `id` (call before the slot's id changes).
+  void Erase(std::string_view id) { set_.erase(id); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    const std::vector<Session>* slab;
+    size_t operator()(std::string_view id) const {
+      return absl::Hash<absl::string_view>{}(AbslView(id));
+    }
+    size_t operator()(uint32_t s) const {
+      return (*this)(std::string_view((*slab)[s].header.id));
+    }
+  };
+  struct Eq {
+    using is_transparent = void;
+    const std::vector<Session>* slab;
+    std::string_view Key(std::string_view id) const { return id; }
+    std::string_view Key(uint32_t s) const { return (*slab)[s].header.id; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return Key(a) == Key(b);
+    }
+  };
+  absl::flat_hash_set<uint32_t, Hash, Eq> set_;
 };
 
 // The decision parameters of one action, built at Create().
@@ -272,7 +319,7 @@ class EngineImpl final : public Engine {
   // Sessions.
   std::vector<Session> slab_;
   std::vector<uint32_t> free_slots_;
-  absl::flat_hash_map<std::string, uint32_t> session_index_;
+  SessionIndex session_index_{&slab_};
   int64_t live_sessions_ = 0;
   uint32_t lru_head_ = kNoSlot;  // least recently touched live session
   uint32_t lru_tail_ = kNoSlot;

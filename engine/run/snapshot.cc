@@ -555,7 +555,7 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
       r.Fail("session times (infinite)");
       return r.status();
     }
-    if (session_index_.contains(AbslView(id))) {
+    if (session_index_.Contains(id)) {
       r.Fail("session id (duplicate)");
       return r.status();
     }
@@ -572,7 +572,7 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
     session.fields = default_fields_;
     session.timers.assign(groups_.size(), TimerSlot());
     session.since_events.resize(after_groups_.size());
-    session_index_.emplace(session.header.id, s);
+    session_index_.Insert(s);
     LruAppend(s);
     ++live_sessions_;
 
