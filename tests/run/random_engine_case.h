@@ -1,9 +1,8 @@
 // Random rulesets and event streams for engine property tests (snapshot,
-// reload): a copy of the generator of tests/run/runtime_cross_check_test.cc
-// (which keeps its own in an anonymous namespace), so that the state tests
-// run over the same variety of triggers, timers, fields, emits, channel
-// health, late events and AdvanceTo calls. See that file for what it
-// covers.
+// reload) and for the cross-check against the reference runtime
+// (tests/run/runtime_cross_check_test.cc, whose header comment lists what it
+// covers): triggers, timers, fields, emits, channel health, late events and
+// AdvanceTo calls.
 #ifndef SWITCHBOARD_TESTS_RUN_RANDOM_ENGINE_CASE_H_
 #define SWITCHBOARD_TESTS_RUN_RANDOM_ENGINE_CASE_H_
 
