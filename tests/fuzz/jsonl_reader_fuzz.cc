@@ -4,11 +4,16 @@
 // (fuzz_ruleset.h) and, when it reads, processed by an Engine, and at the end
 // the clock advances a day so that every pending timer fires. Nothing may
 // crash, hang or throw; a bad line is an InvalidArgument status. Also
-// checked: a line that reads has a type and a finite time, and the engine's
-// event counters add up. Run by tools/fuzz.sh; seeds: the packs' events.
+// checked: a line that reads has a type and a finite time, the engine's
+// event counters add up, and the reader's fast path for flat lines
+// (ReaderOptions::fast_path) agrees with the full simdjson parser: a second
+// reader with the fast path off must give the same status for every line,
+// and a second engine fed from it the same decisions. Run by
+// tools/fuzz.sh; seeds: the packs' events.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -26,11 +31,11 @@ class CountingSink : public switchboard::DecisionSink {
  public:
   void OnDecision(const switchboard::Decision& decision) override {
     ++count;
-    json.clear();
     decision.AppendJson(&json);
+    json.push_back('\n');
   }
   int64_t count = 0;
-  std::string json;
+  std::string json;  // every decision, one JSON line each
 };
 
 const std::shared_ptr<const switchboard::Ruleset>& Rules() {
@@ -51,10 +56,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switchboard::ReaderOptions options;
   options.max_line_bytes = 4096;  // exercises the limit on short inputs
   switchboard::EventReader reader(rules->checked(), options);
+  switchboard::ReaderOptions full_options = options;
+  full_options.fast_path = false;
+  switchboard::EventReader full_reader(rules->checked(), full_options);
   auto engine = switchboard::Engine::Create(rules);
-  if (!engine.ok()) __builtin_trap();
+  auto full_engine = switchboard::Engine::Create(rules);
+  if (!engine.ok() || !full_engine.ok()) __builtin_trap();
   CountingSink sink;
+  CountingSink full_sink;
   switchboard::Event event;
+  switchboard::Event full_event;
   int64_t ok_lines = 0;
   int64_t bad_lines = 0;
   size_t start = 0;
@@ -65,6 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start = end + 1;
     if (switchboard::EventReader::IsBlankLine(line)) continue;
     absl::Status s = reader.Next(line, &event);
+    const absl::Status full = full_reader.Next(line, &full_event);
+    if (s != full) __builtin_trap();  // code and message
+    if (full.ok()) (void)(*full_engine)->Process(full_event, &full_sink);
     if (!s.ok()) {
       if (s.code() != absl::StatusCode::kInvalidArgument) __builtin_trap();
       ++bad_lines;
@@ -83,8 +97,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if ((*engine)->now() != absl::InfinitePast()) {
     (*engine)->AdvanceTo((*engine)->now() + absl::Hours(24), &sink);
+    (*full_engine)->AdvanceTo((*engine)->now(), &full_sink);
   }
   if ((*engine)->stats().events != ok_lines) __builtin_trap();
+  if (sink.json != full_sink.json) __builtin_trap();
+  if ((*full_engine)->stats().rejected_events !=
+      (*engine)->stats().rejected_events) {
+    __builtin_trap();
+  }
   (void)bad_lines;
   return 0;
 }
