@@ -34,6 +34,8 @@ constexpr size_t kIndexThreshold = 8;
 // seconds).
 constexpr int64_t kMinUnixSeconds = -62135596800;  // 0001-01-01T00:00:00Z
 constexpr int64_t kMaxUnixSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+// Times in [epoch, 2^33 s) (1970 to 2242) convert through int64 nanoseconds.
+constexpr int64_t kFastUnixSeconds = int64_t{1} << 33;
 
 constexpr double kTwo63 = 9223372036854775808.0;  // 2^63, exact
 
@@ -251,9 +253,18 @@ Value Value::Timestamp(absl::Time t) {
       t >= absl::FromUnixSeconds(kMaxUnixSeconds + 1)) {
     return Error(ErrorCode::kRange);
   }
-  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
-  const int64_t nanos =
-      (t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1);
+  int64_t seconds;
+  int64_t nanos;
+  if (t >= absl::UnixEpoch() && t < absl::FromUnixSeconds(kFastUnixSeconds)) {
+    // The common case (1970 to 2242): one call, no 128-bit division.
+    const int64_t unix_nanos = absl::ToUnixNanos(t);
+    seconds = unix_nanos / 1000000000;
+    nanos = unix_nanos % 1000000000;
+  } else {
+    seconds = absl::ToUnixSeconds(t);  // rounds down
+    // The remainder is in [0, 1s): ToInt64Nanoseconds' fast path.
+    nanos = absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds));
+  }
   Value v(ValueKind::kTimestamp);
   v.rep_.t = {seconds, static_cast<int32_t>(nanos)};
   return v;

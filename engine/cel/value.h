@@ -94,6 +94,30 @@ class Value {
   // "no such field 'name'" for field `field` of `type`; no allocation.
   static Value MissingField(const ObjectType* type, int field);
 
+  // In-place setters for hot paths that refill a stored Value (no
+  // temporary Value, no shared_ptr copy): drop an owned payload, then store
+  // the scalar or the string view.
+  void AssignBool(bool b) {
+    if (owner_ != nullptr) owner_.reset();
+    kind_ = ValueKind::kBool;
+    rep_.b = b;
+  }
+  void AssignInt(int64_t i) {
+    if (owner_ != nullptr) owner_.reset();
+    kind_ = ValueKind::kInt;
+    rep_.i = i;
+  }
+  void AssignDouble(double d) {
+    if (owner_ != nullptr) owner_.reset();
+    kind_ = ValueKind::kDouble;
+    rep_.d = d;
+  }
+  void AssignStringView(std::string_view s) {
+    if (owner_ != nullptr) owner_.reset();
+    kind_ = ValueKind::kString;
+    rep_.s = {s.data(), s.size()};
+  }
+
   ValueKind kind() const { return kind_; }
   bool is_error() const { return kind_ == ValueKind::kError; }
   bool is_bool() const { return kind_ == ValueKind::kBool; }

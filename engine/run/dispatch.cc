@@ -61,9 +61,12 @@ int ExclusiveSlot(ActionKind kind) {
 void EngineImpl::BuildRuleIndexes() {
   prune_rules_ = options_.index_rules && !options_.explain;
   rule_indexes_.clear();
+  rule_index_of_type_ = StringTable();
   for (const auto& entry : exact_rules_) {
     ScanEventRules(entry.first);
-    rule_indexes_.emplace(entry.first, RuleIndex(*rs_, candidates_));
+    rule_index_of_type_.Insert(entry.first,
+                               static_cast<int32_t>(rule_indexes_.size()));
+    rule_indexes_.emplace_back(*rs_, candidates_);
   }
   candidates_.clear();
   candidates_.reserve(rs_->rules.size());
@@ -71,13 +74,14 @@ void EngineImpl::BuildRuleIndexes() {
 
 void EngineImpl::CollectEventRules(const EventRecord& event) {
   const std::string_view type = event.type();
-  auto it = rule_indexes_.find(AbslView(type));
-  if (it == rule_indexes_.end()) {
+  const int32_t i = rule_index_of_type_.Find(type);
+  if (i < 0) {
     ScanEventRules(type);  // only prefix rules (or none) match `type`
   } else if (prune_rules_) {
-    it->second.Candidates(event, &candidates_);
+    rule_indexes_[i].Candidates(event, &candidates_);
   } else {
-    candidates_.assign(it->second.rules().begin(), it->second.rules().end());
+    candidates_.assign(rule_indexes_[i].rules().begin(),
+                       rule_indexes_[i].rules().end());
   }
 }
 

@@ -89,7 +89,9 @@ bool Convert(const Event::Attribute& a, const cel::Type& type, Slot* slot) {
         return !slot->value.is_error();
       }
       if (!AcceptsString(type)) return false;
-      slot->SetText(a.string_value);
+      // A view of the caller's string: Process keeps input_ only after
+      // EventRecord::Own().
+      slot->SetView(a.string_value);
       return true;
     case Event::Kind::kDuration:
       if (!dyn && type.kind() != cel::TypeKind::kDuration) return false;
@@ -196,6 +198,30 @@ EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
     attr_index_.emplace(a.name, a.index);
   }
   attr_guess_.assign(rs_->event_attributes.size() + 8, -1);
+  attr_fast_.assign(rs_->event_attributes.size(), FastStore::kConvert);
+  attr_name_size_.assign(rs_->event_attributes.size(), 0);
+  for (size_t i = 0; i < rs_->event_attributes.size(); ++i) {
+    attr_name_size_[i] =
+        static_cast<uint32_t>(rs_->event_attributes[i].name.size());
+    const cel::Type& type = rs_->event_attributes[i].type;
+    FastStore& fast = attr_fast_[i];
+    if (i == kEventTypeField || i == kEventTimeField) {
+      fast = FastStore::kSkip;
+    } else if (i == kEventQueueField || i == kEventWaitedField) {
+      fast = FastStore::kRouteTimeoutOnly;
+    } else if (type.is_dyn()) {
+      fast = FastStore::kConvert;
+    } else if (type.kind() == cel::TypeKind::kString) {
+      fast = FastStore::kString;
+    } else if (type.kind() == cel::TypeKind::kInt) {
+      fast = FastStore::kInt;
+    } else if (type.kind() == cel::TypeKind::kDouble) {
+      fast = FastStore::kDouble;
+    } else if (type.kind() == cel::TypeKind::kBool) {
+      fast = FastStore::kBool;
+    }
+  }
+  input_filled_.assign(rs_->event_attributes.size(), 0);
   default_fields_.resize(rs_->session.fields.size());
   for (const SessionField& f : rs_->session.fields) {
     const int i = f.index - kFirstDeclaredSessionField;
@@ -303,20 +329,39 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
     return absl::InvalidArgumentError(
         absl::StrCat("event '", AbslView(event.type()), "': time out of range"));
   }
-  input_.Reset(rs_->event_attributes.size());
-  input_.slots[kEventTypeField].SetText(event.type());
+  // Empty the record: only the slots the last call filled (the record's
+  // other slots are clear), unless the record was swapped with a kept one.
+  const size_t attribute_count = rs_->event_attributes.size();
+  if (input_dirty_ || input_.slots.size() != attribute_count) {
+    input_.Reset(attribute_count);
+    input_dirty_ = false;
+  } else {
+    for (size_t i = 0; i < input_filled_count_; ++i) {
+      input_.slots[input_filled_[i]].Clear();
+    }
+  }
+  input_filled_count_ = 0;
+  // Records slot `index` as filled (once: a slot is clear until filled, so
+  // there are at most attribute_count entries).
+  const auto filled = [this](uint32_t index) {
+    if (!input_.slots[index].present) {
+      input_filled_[input_filled_count_++] = index;
+    }
+  };
+  // Strings are views of `event`'s (see Slot): input_ is owned before it is
+  // kept (Process).
+  input_.slots[kEventTypeField].SetView(event.type());
   input_.slots[kEventTimeField].SetValue(time);
   const bool route_timeout = event.type() == kRouteTimeoutEvent;
   // An event typed by a reader for this very ruleset carries each
   // attribute's schema index (Event::schema_tag): no name matching then.
   const bool tagged = event.schema_tag() == rs_;
-  const size_t attribute_count = rs_->event_attributes.size();
   size_t position = 0;
   for (const Event::Attribute& a : event) {
     int index = -1;
     if (tagged && a.schema_index >= 0 &&
         static_cast<size_t>(a.schema_index) < attribute_count &&
-        rs_->event_attributes[a.schema_index].name.size() == a.name.size()) {
+        attr_name_size_[a.schema_index] == a.name.size()) {
       index = a.schema_index;
     } else if (position < attr_guess_.size()) {
       // Interning: the attribute at this position of the last event usually
@@ -337,14 +382,52 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
     }
     ++position;
     if (index < 0) continue;  // undeclared: ignored
-    if (index == kEventTypeField || index == kEventTimeField) continue;
-    if ((index == kEventQueueField || index == kEventWaitedField) &&
-        !route_timeout) {
-      continue;
+    Slot& slot = input_.slots[index];
+    // The common kinds are stored in place; the rest (and every mismatch,
+    // which may be an error) go through Convert.
+    switch (attr_fast_[index]) {
+      case FastStore::kSkip:
+        continue;
+      case FastStore::kRouteTimeoutOnly:
+        if (!route_timeout) continue;
+        break;
+      case FastStore::kString:
+        if (a.kind == Event::Kind::kString) {
+          filled(static_cast<uint32_t>(index));
+          slot.SetView(a.string_value);
+          continue;
+        }
+        break;
+      case FastStore::kInt:
+        if (a.kind == Event::Kind::kInt) {
+          filled(static_cast<uint32_t>(index));
+          slot.SetInt(a.int_value);
+          continue;
+        }
+        break;
+      case FastStore::kDouble:
+        if (a.kind == Event::Kind::kDouble || a.kind == Event::Kind::kInt) {
+          filled(static_cast<uint32_t>(index));
+          slot.SetDouble(a.kind == Event::Kind::kDouble
+                             ? a.double_value
+                             : static_cast<double>(a.int_value));
+          continue;
+        }
+        break;
+      case FastStore::kBool:
+        if (a.kind == Event::Kind::kBool) {
+          filled(static_cast<uint32_t>(index));
+          slot.SetBool(a.bool_value);
+          continue;
+        }
+        break;
+      case FastStore::kConvert:
+        break;
     }
+    filled(static_cast<uint32_t>(index));
     const cel::Type& type = rs_->event_attributes[index].type;
-    if (!Convert(a, type, &input_.slots[index])) {
-      input_.slots[index].Clear();
+    if (!Convert(a, type, &slot)) {
+      slot.Clear();
       return absl::InvalidArgumentError(absl::StrCat(
           "event '", AbslView(event.type()), "': attribute '", a.name, "' must be ",
           type.DebugString(), ", got ", AbslView(KindName(a.kind))));
@@ -370,12 +453,22 @@ void EngineImpl::ApplyGlobal(const EventRecord& record) {
     return;  // agent.* events: skill routing is not implemented yet
   }
   const bool up = type == "channel.up";
-  const std::string& name = record.slots[kEventChannelField].text;
+  const std::string_view name = record.slots[kEventChannelField].str();
   const int c = rs_->FindChannel(name);
   if (c >= 0) {
     channel_up_[c] = up ? 1 : 0;
   } else {
-    other_channels_[name] = up;
+    other_channels_[std::string(name)] = up;
+  }
+}
+
+void EngineImpl::EnsureRecords(Session& session) {
+  if (idle_groups_.empty() && after_groups_.empty()) return;
+  if (session.records == nullptr) {
+    session.records = std::make_unique<SessionRecords>();
+  }
+  if (session.records->since_events.size() != after_groups_.size()) {
+    session.records->since_events.resize(after_groups_.size());
   }
 }
 
@@ -409,9 +502,7 @@ uint32_t EngineImpl::FindOrCreateSession(std::string_view id,
   session.armed = 0;
   session.fields = default_fields_;
   session.timers.assign(groups_.size(), TimerSlot());
-  if (session.since_events.size() != after_groups_.size()) {
-    session.since_events.resize(after_groups_.size());
-  }
+  EnsureRecords(session);
   session_index_.Insert(s);
   LruAppend(s);
   ++live_sessions_;
@@ -432,14 +523,15 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
   ++stats_.events;
   if (late) ++stats_.late_events;
 
-  if (IsGlobalEventType(input_.type())) {
+  const std::string_view type = event.type();  // input_.type() (a view)
+  if (IsGlobalEventType(type)) {
     ApplyGlobal(input_);
-    if (input_.type().rfind("agent.", 0) == 0) ApplyAgentEvent(event, t);
+    if (type.rfind("agent.", 0) == 0) ApplyAgentEvent(event, t);
     RunAssign(t, sink);
     return absl::OkStatus();
   }
   const uint32_t s =
-      FindOrCreateSession(input_.slots[kEventKeyField].text, t);
+      FindOrCreateSession(input_.slots[kEventKeyField].str(), t);
   {
     Session& session = slab_[s];
     SessionHeader& h = session.header;
@@ -447,22 +539,27 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
     LruTouch(s);
     ++h.events;
     const Slot& channel = input_.slots[kEventChannelField];
-    if (channel.present && channel.is_text) {
-      h.channel.assign(channel.text);
+    if (channel.present && channel.is_string()) {
+      const std::string_view name = channel.str();
+      if (h.channel != name) h.channel.assign(name);
       h.has_channel = true;
     }
     // Customer activity re-arms every idle timer of the session.
     for (int g : idle_groups_) Arm(s, g, t + groups_[g].delay);
   }
   ApplyAfterTriggers(s, input_, t);
-  EndConversationOn(s, input_.type(), t);
+  EndConversationOn(s, type, t);
   CollectEventRules(input_);
-  RunTrigger(s, input_, t, input_.type(), candidates_, sink);
+  RunTrigger(s, input_, t, type, candidates_, sink);
   ProcessDerived(s, t, sink);
   RunAssign(t, sink);
   // Keep the event as the session's last one (what an idle timer's rules
   // see as `event`); the swap hands the old record's storage to input_.
-  if (!idle_groups_.empty()) std::swap(slab_[s].last_event, input_);
+  if (!idle_groups_.empty()) {
+    input_.Own();  // its strings view the caller's Event
+    std::swap(slab_[s].records->last_event, input_);
+    input_dirty_ = true;  // input_ now holds the session's old record
+  }
   return absl::OkStatus();
 }
 
@@ -524,7 +621,7 @@ void EngineImpl::ApplyAfterTriggers(uint32_t s, const EventRecord& record,
       }
     }
     if (t.since.Matches(type)) {
-      slab_[s].since_events[groups_[g].after_slot] = record;
+      slab_[s].records->since_events[groups_[g].after_slot] = record;
       Arm(s, g, now + groups_[g].delay);
     }
   }
@@ -595,7 +692,8 @@ void EngineImpl::FireTimer(const TimerEntry& e, DecisionSink* sink) {
   // No action of the trigger writes either record (derived events, which
   // may restart an `after`, run after RunTrigger returns).
   const EventRecord& source =
-      idle ? session.last_event : session.since_events[group.after_slot];
+      idle ? session.records->last_event
+           : session.records->since_events[group.after_slot];
   RunTrigger(e.session, source, e.deadline, idle ? "idle" : "after",
              group.rules, sink);
   ProcessDerived(e.session, e.deadline, sink);

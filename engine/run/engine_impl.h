@@ -32,6 +32,7 @@
 #define SWITCHBOARD_ENGINE_RUN_ENGINE_IMPL_H_
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
@@ -49,6 +50,7 @@
 #include "engine/check/checked_ruleset.h"
 #include "engine/run/records.h"
 #include "engine/run/rule_index.h"
+#include "engine/run/string_table.h"
 #include "engine/run/timers.h"
 #include "engine/route/assigner.h"
 #include "switchboard/decision.h"
@@ -89,6 +91,12 @@ struct TimerGroup {
   int after_slot = -1;               // kAfter: index of the `since` record
 };
 
+// The events a session keeps for its timers.
+struct SessionRecords {
+  EventRecord last_event;                 // last customer event (idle timers)
+  std::vector<EventRecord> since_events;  // per `after` group
+};
+
 struct Session {
   SessionHeader header;
   uint32_t incarnation = 0;
@@ -101,8 +109,9 @@ struct Session {
   uint32_t lru_next = kNoSlot;
   std::vector<Slot> fields;              // declared fields
   std::vector<TimerSlot> timers;         // per timer group
-  EventRecord last_event;                // last customer event (idle timers)
-  std::vector<EventRecord> since_events;  // per `after` group
+  // The kept events, only for rulesets with idle or after timers (else
+  // null: 8 bytes instead of 48 per session). Kept when the slot is freed.
+  std::unique_ptr<SessionRecords> records;
 };
 
 // Maps a session key to its slab slot without a second copy of the key: the
@@ -113,7 +122,10 @@ struct Session {
 class SessionIndex {
  public:
   explicit SessionIndex(const std::vector<Session>* slab)
-      : set_(0, Hash{slab}, Eq{slab}) {}
+      : set_(0,
+             Hash{slab, absl::Hash<const void*>{}(
+                            static_cast<const void*>(this))},
+             Eq{slab}) {}
 
   // The slot of `id`, or kNoSlot.
   uint32_t Find(std::string_view id) const {
@@ -130,8 +142,26 @@ class SessionIndex {
   struct Hash {
     using is_transparent = void;
     const std::vector<Session>* slab;
+    uint64_t seed;  // per index (its address): keys cannot be chosen to collide
     size_t operator()(std::string_view id) const {
-      return absl::Hash<absl::string_view>{}(AbslView(id));
+      const size_t n = id.size();
+      if (n > 16) {
+        return absl::Hash<absl::string_view>{}(AbslView(id)) ^ seed;
+      }
+      // Keys of up to 16 bytes (the usual): two words, one 128-bit
+      // multiply (as wyhash's mix), inline.
+      uint64_t a, b;
+      if (n >= 8) {
+        std::memcpy(&a, id.data(), 8);
+        std::memcpy(&b, id.data() + n - 8, 8);
+      } else {
+        a = KeyWord(id);
+        b = 0;
+      }
+      const unsigned __int128 m =
+          static_cast<unsigned __int128>(a ^ seed ^ 0xA0761D6478BD642Full) *
+          (b ^ n ^ 0xE7037ED1A0B428DBull);
+      return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
     }
     size_t operator()(uint32_t s) const {
       return (*this)(std::string_view((*slab)[s].header.id));
@@ -190,6 +220,9 @@ class EngineImpl final : public Engine {
   absl::Status TypeEvent(const Event& event);
   void ApplyGlobal(const EventRecord& record);
   uint32_t FindOrCreateSession(std::string_view id, absl::Time now);
+  // Gives `session` its kept records when the ruleset has idle or after
+  // timers (sized for the after groups).
+  void EnsureRecords(Session& session);
 
   // ---- timers and sessions (engine_impl.cc) ----
   void Arm(uint32_t s, int group, absl::Time deadline);
@@ -294,6 +327,21 @@ class EngineImpl final : public Engine {
   // TypeEvent's guesses: the attribute index of the i-th attribute of the
   // last event (-1: none). Fixed size, no allocation per event.
   std::vector<int> attr_guess_;
+  // How TypeEvent stores each attribute (by schema index) when the event's
+  // value has the expected kind: in place, without Convert.
+  enum class FastStore : uint8_t {
+    kConvert,           // Convert (dyn, lists, maps, times, durations...)
+    kSkip,              // type and time: never taken from attributes
+    kRouteTimeoutOnly,  // queue, waited: only on route.timeout (Convert)
+    kString,
+    kInt,
+    kDouble,            // a double, or an int converted
+    kBool,
+  };
+  std::vector<FastStore> attr_fast_;
+  // The attributes' name lengths (a check of Event::Attribute::schema_index
+  // that reads no EventAttribute).
+  std::vector<uint32_t> attr_name_size_;
   std::vector<std::vector<ActionPlan>> plans_;  // [rule][action]
   std::vector<std::vector<int>> fallback_;      // channel -> fallback indexes
   std::vector<Slot> default_fields_;
@@ -327,11 +375,18 @@ class EngineImpl final : public Engine {
 
   // Scratch, reused.
   EventRecord input_;
+  // The slots of input_ that TypeEvent filled (cleared by the next call),
+  // and whether input_ must be reset whole (it was swapped with a kept
+  // record).
+  std::vector<uint32_t> input_filled_;  // [0, input_filled_count_)
+  size_t input_filled_count_ = 0;
+  bool input_dirty_ = true;
   std::vector<std::unique_ptr<EventRecord>> derived_;
   size_t derived_size_ = 0;
   std::vector<int> candidates_;
   // Exact event type -> the index of its rules (exact and prefix ones).
-  absl::flat_hash_map<std::string, RuleIndex> rule_indexes_;
+  std::vector<RuleIndex> rule_indexes_;
+  StringTable rule_index_of_type_;  // exact event type -> rule_indexes_
   bool prune_rules_ = false;  // index_rules && !explain
   std::vector<Slot> snapshot_;
   // The session fields before a `set`, restored when one of its values fails.

@@ -67,7 +67,7 @@ std::string_view EventRecord::type() const {
   if (slots.size() <= kEventTypeField || !slots[kEventTypeField].present) {
     return {};
   }
-  return slots[kEventTypeField].text;
+  return slots[kEventTypeField].str();
 }
 
 absl::Time EventRecord::time() const {

@@ -27,15 +27,40 @@ inline absl::string_view AbslView(std::string_view s) {
 }
 
 // One attribute or field value.
+//
+// A string is held in one of two ways: owned in `text` (is_text), or as a
+// view of a string that outlives the slot's current use (is_view: `value` is
+// a cel::Value::StringView of the caller's Event while Process types it, so
+// typing an event copies no string). A view never outlives the call that
+// set it: copying a Slot copies the bytes into the copy's `text` (so a
+// record kept in a session owns its strings), and a record that is kept by
+// moving (the input record swapped into a session) calls
+// EventRecord::Own() first.
 struct Slot {
-  cel::Value value;   // when !is_text
+  cel::Value value;   // when !is_text (a string view when is_view)
   std::string text;   // when is_text: the string's bytes
   bool present = false;
   bool is_text = false;
+  bool is_view = false;
 
-  // The value; requires present. Strings view `text`.
+  Slot() = default;
+  Slot(const Slot& other) { CopyFrom(other); }
+  Slot& operator=(const Slot& other) {
+    if (this != &other) CopyFrom(other);
+    return *this;
+  }
+  Slot(Slot&&) noexcept = default;
+  Slot& operator=(Slot&&) noexcept = default;
+
+  // The value; requires present. Strings view `text` (or the viewed string).
   cel::Value Get() const {
     return is_text ? cel::Value::StringView(text) : value;
+  }
+  // True when the slot holds a string (owned or viewed).
+  bool is_string() const { return is_text || is_view; }
+  // The string; requires is_string().
+  std::string_view str() const {
+    return is_view ? value.string_value() : std::string_view(text);
   }
   // (A null Value owns nothing: resetting one to null is skipped.)
   void SetText(std::string_view s) {
@@ -52,17 +77,63 @@ struct Slot {
     }
     if (value.kind() != cel::ValueKind::kNull) value = cel::Value();
     is_text = true;
+    is_view = false;
+    present = true;
+  }
+  // Views `s`, which must stay valid and unchanged while the slot is read
+  // (see above).
+  void SetView(std::string_view s) {
+    value.AssignStringView(s);
+    is_text = false;
+    is_view = true;
+    present = true;
+  }
+  // Scalars, set in place (the hot path of typing an event).
+  void SetBool(bool b) {
+    value.AssignBool(b);
+    is_text = false;
+    is_view = false;
+    present = true;
+  }
+  void SetInt(int64_t i) {
+    value.AssignInt(i);
+    is_text = false;
+    is_view = false;
+    present = true;
+  }
+  void SetDouble(double d) {
+    value.AssignDouble(d);
+    is_text = false;
+    is_view = false;
     present = true;
   }
   void SetValue(const cel::Value& v) {
     value = v;
     is_text = false;
+    is_view = false;
     present = true;
   }
   void Clear() {
     present = false;
     is_text = false;
+    is_view = false;
     if (value.kind() != cel::ValueKind::kNull) value = cel::Value();
+  }
+  // Turns a view into owned text (no-op otherwise).
+  void Own() {
+    if (is_view) SetText(value.string_value());
+  }
+
+ private:
+  void CopyFrom(const Slot& other) {
+    if (!other.present) {
+      Clear();
+    } else if (other.is_string()) {
+      SetText(other.str());
+    } else {
+      SetValue(other.value);
+    }
+    present = other.present;
   }
 };
 
@@ -86,6 +157,11 @@ struct EventRecord {
     for (Slot& s : slots) {
       if (s.present) s.Clear();
     }
+  }
+  // Turns every viewed string into owned text (before the record is kept
+  // beyond the call that filled it).
+  void Own() {
+    for (Slot& s : slots) s.Own();
   }
   std::string_view type() const;  // slot kEventTypeField
   absl::Time time() const;        // slot kEventTimeField

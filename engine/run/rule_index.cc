@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -222,12 +223,6 @@ bool Analyze(const cel::Expr& e, const CheckedRuleset& rs,
 
 }  // namespace
 
-uint64_t RuleIndex::Prefix(std::string_view s) {
-  uint64_t p = 0;
-  std::memcpy(&p, s.data(), s.size() < 8 ? s.size() : 8);
-  return p;
-}
-
 int RuleIndex::CompareNumbers(const Number& a, const Number& b) {
   if (a.is_int && b.is_int) return a.i < b.i ? -1 : (a.i > b.i ? 1 : 0);
   if (!a.is_int && !b.is_int) return a.d < b.d ? -1 : (a.d > b.d ? 1 : 0);
@@ -346,15 +341,8 @@ RuleIndex::RuleIndex(const CheckedRuleset& rs, std::vector<int> rules)
           t.bits[row * words_ + i / 64] |= bit;
         }
       }
-      t.small = values.size() <= kSmallTable;
       for (size_t v = 0; v < values.size(); ++v) {
-        if (t.small) {
-          Table::SmallKey& k = t.small_keys.emplace_back();
-          k.prefix = Prefix(values[v]);
-          k.size = values[v].size();
-          k.row = static_cast<uint32_t>(v + 1);
-          k.text = values[v];
-        }
+        t.rows.Insert(values[v], static_cast<int32_t>(v + 1));
         t.rows_by_string.emplace(std::move(values[v]),
                                  static_cast<uint32_t>(v + 1));
       }
@@ -425,10 +413,29 @@ RuleIndex::RuleIndex(const CheckedRuleset& rs, std::vector<int> rules)
     tables_.push_back(std::move(t));
     constrained_count.push_back(count);
   }
-  // The attributes most rules test first: an empty AND stops early.
+  // The most selective tables first, so that an empty AND stops early:
+  // a table's score is the mean number of rules its rows keep (each row
+  // weighted alike), ties broken by how many rules test the attribute.
+  std::vector<double> kept(tables_.size(), 0);
+  for (size_t i = 0; i < tables_.size(); ++i) {
+    Table& t = tables_[i];
+    const size_t rows = t.bits.size() / (words_ == 0 ? 1 : words_);
+    uint64_t bits = 0;
+    for (uint64_t w : t.bits) bits += static_cast<uint64_t>(__builtin_popcountll(w));
+    kept[i] = rows == 0 ? 0 : static_cast<double>(bits) / static_cast<double>(rows);
+    // Numeric tables compare as doubles when every bound is exactly one.
+    t.exact_doubles = true;
+    for (const Number& b : t.bounds) {
+      if (b.is_int && (b.i > kExactIntLimit || b.i < -kExactIntLimit)) {
+        t.exact_doubles = false;
+      }
+      t.double_bounds.push_back(b.is_int ? static_cast<double>(b.i) : b.d);
+    }
+  }
   std::vector<size_t> order(tables_.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (kept[a] != kept[b]) return kept[a] < kept[b];
     return constrained_count[a] > constrained_count[b];
   });
   std::vector<Table> sorted;
@@ -437,7 +444,8 @@ RuleIndex::RuleIndex(const CheckedRuleset& rs, std::vector<int> rules)
   tables_ = std::move(sorted);
 }
 
-int64_t RuleIndex::RowFor(const Table& t, const EventRecord& event) const {
+inline __attribute__((always_inline)) int64_t RuleIndex::RowFor(
+    const Table& t, const EventRecord& event) const {
   if (static_cast<size_t>(t.attribute) >= event.slots.size()) return -1;
   const Slot& slot = event.slots[t.attribute];
   if (!slot.present) return -1;
@@ -450,22 +458,39 @@ int64_t RuleIndex::RowFor(const Table& t, const EventRecord& event) const {
     } else {
       return -1;
     }
-    if (t.small) {
-      const uint64_t prefix = Prefix(s);
-      for (const Table::SmallKey& k : t.small_keys) {
-        if (k.size == s.size() && k.prefix == prefix &&
-            (s.size() <= 8 ||
-             std::memcmp(k.text.data() + 8, s.data() + 8, s.size() - 8) ==
-                 0)) {
-          return k.row;
-        }
-      }
-      return 0;
-    }
-    auto it = t.rows_by_string.find(AbslView(s));
-    return it == t.rows_by_string.end() ? 0 : it->second;
+    const int32_t row = t.rows.Find(s);
+    return row < 0 ? 0 : row;  // 0: "any other string"
   }
   if (slot.is_text) return -1;
+  if (t.exact_doubles) {
+    // Every bound is a double exactly, and so is the value when it is a
+    // double or an int within 2^53: double comparison is then exact.
+    double d;
+    if (slot.value.kind() == cel::ValueKind::kDouble) {
+      d = slot.value.double_value();
+      if (std::isnan(d)) return -1;
+    } else if (slot.value.kind() == cel::ValueKind::kInt &&
+               slot.value.int_value() <= kExactIntLimit &&
+               slot.value.int_value() >= -kExactIntLimit) {
+      d = static_cast<double>(slot.value.int_value());
+    } else {
+      d = std::numeric_limits<double>::quiet_NaN();  // general path below
+    }
+    if (!std::isnan(d)) {
+      const double* b = t.double_bounds.data();
+      size_t lo = 0, hi = t.double_bounds.size();
+      while (lo < hi) {
+        const size_t mid = (lo + hi) / 2;
+        if (b[mid] < d) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
+      }
+      const bool equal = lo < t.double_bounds.size() && b[lo] == d;
+      return static_cast<int64_t>(2 * lo + (equal ? 1 : 0));
+    }
+  }
   Number v;
   if (slot.value.kind() == cel::ValueKind::kInt) {
     v.is_int = true;
@@ -500,27 +525,36 @@ void RuleIndex::Candidates(const EventRecord& event,
     out->insert(out->end(), rules_.begin(), rules_.end());
     return;
   }
+  // `acc` is all_ until the first consulted row (no copy), then the AND of
+  // the rows so far; `unchecked` (the rules of skipped tables) is only
+  // filled when a table is skipped.
   uint64_t* acc = acc_.data();
-  std::copy(all_.begin(), all_.end(), acc);
-  uint64_t* unchecked = unchecked_.data();
-  std::fill(unchecked, unchecked + words_, 0);
+  const uint64_t* src = all_.data();
+  uint64_t* unchecked = nullptr;
   for (const Table& t : tables_) {
     const int64_t row = RowFor(t, event);
     if (row < 0) {
-      for (size_t w = 0; w < words_; ++w) unchecked[w] |= t.tested[w];
+      if (unchecked == nullptr) {
+        unchecked = unchecked_.data();
+        for (size_t w = 0; w < words_; ++w) unchecked[w] = t.tested[w];
+      } else {
+        for (size_t w = 0; w < words_; ++w) unchecked[w] |= t.tested[w];
+      }
       continue;
     }
     const uint64_t* bits = t.Row(static_cast<uint32_t>(row), words_);
     uint64_t any = 0;
     for (size_t w = 0; w < words_; ++w) {
-      acc[w] &= bits[w];
+      acc[w] = src[w] & bits[w];
       any |= acc[w];
     }
+    src = acc;
     if (any == 0) return;
   }
   for (size_t w = 0; w < words_; ++w) {
-    uint64_t word = acc[w];
-    const uint64_t proven = proven_[w] & ~unchecked[w];
+    uint64_t word = src[w];
+    const uint64_t proven =
+        proven_[w] & (unchecked == nullptr ? ~uint64_t{0} : ~unchecked[w]);
     while (word != 0) {
       const int b = __builtin_ctzll(word);
       const int rule = rules_[w * 64 + b];

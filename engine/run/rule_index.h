@@ -52,6 +52,7 @@
 #include "absl/types/span.h"
 #include "engine/check/checked_ruleset.h"
 #include "engine/run/records.h"
+#include "engine/run/string_table.h"
 
 namespace switchboard::run {
 
@@ -100,19 +101,15 @@ class RuleIndex {
     std::string name;    // for DebugString
     // String tables: constant -> row (row 0 is "any other string").
     absl::flat_hash_map<std::string, uint32_t> rows_by_string;
-    // The same for tables of few constants (<= kSmallTable), searched
-    // linearly: length and first 8 bytes compared before the rest (cheaper
-    // than hashing the value).
-    struct SmallKey {
-      uint64_t prefix = 0;
-      size_t size = 0;
-      uint32_t row = 0;
-      std::string text;
-    };
-    std::vector<SmallKey> small_keys;
-    bool small = false;
+    // The same for lookups (string_table.h).
+    StringTable rows;
     // Numeric tables: sorted distinct constants (row r: region r of 2k+1).
     std::vector<Number> bounds;
+    // The same as doubles, and whether each is exactly its Number (ints
+    // within 2^53): then an int or double value within 2^53 is compared
+    // as a double (exact), without CompareNumbers.
+    std::vector<double> double_bounds;
+    bool exact_doubles = false;
     // rows * words_ bits.
     std::vector<uint64_t> bits;
     // The rules that test this attribute.
@@ -122,9 +119,9 @@ class RuleIndex {
     }
   };
 
-  static constexpr size_t kSmallTable = 16;
-  // The first (up to) 8 bytes of `s`, zero-padded.
-  static uint64_t Prefix(std::string_view s);
+
+  // Ints of at most this magnitude are exactly doubles.
+  static constexpr int64_t kExactIntLimit = int64_t{1} << 53;
 
   // The row of `table` for the event's value, or -1 when the value must not
   // prune (absent, another kind, NaN).

@@ -353,7 +353,10 @@ void EngineImpl::WriteState(SnapshotWriter& w) const {
       w.PutBool(present);
       if (present) PutValue(w, session.fields[i].Get());
     }
-    PutRecord(w, *rs_, session.last_event);
+    static const EventRecord kNoRecord;  // immutable
+    PutRecord(w, *rs_,
+              session.records != nullptr ? session.records->last_event
+                                         : kNoRecord);
     // Pending timers: trigger key, deadline, the `since` event (after).
     uint64_t armed = 0;
     for (size_t g = 0; g < groups_.size() && g < session.timers.size(); ++g) {
@@ -367,7 +370,9 @@ void EngineImpl::WriteState(SnapshotWriter& w) const {
       w.PutTime(session.timers[g].deadline);
       const bool after = group.kind == TriggerKind::kAfter;
       w.PutBool(after);
-      if (after) PutRecord(w, *rs_, session.since_events[group.after_slot]);
+      if (after) {
+        PutRecord(w, *rs_, session.records->since_events[group.after_slot]);
+      }
     }
   }
   w.EndSection(section);
@@ -534,6 +539,7 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
   if (!r.ReadCount(&count, 12, "session count")) return r.status();
   slab_.reserve(static_cast<size_t>(count));
   EventRecord dropped;
+  EventRecord dropped_last;  // a last event the ruleset keeps no record of
   cel::Value value;
   for (uint64_t n = 0; n < count; ++n) {
     std::string_view id, channel;
@@ -571,7 +577,7 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
     session.header.events = events;
     session.fields = default_fields_;
     session.timers.assign(groups_.size(), TimerSlot());
-    session.since_events.resize(after_groups_.size());
+    EnsureRecords(session);
     session_index_.Insert(s);
     LruAppend(s);
     ++live_sessions_;
@@ -598,7 +604,9 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
         StoreOwned(value, &slot);
       }
     }
-    if (!ReadRecord(r, *rs_, attr_index_, &session.last_event)) {
+    if (!ReadRecord(r, *rs_, attr_index_,
+                    session.records != nullptr ? &session.records->last_event
+                                               : &dropped_last)) {
       return r.status();
     }
     uint64_t timers;
@@ -621,7 +629,7 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
       const int g = it == group_index.end() ? -1 : it->second;
       EventRecord* since = &dropped;
       if (g >= 0 && groups_[g].kind == TriggerKind::kAfter) {
-        since = &slab_[s].since_events[groups_[g].after_slot];
+        since = &slab_[s].records->since_events[groups_[g].after_slot];
       }
       if (has_since && !ReadRecord(r, *rs_, attr_index_, since)) {
         return r.status();

@@ -29,22 +29,24 @@ class Event {
     kIntMap,      // map(string, int), e.g. agent skills or capacity
   };
 
-  // One attribute. Which members are meaningful depends on `kind`.
+  // One attribute. Which members are meaningful depends on `kind`. (The
+  // members an engine reads for the common kinds come first, so that they
+  // share the attribute's first cache lines.)
   struct Attribute {
     std::string name;
-    Kind kind = Kind::kNull;
-    bool bool_value = false;
+    std::string string_value;
     int64_t int_value = 0;
     double double_value = 0;
-    std::string string_value;
+    Kind kind = Kind::kNull;
+    bool bool_value = false;
+    // The attribute's index in the event schema of the ruleset that
+    // schema_tag() names, or -1 (unknown: found by name). Set by
+    // AppendAttribute only; the Set* setters leave -1 on a new attribute.
+    int32_t schema_index = -1;
     absl::Duration duration_value;
     absl::Time time_value;
     std::vector<std::string> strings;                    // kStringList
     std::vector<std::pair<std::string, int64_t>> ints;   // kIntMap
-    // The attribute's index in the event schema of the ruleset that
-    // schema_tag() names, or -1 (unknown: found by name). Set by
-    // AppendAttribute only; the setters above leave -1 on a new attribute.
-    int32_t schema_index = -1;
   };
 
   Event() = default;

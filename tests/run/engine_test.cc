@@ -626,3 +626,46 @@ rules:
 
 }  // namespace
 }  // namespace switchboard
+
+namespace switchboard {
+namespace {
+
+// Process types an event's strings as views of the caller's Event (no
+// copy); what a session keeps for its timers (the last event, an `after`
+// timer's `since` event) must own its strings. Here the caller refills ONE
+// Event object, as a reader does, so a kept view would read the later
+// event's bytes (or freed memory under ASan).
+TEST(EngineTest, TimersSeeTheirEventsAfterTheCallersEventIsReused) {
+  auto engine = MakeEngine(R"y(
+ruleset: t
+event:
+  intent: string
+rules:
+  - name: quiet
+    on: {idle: 1m}
+    if: event.intent == 'sales-and-a-long-enough-intent-to-leave-sso'
+    then: [{tag: [quiet]}]
+  - name: later
+    on: {after: 5m, since: cart.updated}
+    if: event.intent == 'cart-intent-long-enough-to-be-on-the-heap'
+    then: [{tag: [later]}]
+)y");
+  ASSERT_NE(engine, nullptr);
+  CollectingSink sink;
+  Event e = Ev("cart.updated", "10:00:00", "a");
+  e.SetString("intent", "cart-intent-long-enough-to-be-on-the-heap");
+  ASSERT_TRUE(engine->Process(e, &sink).ok());
+  e = Ev("page.viewed", "10:00:30", "a");
+  e.SetString("intent", "sales-and-a-long-enough-intent-to-leave-sso");
+  ASSERT_TRUE(engine->Process(e, &sink).ok());
+  // The caller's Event now says something else, in the same storage.
+  e.Reset("other.type", T("10:00:40"));
+  e.SetString("conversation", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz");
+  e.SetString("intent", "overwritten-overwritten-overwritten-overwritten");
+  engine->AdvanceTo(T("10:10:00"), &sink);
+  EXPECT_THAT(sink.TakeLines(), ElementsAre("10:01:30 a quiet tag idle",
+                                            "10:05:00 a later tag after"));
+}
+
+}  // namespace
+}  // namespace switchboard

@@ -197,6 +197,30 @@ TEST(RuleIndexTest, IntAndDoubleMixes) {
               ElementsAre("n_lt_2_5", "n_eq_2_0", "n_eq_2_5"));
 }
 
+TEST(RuleIndexTest, IntsBeyondTwoToThe53CompareExactly) {
+  // 2^53 + 1 is not a double: its table takes the exact general path. The
+  // other table's bounds are doubles exactly, and values beyond 2^53 must
+  // not be rounded into them.
+  Fixture f(R("big", "event.n > 9007199254740993") +
+            R("eq_big", "event.n == 9007199254740993") +
+            R("x_big", "event.x >= 9007199254740992.0"));
+  ASSERT_TRUE(f.ok());
+  EXPECT_THAT(f.WithInt("n", 9007199254740992), ElementsAre("x_big"));
+  EXPECT_THAT(f.WithInt("n", 9007199254740993), ElementsAre("eq_big", "x_big"));
+  EXPECT_THAT(f.WithInt("n", 9007199254740994), ElementsAre("big", "x_big"));
+  EXPECT_THAT(f.WithDouble("x", 9007199254740990.0),
+              ElementsAre("big", "eq_big"));
+  EXPECT_THAT(f.WithDouble("x", 9007199254740992.0),
+              ElementsAre("big", "eq_big", "x_big"));
+  // An int value in the double table: 2^53 + 1 rounds to 2^53 as a double,
+  // but compares exactly (above 2^53).
+  EXPECT_THAT(f.WithInt("x", 9007199254740991), ElementsAre("big", "eq_big"));
+  EXPECT_THAT(f.WithInt("x", 9007199254740993),
+              ElementsAre("big", "eq_big", "x_big"));
+  EXPECT_THAT(f.WithInt("x", std::numeric_limits<int64_t>::min()),
+              ElementsAre("big", "eq_big"));
+}
+
 TEST(RuleIndexTest, ValuesOfAnotherKindAreNotPruned) {
   Fixture f(R("s", "event.s == 'a'") + R("n", "event.n > 5") +
             R("other", "event.n < 0"));
@@ -324,16 +348,18 @@ TEST(RuleIndexTest, ProvesConditionsMadeOfIndexedTestsOnly) {
 TEST(RuleIndexTest, DebugStringShowsRows) {
   Fixture f(R("a", "event.s == 'x'") + R("b", "event.n >= 2 && event.n < 4"));
   ASSERT_TRUE(f.ok());
+  // Tables are listed in the order Candidates consults them: the most
+  // selective first (n keeps 7 rule bits over 5 rows, s 3 over 2).
   EXPECT_EQ(f.index().DebugString(),
-            "s (string)\n"
-            "  other: 01\n"
-            "  'x': 11\n"
             "n (number)\n"
             "  < 2: 10\n"
             "  = 2: 11\n"
             "  (2, 4): 11\n"
             "  = 4: 10\n"
-            "  > 4: 10\n");
+            "  > 4: 10\n"
+            "s (string)\n"
+            "  other: 01\n"
+            "  'x': 11\n");
 }
 
 }  // namespace
