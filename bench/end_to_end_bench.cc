@@ -10,6 +10,9 @@
 //                         line splitter and sink live in tools/, so this
 //                         benchmark has its own equivalents). A fresh Engine
 //                         per pass over the file (created outside the timing).
+//   BM_ReadOnly           the reader alone: every line through EventReader
+//                         into one reused Event (rules_100.yaml's schema), no
+//                         engine: the share of BM_EndToEnd that is reading.
 //   BM_ParseOnly          the ceiling: the same lines split the same way, each
 //                         copied into a padded buffer and parsed with
 //                         simdjson On-Demand, visiting every member and
@@ -142,6 +145,35 @@ void EndToEndArgs(benchmark::internal::Benchmark* b) {
   }
 }
 BENCHMARK(BM_EndToEnd)->Apply(EndToEndArgs)->Unit(benchmark::kMillisecond);
+
+void BM_ReadOnly(benchmark::State& state) {
+  const EventsFile& file = Events();
+  if (!file.error.empty()) {
+    state.SkipWithError(file.error.c_str());
+    return;
+  }
+  absl::StatusOr<std::shared_ptr<const Ruleset>> ruleset =
+      LoadWorkloadRules(WorkloadDir(), SmokeMode() ? 10 : 100);
+  if (!ruleset.ok()) {
+    state.SkipWithError(std::string(ruleset.status().message()).c_str());
+    return;
+  }
+  EventReader reader((*ruleset)->checked());
+  Event event;
+  int64_t bad = 0;
+  for (auto _ : state) {
+    for (std::string_view line : file.lines) {
+      if (!reader.Next(line, &event).ok()) ++bad;
+    }
+    benchmark::DoNotOptimize(event.size());
+  }
+  if (bad > 0) state.SkipWithError("some lines were rejected");
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<int64_t>(file.lines.size()));
+  state.SetBytesProcessed(state.iterations() *
+                          static_cast<int64_t>(file.text.size()));
+}
+BENCHMARK(BM_ReadOnly)->Unit(benchmark::kMillisecond);
 
 // Reads every value of an On-Demand value; returns a checksum-ish count.
 int64_t Visit(simdjson::ondemand::value value);

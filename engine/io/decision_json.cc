@@ -23,6 +23,8 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "engine/common/time_util.h"
+#include "engine/io/fast_parse.h"
+#include "engine/io/decision_json.h"
 #include "switchboard/decision.h"
 
 namespace switchboard {
@@ -303,6 +305,211 @@ void AppendExplanation(const Explanation& e, std::string* out) {
   out->append("]}");
 }
 
+// ---- The direct path: one resize, then writes through a pointer ----------
+//
+// AppendJson sizes `out` once for the worst case (every string byte escaped
+// to 6 bytes), writes through a raw pointer and trims: no per-piece
+// capacity check and no call per piece. Decisions with an explanation, with
+// list, map or duration params, or with times outside years 0001..9999 take
+// the appends above.
+
+// Bytes that stand as they are in a JSON string: printable ASCII but '"'
+// and '\\'.
+struct PlainByteTable {
+  bool ok[256] = {};
+  constexpr PlainByteTable() {
+    for (int c = 0x20; c < 0x80; ++c) ok[c] = c != '"' && c != '\\';
+  }
+};
+constexpr PlainByteTable kPlainByte;
+
+// "00" to "99".
+struct TwoDigitTable {
+  char digits[200] = {};
+  constexpr TwoDigitTable() {
+    for (int i = 0; i < 100; ++i) {
+      digits[2 * i] = static_cast<char>('0' + i / 10);
+      digits[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+  }
+};
+constexpr TwoDigitTable kTwoDigits;
+
+inline char* PutTwoDigits(int v, char* p) {
+  std::memcpy(p, kTwoDigits.digits + 2 * v, 2);
+  return p + 2;
+}
+
+// Worst case of a string written by PutString: quotes and 6 bytes a byte.
+constexpr size_t StringBound(std::string_view s) { return 2 + 6 * s.size(); }
+
+template <size_t N>
+inline char* PutLiteral(char* p, const char (&text)[N]) {
+  std::memcpy(p, text, N - 1);
+  return p + N - 1;
+}
+
+// `s` as a JSON string, quotes included, the same bytes as AppendString.
+char* PutString(std::string_view s, char* p) {
+  *p++ = '"';
+  size_t i = 0;
+  while (i + 8 <= s.size()) {
+    const size_t k = FirstSpecialOf8(s.data() + i);
+    std::memcpy(p, s.data() + i, 8);  // room: the bound is 6 bytes a byte
+    p += k;
+    i += k;
+    if (k < 8) break;
+  }
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (kPlainByte.ok[c]) {
+      *p++ = static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      const size_t n = Utf8SequenceLength(s, i);
+      if (n != 0) {
+        std::memcpy(p, s.data() + i, n);
+        p += n;
+        i += n;
+        continue;
+      }
+      p = PutLiteral(p, "\xEF\xBF\xBD");  // U+FFFD
+      ++i;
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      *p++ = '\\';
+      *p++ = static_cast<char>(c);
+    } else {
+      const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      std::memcpy(p, esc, 6);
+      p += 6;
+    }
+    ++i;
+  }
+  *p++ = '"';
+  return p;
+}
+
+char* PutInt(int64_t v, char* p) {
+  char buf[24];
+  char* end = buf + sizeof(buf);
+  char* q = end;
+  uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  do {
+    *--q = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  if (v < 0) *--q = '-';
+  std::memcpy(p, q, end - q);
+  return p + (end - q);
+}
+
+// The time as AppendTime writes it (at most 32 bytes), or null when it is
+// outside years 0001..9999 or infinite (then AppendTime decides).
+char* PutTime(absl::Time t, char* p) {
+  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) return nullptr;
+  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
+  if (seconds < -(int64_t{1} << 38) || seconds > (int64_t{1} << 38)) {
+    return nullptr;
+  }
+  const int64_t nanos =
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds));
+  const CivilFields c = CivilFromUnixSeconds(seconds);
+  if (c.year < 1 || c.year > 9999) return nullptr;
+  const auto put = [&p](int64_t v, int width) {
+    for (int k = width - 1; k >= 0; --k) {
+      p[k] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    p += width;
+  };
+  *p++ = '"';
+  p = PutTwoDigits(static_cast<int>(c.year / 100), p);
+  p = PutTwoDigits(static_cast<int>(c.year % 100), p);
+  *p++ = '-';
+  p = PutTwoDigits(c.month, p);
+  *p++ = '-';
+  p = PutTwoDigits(c.day, p);
+  *p++ = 'T';
+  p = PutTwoDigits(c.hour, p);
+  *p++ = ':';
+  p = PutTwoDigits(c.minute, p);
+  *p++ = ':';
+  p = PutTwoDigits(c.second, p);
+  if (nanos != 0) {
+    *p++ = '.';
+    if (nanos % 1000000 == 0) {
+      put(nanos / 1000000, 3);
+    } else if (nanos % 1000 == 0) {
+      put(nanos / 1000, 6);
+    } else {
+      put(nanos, 9);
+    }
+  }
+  *p++ = 'Z';
+  *p++ = '"';
+  return p;
+}
+
+// Appends `d` through the direct path; false (and `out` untouched) when
+// the decision needs the general one.
+bool AppendJsonDirect(const Decision& d, std::string* out) {
+  if (d.explanation != nullptr) return false;
+  // Literal text ({"time":, ,"ruleset":, ... ,"trigger":, }) is under 96
+  // bytes; the time under 40.
+  size_t bound = 96 + 40 + StringBound(d.ruleset) + StringBound(d.session) +
+                 StringBound(d.rule) + StringBound(d.action) +
+                 StringBound(d.trigger);
+  for (const DecisionParam& param : d.params) {
+    bound += 2 + StringBound(param.name);  // ',' and ':'
+    switch (param.kind) {
+      case DecisionParam::Kind::kString:
+        bound += StringBound(param.string_value);
+        break;
+      case DecisionParam::Kind::kInt:
+        bound += 24;
+        break;
+      default:
+        return false;
+    }
+  }
+  const size_t old_size = out->size();
+  out->resize(old_size + bound);
+  char* const begin = out->data() + old_size;
+  char* p = PutLiteral(begin, "{\"time\":");
+  p = PutTime(d.time, p);
+  if (p == nullptr) {
+    out->resize(old_size);
+    return false;
+  }
+  p = PutLiteral(p, ",\"ruleset\":");
+  p = PutString(d.ruleset, p);
+  p = PutLiteral(p, ",\"session\":");
+  p = PutString(d.session, p);
+  p = PutLiteral(p, ",\"rule\":");
+  p = PutString(d.rule, p);
+  p = PutLiteral(p, ",\"action\":");
+  p = PutString(d.action, p);
+  for (const DecisionParam& param : d.params) {
+    *p++ = ',';
+    p = PutString(param.name, p);
+    *p++ = ':';
+    if (param.kind == DecisionParam::Kind::kString) {
+      p = PutString(param.string_value, p);
+    } else {
+      p = PutInt(param.int_value, p);
+    }
+  }
+  p = PutLiteral(p, ",\"trigger\":");
+  p = PutString(d.trigger, p);
+  *p++ = '}';
+  out->resize(old_size + static_cast<size_t>(p - begin));
+  return true;
+}
+
 }  // namespace
 
 std::string Decision::ToJson() const {
@@ -313,25 +520,29 @@ std::string Decision::ToJson() const {
 }
 
 void Decision::AppendJson(std::string* out) const {
+  if (!AppendJsonDirect(*this, out)) AppendDecisionJsonGeneral(*this, out);
+}
+
+void AppendDecisionJsonGeneral(const Decision& self, std::string* out) {
   out->append("{\"time\":");
-  AppendTime(time, out);
+  AppendTime(self.time, out);
   out->append(",\"ruleset\":");
-  AppendString(ruleset, out);
+  AppendString(self.ruleset, out);
   out->append(",\"session\":");
-  AppendString(session, out);
+  AppendString(self.session, out);
   out->append(",\"rule\":");
-  AppendString(rule, out);
+  AppendString(self.rule, out);
   out->append(",\"action\":");
-  AppendString(action, out);
-  for (const DecisionParam& p : params) {
+  AppendString(self.action, out);
+  for (const DecisionParam& p : self.params) {
     out->push_back(',');
     AppendParam(p, out);
   }
   out->append(",\"trigger\":");
-  AppendString(trigger, out);
-  if (explanation != nullptr) {
+  AppendString(self.trigger, out);
+  if (self.explanation != nullptr) {
     out->append(",\"explain\":");
-    AppendExplanation(*explanation, out);
+    AppendExplanation(*self.explanation, out);
   }
   out->push_back('}');
 }

@@ -4,9 +4,44 @@
 // have grown to the largest line seen.
 #include "switchboard/event.h"
 
+#include <cstdint>
+#include <cstring>
 #include <utility>
 
 namespace switchboard {
+namespace {
+
+// Whether `a` == `b`, for short attribute names: two overlapping loads of 8
+// (or 4) bytes instead of a call to memcmp.
+inline bool SameName(const std::string& a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(x, y, n) == 0;
+    uint64_t x0, x1, y0, y1;
+    std::memcpy(&x0, x, 8);
+    std::memcpy(&y0, y, 8);
+    std::memcpy(&x1, x + n - 8, 8);
+    std::memcpy(&y1, y + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n >= 4) {
+    uint32_t x0, x1, y0, y1;
+    std::memcpy(&x0, x, 4);
+    std::memcpy(&y0, y, 4);
+    std::memcpy(&x1, x + n - 4, 4);
+    std::memcpy(&y1, y + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (x[i] != y[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 void Event::Reset(std::string_view type, absl::Time time) {
   if (type.empty()) {
@@ -55,11 +90,16 @@ Event::Attribute* Event::Slot(std::string_view name, Kind kind) {
 
 Event::Attribute* Event::AppendAttribute(std::string_view name, Kind kind,
                                          int32_t schema_index) {
-  if (size_ == attributes_.size()) attributes_.emplace_back();
-  Attribute* slot = &attributes_[size_++];
+  Attribute* slot;
+  if (size_ < attributes_.size()) {
+    slot = &attributes_[size_];
+  } else {
+    slot = &attributes_.emplace_back();
+  }
+  ++size_;
   // A reused slot usually held this very name (lines list their members in
   // the same order): compare before copying.
-  if (slot->name != name) slot->name.assign(name);
+  if (!SameName(slot->name, name)) slot->name.assign(name);
   slot->schema_index = schema_index;
   slot->kind = kind;
   slot->bool_value = false;

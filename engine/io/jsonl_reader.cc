@@ -7,6 +7,13 @@
 // on route.timeout); when such a member comes before "type" in the line, its
 // value is checked and skipped, and a second pass over the (rewound)
 // document reads it once the type is known.
+//
+// Before all that, a fast path (ReaderOptions::fast_path) reads flat lines
+// of plain ASCII by hand, in one pass over the line: strings found 16 bytes
+// at a time (SSE2), keys found in an open-addressing table hashed from
+// their length and three bytes, the UTC timestamp form and plain decimals
+// parsed by engine/io/fast_parse.h (the general parsers otherwise). Any
+// line it cannot read, or that is not valid, goes to simdjson from scratch.
 #include "engine/io/jsonl_reader.h"
 
 #include <charconv>
@@ -22,6 +29,7 @@
 #include "engine/check/checked_ruleset.h"
 #include "engine/check/rule_env.h"
 #include "engine/common/time_util.h"
+#include "engine/io/fast_parse.h"
 #include "simdjson.h"
 
 namespace switchboard {
@@ -83,6 +91,9 @@ struct Member {
   bool plain_name = false;
 
   std::string agent_type_text;    // for messages, with agent_shape
+  // The shape the fast path reads: `shape`, or kUnsupported (the full
+  // parser decides) when the member depends on the event's type.
+  Shape fast_shape = Shape::kIgnore;
 
   bool depends_on_type() const {
     return agent_shape != Shape::kIgnore || route_timeout_only;
@@ -210,10 +221,37 @@ struct EventReader::Impl {
   int key_member = -1;
   std::vector<Member> members;
   absl::flat_hash_map<std::string, int> index;
-  // Interning of keys: the member the i-th key of the last line named (-1:
-  // none), checked by comparing names before the hash map is asked. Lines
-  // of one stream usually list their keys in the same order.
+  // Interning of keys in the full parser: the member the i-th key of the
+  // last line named (-1: none), checked by comparing names before the hash
+  // map is asked. Lines of one stream usually list their keys in the same
+  // order.
   std::vector<int> key_guess = std::vector<int>(32, -1);
+  // The fast path's key lookup: an open-addressing table (linear probing,
+  // -1 = empty) of member indexes by KeyHash, sized to a power of two at
+  // least four times the members, so that a key costs a few byte loads and
+  // one comparison of names (BuildKeyTable).
+  struct KeySlot {
+    const char* name = nullptr;  // the member's name (members never move
+                                 // once the table is built)
+    uint32_t size = 0;
+    int32_t member = -1;  // -1: empty
+  };
+  std::vector<KeySlot> key_table;
+  int key_shift = 32;  // KeyHash >> key_shift = the home slot
+
+  static uint32_t KeyHash(const char* s, size_t n) {
+    uint32_t h = static_cast<uint32_t>(n);
+    if (n > 0) {
+      h = h * 31 + static_cast<unsigned char>(s[0]);
+      h = h * 31 + static_cast<unsigned char>(s[n / 2]);
+      h = h * 31 + static_cast<unsigned char>(s[n - 1]);
+    }
+    return h * 0x9E3779B1u;  // Fibonacci hashing: the top bits are used
+  }
+  void BuildKeyTable();
+  // The member named `key` (bytes as written in the line: a plain key), or
+  // -1.
+  inline int FindKey(std::string_view key) const;
 
   od::parser parser;
   od::document doc;
@@ -221,6 +259,7 @@ struct EventReader::Impl {
   std::string type;         // the line's type
   bool type_known = false;
   bool time_known = false;
+  UtcDateCache date_cache;  // the fast path's timestamps
   uint32_t generation = 0;  // of the current line (Member::seen)
   std::vector<std::string> strings;
   std::vector<std::pair<std::string, int64_t>> ints;
@@ -607,6 +646,10 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
         Cat("line too long: ", line.size(), " bytes (the limit is ",
                      options.max_line_bytes, ")"));
   }
+  // The fast path accepts no line that the checks below reject: it takes
+  // only '{' after JSON spaces first (so no byte order mark and no blank
+  // line) and no byte below 0x20 but spaces (so no NUL).
+  if (options.fast_path && ReadFast(line, out)) return absl::OkStatus();
   if (std::memchr(line.data(), '\0', line.size()) != nullptr) {
     return absl::InvalidArgumentError("NUL byte in the line");
   }
@@ -614,7 +657,6 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
     line.remove_prefix(3);  // a byte order mark: ignored
   }
   if (IsBlankLine(line)) return absl::InvalidArgumentError("empty line");
-  if (options.fast_path && ReadFast(line, out)) return absl::OkStatus();
 
   buffer.resize(line.size() + simdjson::SIMDJSON_PADDING);
   std::memcpy(buffer.data(), line.data(), line.size());
@@ -691,12 +733,23 @@ constexpr PlainBytes kPlainBytes;
 
 // A plain JSON string at *p (the opening quote): printable ASCII, no
 // escapes. Sets `out` to its bytes and moves *p past the closing quote.
+// Looks at 16 bytes at a time while 16 remain in the line (the closing
+// quote is usually among them: strings are short), then byte by byte.
 inline bool ScanPlainString(const char** p, const char* end,
                             std::string_view* out) {
   const char* q = *p;
   if (q == end || *q != '"') return false;
   const char* begin = ++q;
-  while (q < end && kPlainBytes.ok[static_cast<unsigned char>(*q)]) ++q;
+  while (true) {
+    if (end - q >= 16) {
+      const size_t k = FirstSpecialOf16(q);
+      q += k;
+      if (k == 16) continue;
+      break;
+    }
+    while (q < end && kPlainBytes.ok[static_cast<unsigned char>(*q)]) ++q;
+    break;
+  }
   if (q == end || *q != '"') return false;
   *out = std::string_view(begin, q - begin);
   *p = q + 1;
@@ -750,13 +803,70 @@ bool SmallInt(std::string_view token, int64_t* out) {
   return true;
 }
 
+// Whether a[0..n) == b[0..n), for the short names of members: two
+// overlapping 8-byte (or 4-byte) loads instead of a call to memcmp.
+inline bool SameBytes(const char* a, const char* b, size_t n) {
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n >= 4) {
+    uint32_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 4);
+    std::memcpy(&b0, b, 4);
+    std::memcpy(&a1, a + n - 4, 4);
+    std::memcpy(&b1, b + n - 4, 4);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+void EventReader::Impl::BuildKeyTable() {
+  size_t size = 16;
+  int bits = 4;
+  while (size < 4 * members.size()) {
+    size *= 2;
+    ++bits;
+  }
+  key_table.assign(size, KeySlot());
+  key_shift = 32 - bits;
+  for (size_t i = 0; i < members.size(); ++i) {
+    const std::string& name = members[i].name;
+    size_t slot = KeyHash(name.data(), name.size()) >> key_shift;
+    while (key_table[slot].member >= 0) slot = (slot + 1) & (size - 1);
+    key_table[slot] = {name.data(), static_cast<uint32_t>(name.size()),
+                       static_cast<int32_t>(i)};
+  }
+}
+
+inline int EventReader::Impl::FindKey(std::string_view key) const {
+  const size_t mask = key_table.size() - 1;
+  size_t slot = KeyHash(key.data(), key.size()) >> key_shift;
+  while (true) {
+    const KeySlot& k = key_table[slot];
+    if (k.member < 0) return -1;
+    if (k.size == key.size() && SameBytes(k.name, key.data(), key.size())) {
+      return k.member;
+    }
+    slot = (slot + 1) & mask;
+  }
+}
 
 bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
   const char* p = line.data();
   const char* const end = p + line.size();
+  // JSON's spaces are all <= ' ': one comparison for the usual non-space.
   const auto skip_space = [&] {
-    // JSON's spaces are all <= ' ': one comparison for the usual non-space.
     while (p < end && static_cast<unsigned char>(*p) <= ' ' &&
            IsJsonSpace(*p)) {
       ++p;
@@ -771,18 +881,16 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
   }
   out->Reset("", absl::InfinitePast());
   out->set_schema_tag(ruleset);
-  type.clear();
   type_known = false;
   time_known = false;
-  size_t position = 0;
   while (true) {
-    skip_space();
+    if (p < end && *p != '"') skip_space();
     std::string_view key;
     if (!ScanPlainString(&p, end, &key)) return false;
-    skip_space();
+    if (p < end && *p != ':') skip_space();
     if (p == end || *p != ':') return false;
     ++p;
-    skip_space();
+    if (p < end && static_cast<unsigned char>(*p) <= ' ') skip_space();
     if (p == end) return false;
     // The value's token.
     enum class Token { kString, kNumber, kTrue, kFalse, kNull } token;
@@ -791,6 +899,7 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
     const char c = *p;
     if (c == '"') {
       if (!ScanPlainString(&p, end, &text)) return false;
+      if (text.size() > options.max_string_bytes) return false;
       token = Token::kString;
     } else if (c == '-' || (c >= '0' && c <= '9')) {
       if (!ScanNumber(&p, end, &text, &integer)) return false;
@@ -807,30 +916,20 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
     } else {
       return false;  // arrays, objects, anything else
     }
-    // A value ends at a space, ',' or '}'.
-    if (p < end && !IsJsonSpace(*p) && *p != ',' && *p != '}') return false;
-    if (token == Token::kString && text.size() > options.max_string_bytes) {
-      return false;
+    // A value ends at ',' or '}', maybe after spaces.
+    char next = p < end ? *p : '\0';
+    if (next != ',' && next != '}') {
+      if (!IsJsonSpace(next)) return false;
+      skip_space();
+      next = p < end ? *p : '\0';
     }
 
-    int found = -1;
-    if (position < key_guess.size()) {
-      const int guess = key_guess[position];
-      if (guess >= 0 && members[guess].name == key) found = guess;
-    }
-    if (found < 0) {
-      auto it = index.find(absl::string_view(key.data(), key.size()));
-      if (it != index.end()) {
-        found = it->second;
-        if (position < key_guess.size()) key_guess[position] = found;
-      }
-    }
-    ++position;
+    const int found = FindKey(key);
     if (found >= 0) {
       Member& m = members[found];
-      if (m.depends_on_type() || m.seen == generation) return false;
+      if (m.seen == generation) return false;
       m.seen = generation;
-      Shape shape = m.shape;
+      Shape shape = m.fast_shape;
       if (shape == Shape::kDyn) {
         switch (token) {
           case Token::kString: shape = Shape::kString; break;
@@ -851,16 +950,20 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
           break;
         case Shape::kTime: {
           if (token != Token::kString) return false;
-          absl::StatusOr<absl::Time> time = switchboard::ParseTimestamp(text);
-          if (!time.ok()) return false;
-          out->set_time(*time);
+          absl::Time time;
+          if (!FastParseUtcTimestamp(text, &time, &date_cache)) {
+            absl::StatusOr<absl::Time> parsed =
+                switchboard::ParseTimestamp(text);
+            if (!parsed.ok()) return false;
+            time = *parsed;
+          }
+          out->set_time(time);
           time_known = true;
           break;
         }
         case Shape::kType:
           if (token != Token::kString || text.empty()) return false;
-          type.clear();
-          type.append(text.data(), text.size());
+          out->set_type(text);
           type_known = true;
           break;
         case Shape::kString:
@@ -879,11 +982,16 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
         }
         case Shape::kTimestamp: {
           if (token != Token::kString) return false;
-          absl::StatusOr<absl::Time> time = switchboard::ParseTimestamp(text);
-          if (!time.ok()) return false;
+          absl::Time time;
+          if (!FastParseUtcTimestamp(text, &time, &date_cache)) {
+            absl::StatusOr<absl::Time> parsed =
+                switchboard::ParseTimestamp(text);
+            if (!parsed.ok()) return false;
+            time = *parsed;
+          }
           out->AppendAttribute(m.name, Event::Kind::kTimestamp,
                                m.schema_index)
-              ->time_value = *time;
+              ->time_value = time;
           break;
         }
         case Shape::kInt: {
@@ -898,11 +1006,13 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
         case Shape::kDouble: {
           if (token != Token::kNumber) return false;
           double d;
-          const auto [ptr, ec] =
-              std::from_chars(text.data(), text.data() + text.size(), d);
-          if (ec != std::errc() || ptr != text.data() + text.size() ||
-              !std::isfinite(d)) {
-            return false;
+          if (!FastParseDecimal(text, &d)) {
+            const auto [ptr, ec] =
+                std::from_chars(text.data(), text.data() + text.size(), d);
+            if (ec != std::errc() || ptr != text.data() + text.size() ||
+                !std::isfinite(d)) {
+              return false;
+            }
           }
           out->AppendAttribute(m.name, Event::Kind::kDouble, m.schema_index)
               ->double_value = d;
@@ -921,22 +1031,15 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
           return false;
       }
     }
-    skip_space();
-    if (p < end && *p == ',') {
-      ++p;
-      continue;
-    }
-    if (p < end && *p == '}') {
-      ++p;
-      break;
-    }
+    ++p;  // past `next`
+    if (next == ',') continue;
+    if (next == '}') break;
     return false;
   }
   skip_space();
   if (p != end) return false;
   if (!time_known || !type_known) return false;
-  out->set_type(type);
-  if (options.require_session_key && !IsGlobalEventType(type)) {
+  if (options.require_session_key && !IsGlobalEventType(out->type())) {
     const bool has_key = key_member >= 0
                              ? members[key_member].seen == generation
                              : out->Find(session_key) != nullptr;
@@ -986,10 +1089,12 @@ EventReader::EventReader(const CheckedRuleset& ruleset,
   impl.AddMember("time").shape = Shape::kTime;
   impl.AddMember("type").shape = Shape::kType;
   for (Member& m : impl.members) {
+    m.fast_shape = m.depends_on_type() ? Shape::kUnsupported : m.shape;
     m.plain_name = m.name.find_first_of("\"\\") == std::string::npos;
     if (m.shape == Shape::kTime) m.type_text = "an RFC 3339 timestamp string";
     if (m.shape == Shape::kType) m.type_text = "string";
   }
+  impl.BuildKeyTable();
   if (auto it = impl.index.find(impl.session_key); it != impl.index.end()) {
     const Member& m = impl.members[it->second];
     if (!m.depends_on_type() && m.shape != Shape::kIgnore &&

@@ -1,12 +1,17 @@
 // Tests of Decision::ToJson / AppendJson (engine/io/decision_json.cc): the
 // exact JSON of decisions with every kind of parameter, escaping, times,
-// durations and explanations.
+// durations and explanations; and the direct path of AppendJson against the
+// general one (AppendDecisionJsonGeneral) on random decisions.
+#include <cstdint>
+#include <iterator>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "engine/common/time_util.h"
+#include "engine/io/decision_json.h"
 #include "gtest/gtest.h"
 #include "switchboard/decision.h"
 
@@ -209,6 +214,89 @@ TEST(DecisionJsonTest, AppendJsonAppends) {
   const char* data = out.data();
   d.AppendJson(&out);  // room left: no reallocation
   EXPECT_EQ(out.data(), data);
+}
+
+// Random strings mixing plain text with every byte that needs care: quotes,
+// backslashes, control bytes, valid and invalid UTF-8.
+std::string RandomText(std::mt19937& rng) {
+  static const std::string kPieces[] = {
+      "a",  "route", "q47", "c-9069", "\"", "\\", "\n", std::string(1, '\0'),
+      "\x1f", "\x7f", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80", "\xff",
+      "\xc3", "\xed\xa0\x80", "0123456789abcdef", " "};
+  std::string s;
+  const int n = static_cast<int>(rng() % 12);
+  for (int i = 0; i < n; ++i) s += kPieces[rng() % std::size(kPieces)];
+  return s;
+}
+
+TEST(DecisionJsonTest, DirectPathWritesWhatTheGeneralPathWrites) {
+  std::mt19937 rng(20261123);
+  const absl::Time times[] = {
+      At("2026-11-23T18:03:30Z"), At("2026-11-23T18:03:30.125Z"),
+      At("2026-11-23T18:03:30.000125Z"), At("2026-11-23T18:03:30.000000001Z"),
+      At("0001-01-01T00:00:00Z"), At("9999-12-31T23:59:59.999999999Z"),
+      At("1969-12-31T23:59:59.5Z"), At("2000-02-29T12:00:00Z"),
+      absl::InfiniteFuture(), absl::InfinitePast(),
+      absl::FromUnixSeconds(int64_t{1} << 40)};
+  int direct_kinds = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::vector<std::string> texts;
+    for (int i = 0; i < 12; ++i) texts.push_back(RandomText(rng));
+    Decision d;
+    d.time = times[rng() % std::size(times)];
+    d.ruleset = texts[0];
+    d.session = texts[1];
+    d.rule = texts[2];
+    d.action = texts[3];
+    d.trigger = texts[4];
+    std::vector<std::string> list = {texts[5], texts[6]};
+    std::vector<std::pair<std::string, int64_t>> map = {{texts[7], -5}};
+    std::vector<DecisionParam> params;
+    const int n = static_cast<int>(rng() % 4);
+    bool simple = true;
+    for (int i = 0; i < n; ++i) {
+      DecisionParam p;
+      p.name = texts[8 + i];
+      switch (rng() % 8) {
+        case 0:
+          p.kind = DecisionParam::Kind::kStringList;
+          p.strings = list;
+          simple = false;
+          break;
+        case 1:
+          p.kind = DecisionParam::Kind::kIntMap;
+          p.ints = map;
+          simple = false;
+          break;
+        case 2:
+          p.kind = DecisionParam::Kind::kDuration;
+          p.duration_value = absl::Milliseconds(static_cast<int>(rng() % 9999));
+          simple = false;
+          break;
+        case 3:
+        case 4: {
+          p.kind = DecisionParam::Kind::kInt;
+          const int64_t extremes[] = {0, -1, 7, INT64_MIN, INT64_MAX,
+                                      static_cast<int64_t>(rng())};
+          p.int_value = extremes[rng() % std::size(extremes)];
+          break;
+        }
+        default:
+          p.kind = DecisionParam::Kind::kString;
+          p.string_value = texts[11 - i];
+      }
+      params.push_back(p);
+    }
+    d.params = params;
+    if (simple) ++direct_kinds;
+    // Appended after earlier text, which must stay as it was.
+    std::string direct = "prefix";
+    d.AppendJson(&direct);
+    std::string general = "prefix";
+    AppendDecisionJsonGeneral(d, &general);
+    ASSERT_EQ(direct, general) << "round " << round;
+  }
+  EXPECT_GT(direct_kinds, 1000);  // both paths were compared often
 }
 
 }  // namespace

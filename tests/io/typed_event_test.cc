@@ -10,9 +10,11 @@
 // Also the reader's fast path for plain lines (ReaderOptions::fast_path):
 // every corpus line and a list of tricky ones read the same with it and
 // without it (same event, same error).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -258,6 +260,21 @@ TEST(TypedEventTest, FastPathReadsTrickyLinesLikeTheFullParser) {
       R"("count":1,)", R"("count":1}trailing)", R"("count":1}})",
       R"("visitor":"v2")", R"("channel":"chat")", R"("channel":5)",
       R"("agent":"a1")", R"("queue":"q")", R"("waited":"5s")",
+      // Timestamps and decimals the fast path parses itself (and the forms
+      // it leaves to the general parsers).
+      R"("at":"2026-11-23T10:00:00Z")", R"("at":"2026-11-23T10:00:00.5Z")",
+      R"("at":"2024-02-29T10:00:00.123456789Z")",
+      R"("at":"2023-02-29T10:00:00Z")", R"("at":"2026-11-23T24:00:00Z")",
+      R"("at":"0000-01-01T00:00:00Z")", R"("at":"2026-11-23t10:00:00z")",
+      R"("amount":17.77)", R"("amount":-0.5)", R"("amount":0.30000000000000004)",
+      R"("amount":9007199254740993.5)", R"("amount":123456789.123456789)",
+      R"("anything":17.77)", R"("anything":-17.0)",
+      // Strings longer than one 16-byte block, and special bytes at
+      // either side of a block's end.
+      R"("name":"abcdefghijklmnopqrstuvwxyz0123456789")",
+      R"("name":"abcdefghijklmno"pq")", R"("name":"abcdefghijklmnop\q")",
+      "\"name\":\"abcdefghijklmnop\xc3\xa9q\"",
+      "\"name\":\"abcdefghijklmno\x01\"",
   };
   std::vector<std::string> lines;
   for (const std::string& v : values) {
@@ -281,6 +298,9 @@ TEST(TypedEventTest, FastPathReadsTrickyLinesLikeTheFullParser) {
   lines.push_back(R"("text")");
   lines.push_back(R"({"time":"2026-11-23T10:00:00Z" "type":"probe"})");
   lines.push_back(R"({"time":"2026-11-23T10:00:00Z","type":"probe","visitor":"v")");
+  // A time that is not the first of its date, after one that is.
+  lines.push_back(R"({"time":"2026-11-23T10:00:05Z","type":"probe","visitor":"v"})");
+  lines.push_back(R"({"time":"2026-11-24T00:00:00Z","type":"probe","visitor":"v"})");
   // The fast path reads most of these; count that some are valid and some
   // not, so that both outcomes are compared.
   const int valid = CompareFastPath(*loaded.ruleset(), lines, "tricky");
@@ -416,6 +436,61 @@ TEST(TypedEventTest, ResetClearsTheTagAndSettersLeaveNoIndex) {
   EXPECT_EQ(a->string_value, "");
   EXPECT_EQ(a->schema_index, -1);
   EXPECT_FALSE(a->bool_value);
+}
+
+// The fast path finds members through its own hash table: a schema of many
+// names alike (same length, same first, middle and last bytes: the bytes
+// the table hashes), in every order, with unknown keys alike too.
+TEST(TypedEventTest, FastPathFindsEveryMemberOfALargeSchema) {
+  std::string rules = "ruleset: many\nsession:\n  key: visitor\nevent:\n";
+  std::vector<std::string> names;
+  for (int i = 0; i < 60; ++i) {
+    const std::string name = "a" + std::to_string(100 + i) + "xyz" +
+                             std::to_string(100 + i) + "a";
+    names.push_back(name);
+    rules += "  " + name + (i % 2 == 0 ? ": int\n" : ": string\n");
+  }
+  rules +=
+      "rules:\n  - name: r\n    on: probe\n    if: event." + names[0] +
+      " > 0\n    then:\n      - tag: [x]\n";
+  LoadResult loaded = LoadRulesetFromString(rules, "many.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  std::mt19937 rng(7);
+  std::vector<std::string> lines;
+  for (int n = 0; n < 200; ++n) {
+    std::vector<std::string> members = {
+        R"("time":"2026-11-23T10:00:00Z")", R"("type":"probe")",
+        R"("visitor":"v)" + std::to_string(n) + "\""};
+    for (int i = 0; i < 60; ++i) {
+      if (rng() % 3 == 0) continue;
+      members.push_back("\"" + names[i] + "\":" +
+                        (i % 2 == 0 ? std::to_string(i) : "\"s\""));
+    }
+    members.push_back(R"("a999xyz999a":1)");  // unknown, alike
+    members.push_back(R"("a100xyz100b":"x")");
+    std::shuffle(members.begin(), members.end(), rng);
+    std::string line = "{";
+    for (size_t i = 0; i < members.size(); ++i) {
+      line += (i > 0 ? "," : "") + members[i];
+    }
+    lines.push_back(line + "}");
+  }
+  lines.push_back("{\"time\":\"2026-11-23T10:00:00Z\",\"type\":\"probe\","
+                  "\"visitor\":\"v\",\"" + names[3] + "\":\"a\",\"" + names[3] +
+                  "\":\"b\"}");  // a duplicate: rejected either way
+  EXPECT_EQ(CompareFastPath(*loaded.ruleset(), lines, "many"), 200);
+  // Every member was read (the fast path did not skip them as unknown).
+  EventReader reader(loaded.ruleset()->checked());
+  Event event;
+  ASSERT_TRUE(reader.Next(lines[0], &event).ok());
+  size_t known = 0;
+  for (const std::string& name : names) {
+    if (lines[0].find("\"" + name + "\"") != std::string::npos) {
+      ++known;
+      EXPECT_NE(event.Find(name), nullptr) << name;
+    }
+  }
+  EXPECT_EQ(event.size(), known + 1);  // + the session key
 }
 
 }  // namespace

@@ -1,0 +1,22 @@
+// Internals of Decision::AppendJson (engine/io/decision_json.cc), for tests:
+// AppendJson writes most decisions through a direct path (one resize, raw
+// writes); AppendDecisionJsonGeneral is the piecewise path it falls back on
+// (explanations, list, map and duration params, far times), and the
+// reference that tests/io/decision_json_test.cc compares the direct path
+// with.
+#ifndef SWITCHBOARD_ENGINE_IO_DECISION_JSON_H_
+#define SWITCHBOARD_ENGINE_IO_DECISION_JSON_H_
+
+#include <string>
+
+#include "switchboard/decision.h"
+
+namespace switchboard {
+
+// Appends `decision` as JSON to `out` piece by piece: the same bytes as
+// Decision::AppendJson.
+void AppendDecisionJsonGeneral(const Decision& decision, std::string* out);
+
+}  // namespace switchboard
+
+#endif  // SWITCHBOARD_ENGINE_IO_DECISION_JSON_H_
