@@ -30,7 +30,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "engine/common/suggest.h"
 
 namespace switchboard::cel {
@@ -352,9 +354,12 @@ class Checker {
 
   void Run(const Expr& root) {
     // Every node gets a type: size the map once instead of growing it.
-    result_.types.reserve(CountNodes(root));
+    result_.types.reserve(static_cast<int64_t>(CountNodes(root)) + 1);
     const Type root_type = Visit(root);
-    for (auto& [id, type] : result_.types) type = Resolve(type);
+    // Only types that mention a parameter change when resolved.
+    result_.types.ForEachType([this](Type& type) {
+      if (MentionsParam(type)) type = Resolve(type);
+    });
     std::stable_sort(
         result_.issues.begin(), result_.issues.end(),
         [](const Issue& a, const Issue& b) { return a.offset < b.offset; });
@@ -375,7 +380,25 @@ class Checker {
     result_.issues.push_back({e.offset, std::move(message)});
   }
 
-  Type Fresh() { return Type::Param(absl::StrCat("_T", next_param_++)); }
+  // A type parameter no other node of this expression uses. The first ones
+  // come from a shared, immutable table (no allocation per call).
+  Type Fresh() {
+    const int n = next_param_++;
+    const std::vector<Type>& table = FreshParams();
+    if (n < static_cast<int>(table.size())) return table[n];
+    return Type::Param(absl::StrCat("_T", n));
+  }
+
+  static const std::vector<Type>& FreshParams() {
+    static const std::vector<Type>* const kTable = [] {
+      auto* table = new std::vector<Type>();
+      for (int i = 0; i < 256; ++i) {
+        table->push_back(Type::Param(absl::StrCat("_T", i)));
+      }
+      return table;
+    }();
+    return *kTable;
+  }
 
   // IsAssignable that keeps its bindings only when it succeeds.
   bool TryAssign(const Type& actual, const Type& expected) {
@@ -414,7 +437,7 @@ class Checker {
         t = VisitComprehension(e);
         break;
     }
-    result_.types[e.id] = t;
+    result_.types.Set(e.id, t);
     return t;
   }
 
@@ -480,7 +503,7 @@ class Checker {
   // The dotted name of a chain of selects on an identifier that is not a
   // comprehension variable (`a.b.c`), or nullopt.
   std::optional<std::string> QualifiedName(const Expr& e) const {
-    std::vector<std::string_view> fields;
+    absl::InlinedVector<std::string_view, 4> fields;
     const Expr* node = &e;
     while (node->kind == ExprKind::kSelect) {
       if (node != &e && node->test_only) return std::nullopt;
@@ -563,7 +586,7 @@ class Checker {
     return Type::Error();
   }
 
-  std::string RenderArgs(const Expr& e, const std::vector<Type>& args) const {
+  std::string RenderArgs(const Expr& e, absl::Span<const Type> args) const {
     std::string out;
     size_t first = 0;
     if (e.target != nullptr) {
@@ -579,13 +602,13 @@ class Checker {
     return out;
   }
 
-  void NoMatchingOverload(const Expr& e, const std::vector<Type>& args) {
+  void NoMatchingOverload(const Expr& e, absl::Span<const Type> args) {
     AddIssue(e, absl::StrCat("found no matching overload for '", e.name,
                              "' applied to '", RenderArgs(e, args), "'"));
   }
 
   Type VisitCall(const Expr& e) {
-    std::vector<Type> args;
+    absl::InlinedVector<Type, 4> args;
     args.reserve(e.args.size() + 1);
     if (e.target != nullptr) args.push_back(Visit(*e.target));
     for (const auto& arg : e.args) args.push_back(VisitChild(arg));
@@ -663,9 +686,14 @@ class Checker {
   // The result type of `o` applied to `args`, binding parameters, or
   // nullopt when it does not apply.
   std::optional<Type> TryOverload(const Expr& e, const Overload& o,
-                                  const std::vector<Type>& args) {
+                                  absl::Span<const Type> args) {
     if (o.receiver_style != (e.target != nullptr)) return std::nullopt;
     if (o.params.size() != args.size()) return std::nullopt;
+    // A known argument kind that differs from a known parameter kind can
+    // never unify (IsAssignable would say no): reject before instantiating.
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (KindsClash(args[i], o.params[i])) return std::nullopt;
+    }
     Mapping fresh;  // the overload's own parameter -> a fresh one
     auto instantiate = [&](const Type& t) {
       if (!o.generic) return t;
@@ -697,6 +725,16 @@ class Checker {
     return Substitute(mapping_, result, false);
   }
 
+  // Whether a value of type `arg` can never be used where `param` is
+  // expected, judging by the outer kinds alone.
+  static bool KindsClash(const Type& arg, const Type& param) {
+    if (IsParam(arg) || IsParam(param) || IsDynOrError(arg) ||
+        IsDynOrError(param)) {
+      return false;
+    }
+    return arg.kind() != param.kind();
+  }
+
   Type InstantiateParams(const Type& t, Mapping* fresh) {
     switch (t.kind()) {
       case TypeKind::kTypeParam: {
@@ -716,7 +754,7 @@ class Checker {
     }
   }
 
-  Type CheckEquality(const Expr& e, const std::vector<Type>& args) {
+  Type CheckEquality(const Expr& e, absl::Span<const Type> args) {
     if (TryAssign(args[0], args[1]) ||
         EqualityComparable(Resolve(args[0]), Resolve(args[1]))) {
       return Type::Bool();
@@ -725,7 +763,7 @@ class Checker {
     return Type::Error();
   }
 
-  Type CheckConditional(const Expr& e, const std::vector<Type>& args) {
+  Type CheckConditional(const Expr& e, absl::Span<const Type> args) {
     if (!TryAssign(args[0], Type::Bool())) {
       NoMatchingOverload(e, args);
       return Type::Error();

@@ -44,10 +44,8 @@ class Lexer {
   Lexer(std::string_view text, std::vector<Issue>* issues)
       : text_(text), issues_(issues) {}
 
-  std::vector<Token> Run() {
-    std::vector<Token> tokens;
-    // Most tokens are a few bytes long; avoid most re-allocations.
-    tokens.reserve(text_.size() / 3 + 2);
+  TokenList Run() {
+    TokenList tokens;
     while (true) {
       SkipSpaceAndComments();
       if (gave_up_) {
@@ -628,7 +626,7 @@ void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
-std::vector<Token> Lex(std::string_view text, std::vector<Issue>* issues) {
+TokenList Lex(std::string_view text, std::vector<Issue>* issues) {
   return Lexer(text, issues).Run();
 }
 

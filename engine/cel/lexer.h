@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "engine/cel/ast.h"
 
 namespace switchboard::cel {
@@ -68,11 +69,16 @@ struct Token {
   std::string value;      // kString, kBytes, kQuotedIdent: the decoded value
 };
 
+// The tokens of one expression. Rule conditions have a few dozen tokens:
+// those stay inline (no heap block, which at this size would be one of
+// malloc's "large" requests).
+using TokenList = absl::InlinedVector<Token, 48>;
+
 // Splits `text` into tokens, ending with exactly one kEnd token (at offset
 // text.size()). Lexical mistakes are appended to *issues in source order.
 // After many mistakes the lexer gives up and ends the token list with a
 // kError token. `text` must be shorter than 2^31 bytes. Never throws.
-std::vector<Token> Lex(std::string_view text, std::vector<Issue>* issues);
+TokenList Lex(std::string_view text, std::vector<Issue>* issues);
 
 // A short description of a token for messages: "end of expression",
 // "string literal", or the token's text in single quotes ('foo', ')').

@@ -88,10 +88,10 @@ bool ParseMagnitude(std::string_view digits, int base, uint64_t* value) {
 
 class Parser {
  public:
-  Parser(const ParseOptions& options, std::vector<Token> tokens,
+  Parser(const ParseOptions& options, const TokenList& tokens,
          std::vector<Issue>* issues)
       : max_depth_(std::clamp(options.max_depth, 1, kHardMaxDepth)),
-        tokens_(std::move(tokens)),
+        tokens_(tokens),
         issues_(issues) {}
 
   std::unique_ptr<Expr> Run() {
@@ -225,20 +225,29 @@ class Parser {
     return Call(std::move(name), offset, Parsed{}, std::move(args));
   }
 
+  // Call(name, offset, {left, right}) without the temporary vector.
   [[gnu::noinline]] Parsed Binary(const char* name, Offset offset, Parsed left,
                                   Parsed right) {
-    std::vector<Parsed> args;
-    args.reserve(2);
-    args.push_back(std::move(left));
-    args.push_back(std::move(right));
-    return Call(name, offset, std::move(args));
+    if (failed_ || !left || !right) return {};
+    auto e = NewExpr(ExprKind::kCall, offset);
+    e->name = name;
+    const int depth = std::max(left.depth, right.depth);
+    e->args.reserve(2);
+    e->args.push_back(std::move(left.expr));
+    e->args.push_back(std::move(right.expr));
+    return Finish(std::move(e), depth + 1);
   }
 
+  // Call(name, offset, {operand}) without the temporary vector.
   [[gnu::noinline]] Parsed Unary(const char* name, Offset offset,
                                  Parsed operand) {
-    std::vector<Parsed> args;
-    args.push_back(std::move(operand));
-    return Call(name, offset, std::move(args));
+    if (failed_ || !operand) return {};
+    auto e = NewExpr(ExprKind::kCall, offset);
+    e->name = name;
+    const int depth = operand.depth;
+    e->args.reserve(1);
+    e->args.push_back(std::move(operand.expr));
+    return Finish(std::move(e), depth + 1);
   }
 
   // A list (kList) or map (kMap, keys and values interleaved).
@@ -865,7 +874,7 @@ class Parser {
   }
 
   const int max_depth_;
-  const std::vector<Token> tokens_;
+  const TokenList& tokens_;  // owned by Parse()
   std::vector<Issue>* issues_;
   size_t pos_ = 0;
   int nesting_ = 0;
@@ -888,10 +897,10 @@ ParseResult Parse(std::string_view text, const ParseOptions& options) {
     return result;
   }
   std::vector<Issue> lex_issues;
-  std::vector<Token> tokens = Lex(text, &lex_issues);
+  const TokenList tokens = Lex(text, &lex_issues);
   std::vector<Issue> parse_issues;
   std::unique_ptr<Expr> expr =
-      Parser(options, std::move(tokens), &parse_issues).Run();
+      Parser(options, tokens, &parse_issues).Run();
   // Lexical mistakes after the parser's first error are often its
   // consequences (an apostrophe in 'it's' opens a string that never ends):
   // leave them out.

@@ -395,6 +395,12 @@ class Compiler {
       : env_(env), checked_(checked), options_(options), out_(out) {}
 
   absl::Status CompileRoot(const Expr& e) {
+    // About one instruction per node (the checker typed every node): size
+    // the code once instead of growing it instruction by instruction.
+    if (checked_ != nullptr) {
+      out_.code.reserve(checked_->types.size() + 1);
+      out_.constants.reserve(checked_->types.size() / 2 + 1);
+    }
     absl::Status s = Compile(e);
     Emit(Op::kHalt, 0);
     out_.max_stack = std::max(max_depth_, 1);
@@ -628,10 +634,10 @@ class Compiler {
     const ObjectType* type = nullptr;
     int field = -1;
     if (checked_ != nullptr) {
-      auto it = checked_->types.find(operand.id);
-      if (it != checked_->types.end() &&
-          it->second.kind() == TypeKind::kObject) {
-        type = it->second.object();
+      const Type* operand_type = checked_->types.Find(operand.id);
+      if (operand_type != nullptr &&
+          operand_type->kind() == TypeKind::kObject) {
+        type = operand_type->object();
         field = type->FindField(e.name);
       }
     }

@@ -158,53 +158,58 @@ void AppendDebugString(const Type& type, std::string* out) {
 
 Type Type::List(Type elem) {
   Type t(TypeKind::kList);
-  t.params_ = std::make_shared<const std::vector<Type>>(
+  t.data_ = std::make_shared<const std::vector<Type>>(
       std::vector<Type>{std::move(elem)});
   return t;
 }
 
 Type Type::Map(Type key, Type value) {
   Type t(TypeKind::kMap);
-  t.params_ = std::make_shared<const std::vector<Type>>(
+  t.data_ = std::make_shared<const std::vector<Type>>(
       std::vector<Type>{std::move(key), std::move(value)});
   return t;
 }
 
 Type Type::Object(std::shared_ptr<const ObjectType> object) {
   Type t(TypeKind::kObject);
-  t.object_ = std::move(object);
+  t.data_ = std::move(object);
   return t;
 }
 
 Type Type::Param(std::string name) {
   Type t(TypeKind::kTypeParam);
-  t.param_name_ = std::make_shared<const std::string>(std::move(name));
+  t.data_ = std::make_shared<const std::string>(std::move(name));
   return t;
 }
 
 const Type& Type::elem() const {
-  if (kind_ == TypeKind::kList && params_ && !params_->empty()) {
-    return (*params_)[0];
+  const std::vector<Type>* p = params();
+  if (kind_ == TypeKind::kList && p != nullptr && !p->empty()) {
+    return (*p)[0];
   }
   return DynType();
 }
 
 const Type& Type::key() const {
-  if (kind_ == TypeKind::kMap && params_ && params_->size() == 2) {
-    return (*params_)[0];
+  const std::vector<Type>* p = params();
+  if (kind_ == TypeKind::kMap && p != nullptr && p->size() == 2) {
+    return (*p)[0];
   }
   return DynType();
 }
 
 const Type& Type::value() const {
-  if (kind_ == TypeKind::kMap && params_ && params_->size() == 2) {
-    return (*params_)[1];
+  const std::vector<Type>* p = params();
+  if (kind_ == TypeKind::kMap && p != nullptr && p->size() == 2) {
+    return (*p)[1];
   }
   return DynType();
 }
 
 const std::string& Type::param_name() const {
-  return param_name_ ? *param_name_ : EmptyString();
+  return kind_ == TypeKind::kTypeParam && data_ != nullptr
+             ? *static_cast<const std::string*>(data_.get())
+             : EmptyString();
 }
 
 std::string Type::DebugString() const {
@@ -221,7 +226,7 @@ bool operator==(const Type& a, const Type& b) {
     case TypeKind::kMap:
       return a.key() == b.key() && a.value() == b.value();
     case TypeKind::kObject:
-      return a.object_.get() == b.object_.get();
+      return a.object() == b.object();
     case TypeKind::kTypeParam:
       return a.param_name() == b.param_name();
     default:

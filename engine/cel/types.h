@@ -60,7 +60,11 @@ class Type {
   const Type& key() const;
   const Type& value() const;
   // kObject: the declaration; null otherwise.
-  const ObjectType* object() const { return object_.get(); }
+  const ObjectType* object() const {
+    return kind_ == TypeKind::kObject
+               ? static_cast<const ObjectType*>(data_.get())
+               : nullptr;
+  }
   // kTypeParam: its name.
   const std::string& param_name() const;
 
@@ -72,10 +76,19 @@ class Type {
 
  private:
   explicit Type(TypeKind kind) : kind_(kind) {}
+  // The parameters (list: 1, map: 2) as a std::vector<Type>, or nullptr.
+  const std::vector<Type>* params() const {
+    return kind_ == TypeKind::kList || kind_ == TypeKind::kMap
+               ? static_cast<const std::vector<Type>*>(data_.get())
+               : nullptr;
+  }
+
   TypeKind kind_;
-  std::shared_ptr<const std::vector<Type>> params_;  // list: 1, map: 2
-  std::shared_ptr<const ObjectType> object_;
-  std::shared_ptr<const std::string> param_name_;
+  // What the kind needs, if anything (one pointer keeps a Type at 24 bytes,
+  // cheap to copy and to store per node): kList / kMap: a
+  // std::vector<Type> of the parameters; kObject: the ObjectType;
+  // kTypeParam: the name, a std::string.
+  std::shared_ptr<const void> data_;
 };
 
 // Parses the rule language's type names: bool, int, double, string,

@@ -234,6 +234,17 @@ void Checker::CheckNames(const YamlNode& scalar, int64_t base,
 
 void Checker::CheckRules() {
   bool any_section = false;
+  // Size the rule tables once: a Rule is large, and growing the vector moves
+  // every rule checked so far (and frees big blocks, which makes malloc
+  // consolidate its free lists).
+  size_t expected = 0;
+  for (const Section& section : rules_) {
+    if (section.value->is_sequence()) expected += section.value->items.size();
+  }
+  expected = std::min(expected, static_cast<size_t>(options_.max_rules));
+  out_->rules.reserve(expected);
+  rule_sources_.reserve(expected);
+  out_->rule_index.reserve(expected);
   for (const Section& section : rules_) {
     file_ = section.file;
     any_section = true;

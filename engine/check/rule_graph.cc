@@ -6,10 +6,12 @@
 #include <deque>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "boost/graph/adjacency_list.hpp"
 #include "boost/graph/graphviz.hpp"
 #include "boost/graph/strong_components.hpp"
@@ -184,9 +186,47 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
+// Whether the ruleset can have an emit cycle at all: a cycle through a rule
+// needs an event type emitted by an enabled rule that triggers an enabled
+// rule (by its type or a prefix of it). Most rulesets have no such type, and
+// then the graph need not be built.
+bool MayHaveEmitCycle(const CheckedRuleset& ruleset) {
+  absl::flat_hash_set<std::string_view> emitted;
+  for (const Rule& rule : ruleset.rules) {
+    if (!rule.enabled) continue;
+    for (const Action& action : rule.actions) {
+      const auto* emit = std::get_if<EmitAction>(&action.detail);
+      if (emit != nullptr && !emit->type.empty()) emitted.insert(emit->type);
+    }
+  }
+  if (emitted.empty()) return false;
+  absl::flat_hash_set<std::string_view> prefixes;
+  for (const Rule& rule : ruleset.rules) {
+    if (!rule.enabled || rule.trigger.kind != TriggerKind::kEvent) continue;
+    for (const EventPattern& p : rule.trigger.events) {
+      if (!p.prefix) {
+        if (emitted.contains(p.text)) return true;
+      } else {
+        prefixes.insert(p.text);
+      }
+    }
+  }
+  if (prefixes.empty()) return false;
+  for (std::string_view type : emitted) {
+    for (size_t dot = type.find('.'); dot != std::string_view::npos;
+         dot = type.find('.', dot + 1)) {
+      if (dot + 1 < type.size() && prefixes.contains(type.substr(0, dot + 1))) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<EmitCycle> FindEmitCycles(const CheckedRuleset& ruleset) {
+  if (!MayHaveEmitCycle(ruleset)) return {};
   GraphBuilder builder(ruleset);
   const Graph full = builder.Build();
   // The chain graph: same vertices, only the edges of derived-event chains.
