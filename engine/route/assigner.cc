@@ -23,6 +23,15 @@ std::string Dur(absl::Duration d) { return switchboard::FormatDuration(d); }
 
 constexpr int kMaxListed = 20;  // agents listed per explain line
 
+// *to = *from (empty when from is null), in to's storage.
+void AssignMap(const Assigner::IntMap* from, Assigner::IntMap* to) {
+  if (from == nullptr) {
+    to->clear();
+  } else {
+    *to = *from;
+  }
+}
+
 }  // namespace
 
 // The state by name: what SaveState writes and Reload carries over.
@@ -70,7 +79,10 @@ void Assigner::Configure(const CheckedRuleset& rs) {
   rs_ = &rs;
   for (const Channel& c : rs.channels) ChannelId(c.name);
   queues_.clear();
-  queues_.resize(rs.queues.size());
+  queues_.reserve(rs.queues.size());
+  for (size_t q = 0; q < rs.queues.size(); ++q) {
+    queues_.emplace_back(nodes_.get());
+  }
   for (size_t q = 0; q < rs.queues.size(); ++q) {
     const Queue& src = rs.queues[q];
     QueueState& qs = queues_[q];
@@ -178,7 +190,7 @@ int Assigner::GetPool(int profile, int channel) {
   auto it = pool_index_.find(std::make_pair(profile, channel));
   if (it != pool_index_.end()) return it->second;
   const int id = static_cast<int>(pools_.size());
-  Pool& pool = pools_.emplace_back();
+  Pool& pool = pools_.emplace_back(nodes_.get());
   pool.profile = profile;
   pool.channel = channel;
   pool_index_.emplace(std::make_pair(profile, channel), id);
@@ -315,9 +327,10 @@ void Assigner::Login(std::string_view id, const IntMap* skills,
     i = it->second;
   }
   Agent& a = agents_[i];
-  a.raw_skills = skills != nullptr ? *skills : IntMap{};
+  // Copy assignment into the kept vectors reuses their storage.
+  AssignMap(skills, &a.raw_skills);
   a.has_capacity = capacity != nullptr;
-  a.raw_capacity = capacity != nullptr ? *capacity : IntMap{};
+  AssignMap(capacity, &a.raw_capacity);
   a.capacity.clear();
   a.default_capacity = a.has_capacity ? 0 : 1;
   for (const auto& [channel, n] : a.raw_capacity) {
@@ -362,7 +375,7 @@ void Assigner::SetSkills(std::string_view id, const IntMap* skills,
     ++stats_.agent_events_ignored;
     return;
   }
-  a->raw_skills = skills != nullptr ? *skills : IntMap{};
+  AssignMap(skills, &a->raw_skills);
   RecomputeAgentSkills(*a);
   RefreshAgent(agent_index_.find(a->id)->second);
 }
@@ -462,7 +475,7 @@ void Assigner::Enqueue(std::string_view session, uint32_t user,
     spec = GetSpec(route.queue, route.skills);
   }
   uint32_t c;
-  auto it = conv_index_.find(AV(session));
+  auto it = conv_index_.find(session);
   if (it != conv_index_.end()) {
     c = it->second;
     ++stats_.transfers;
@@ -489,7 +502,7 @@ void Assigner::Enqueue(std::string_view session, uint32_t user,
 
 bool Assigner::EndOn(std::string_view session, std::string_view type,
                      absl::Time now) {
-  auto it = conv_index_.find(AV(session));
+  auto it = conv_index_.find(session);
   if (it == conv_index_.end()) return false;
   const Conversation& conv = convs_[it->second];
   bool ends = false;
@@ -507,7 +520,7 @@ bool Assigner::EndOn(std::string_view session, std::string_view type,
 }
 
 bool Assigner::End(std::string_view session, absl::Time now) {
-  auto it = conv_index_.find(AV(session));
+  auto it = conv_index_.find(session);
   if (it == conv_index_.end()) return false;
   const uint32_t c = it->second;
   if (convs_[c].state == ConvState::kWaiting) ++stats_.abandoned;
@@ -517,7 +530,7 @@ bool Assigner::End(std::string_view session, absl::Time now) {
 }
 
 bool Assigner::HasConversation(std::string_view session) const {
-  return conv_index_.find(AV(session)) != conv_index_.end();
+  return conv_index_.find(session) != conv_index_.end();
 }
 
 // ---- time ----------------------------------------------------------------------

@@ -30,13 +30,20 @@
 //   - Relax rings and timeouts are a min-heap of (deadline, kind) wake-ups,
 //     validated by a per-conversation generation when popped. At one
 //     instant relax steps sort before timeouts.
+//   - No heap call per route in steady state: the B-trees take their nodes
+//     from the Assigner's own NodePool (engine/route/node_pool.h), which
+//     keeps freed nodes for reuse; conversation slots, their strings and
+//     the vectors keep their capacity; the session -> conversation index
+//     holds views of the slots' session ids.
 // Not thread-safe (one per engine).
 #ifndef SWITCHBOARD_ENGINE_ROUTE_ASSIGNER_H_
 #define SWITCHBOARD_ENGINE_ROUTE_ASSIGNER_H_
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,9 +52,12 @@
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "engine/check/checked_ruleset.h"
+#include "engine/route/node_pool.h"
 #include "engine/run/snapshot_codec.h"
 
 namespace switchboard {
@@ -106,9 +116,11 @@ class Assigner {
   Assigner(const Assigner&) = delete;
   Assigner& operator=(const Assigner&) = delete;
   // Moving keeps every internal view valid (deques and B-tree nodes do not
-  // move their elements); the ruleset must still outlive the result.
+  // move their elements; the node pool moves with its B-trees); the
+  // ruleset must still outlive the result. Not move-assignable: the
+  // B-trees being replaced would free their nodes into a pool already gone.
   Assigner(Assigner&&) = default;
-  Assigner& operator=(Assigner&&) = default;
+  Assigner& operator=(Assigner&&) = delete;
 
   // ---- agents (global agent.* events) ----
   // agent.login: skills (null: none), capacity (null: 1 on every channel;
@@ -203,11 +215,25 @@ class Assigner {
     std::vector<std::pair<int, int>> reqs;  // (skill id, min level)
     std::vector<int> pools;                 // pools of this profile
   };
+  // absl's hash of the bytes (absl::Hash<std::string_view> falls back to
+  // std::hash in this build of abseil).
+  struct SessionHash {
+    size_t operator()(std::string_view s) const {
+      return absl::Hash<absl::string_view>()(
+          absl::string_view(s.data(), s.size()));
+    }
+  };
+  // A B-tree whose nodes come from the Assigner's NodePool.
+  template <typename K>
+  using PooledSet = absl::btree_set<K, std::less<K>, PoolAllocator<K>>;
   struct Pool {
+    explicit Pool(NodePool* nodes)
+        : waiting(PoolAllocator<WaitKey>(nodes)),
+          agents(PoolAllocator<AgentKey>(nodes)) {}
     int profile = -1;
     int channel = -1;
-    absl::btree_set<WaitKey> waiting;
-    absl::btree_set<AgentKey> agents;
+    PooledSet<WaitKey> waiting;
+    PooledSet<AgentKey> agents;
     int live_pos = -1;
   };
   // The profiles of a (queue, route skills) pair, by ring.
@@ -217,13 +243,15 @@ class Assigner {
     std::vector<int> rings;          // profile per ring, 0..relax.size()
   };
   struct QueueState {
+    explicit QueueState(NodePool* nodes)
+        : by_since(PoolAllocator<std::pair<absl::Time, uint32_t>>(nodes)) {}
     std::string name;
     std::vector<int> channels;  // channel ids; empty: every channel
     std::vector<std::string> ends_on;
     std::vector<RelaxStep> relax;
     std::optional<absl::Duration> handle_time;
     int base_profile = -1;      // the queue's own skills, unrelaxed
-    absl::btree_set<std::pair<absl::Time, uint32_t>> by_since;
+    PooledSet<std::pair<absl::Time, uint32_t>> by_since;
     int64_t available = 0;
     int64_t handled = 0;
     absl::Duration handled_total;
@@ -301,6 +329,9 @@ class Assigner {
                std::vector<std::string>* notes) const;
   std::string RingText(int queue, int ring) const;
 
+  // First member: destroyed after every B-tree that takes nodes from it.
+  // On the heap, so that moving the Assigner keeps the B-trees' pointer.
+  std::unique_ptr<NodePool> nodes_ = std::make_unique<NodePool>();
   const CheckedRuleset* rs_;
   AssignerStats stats_;
   absl::flat_hash_map<std::string, int> skill_ids_;
@@ -322,7 +353,8 @@ class Assigner {
   absl::flat_hash_map<std::string, uint32_t> agent_index_;
   std::deque<Conversation> convs_;
   std::vector<uint32_t> free_convs_;
-  absl::flat_hash_map<std::string, uint32_t> conv_index_;
+  // Session id -> conversation; the key views the slot's `session`.
+  absl::flat_hash_map<std::string_view, uint32_t, SessionHash> conv_index_;
   std::vector<Wake> wakes_;  // min-heap (std::push_heap with greater)
   std::string timeout_session_;  // of the last PopTimeout
   // Timeouts of one instant, taken in session id order (back first).
