@@ -197,6 +197,10 @@ EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
   for (const EventAttribute& a : rs_->event_attributes) {
     attr_index_.emplace(a.name, a.index);
   }
+  for (std::string_view e : kDefaultEndsOn) ends_on_types_.Insert(e, 0);
+  for (const Queue& q : rs_->queues) {
+    for (const std::string& e : q.ends_on) ends_on_types_.Insert(e, 0);
+  }
   attr_guess_.assign(rs_->event_attributes.size() + 8, -1);
   attr_fast_.assign(rs_->event_attributes.size(), FastStore::kConvert);
   attr_name_size_.assign(rs_->event_attributes.size(), 0);

@@ -385,6 +385,8 @@ class EngineImpl final : public Engine {
   size_t derived_size_ = 0;
   std::vector<int> candidates_;
   // Exact event type -> the index of its rules (exact and prefix ones).
+  // Every event type in some queue's ends_on, and the default ones.
+  StringTable ends_on_types_;
   std::vector<RuleIndex> rule_indexes_;
   StringTable rule_index_of_type_;  // exact event type -> rule_indexes_
   bool prune_rules_ = false;  // index_rules && !explain
