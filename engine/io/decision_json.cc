@@ -128,17 +128,24 @@ void AppendKey(std::string_view name, std::string* out) {
   out->push_back(':');
 }
 
-void AppendInt(int64_t v, std::string* out) {
+// Writes v in decimal at p (at most 20 bytes); returns the end.
+char* PutInt(int64_t v, char* p) {
   char buf[24];
   char* end = buf + sizeof(buf);
-  char* p = end;
+  char* q = end;
   uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
   do {
-    *--p = static_cast<char>('0' + u % 10);
+    *--q = static_cast<char>('0' + u % 10);
     u /= 10;
   } while (u != 0);
-  if (v < 0) *--p = '-';
-  out->append(p, end - p);
+  if (v < 0) *--q = '-';
+  std::memcpy(p, q, end - q);
+  return p + (end - q);
+}
+
+void AppendInt(int64_t v, std::string* out) {
+  char buf[24];
+  out->append(buf, PutInt(v, buf) - buf);
 }
 
 // UTC calendar fields of a count of seconds since the Unix epoch, in the
@@ -391,20 +398,6 @@ char* PutString(std::string_view s, char* p) {
   }
   *p++ = '"';
   return p;
-}
-
-char* PutInt(int64_t v, char* p) {
-  char buf[24];
-  char* end = buf + sizeof(buf);
-  char* q = end;
-  uint64_t u = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
-  do {
-    *--q = static_cast<char>('0' + u % 10);
-    u /= 10;
-  } while (u != 0);
-  if (v < 0) *--q = '-';
-  std::memcpy(p, q, end - q);
-  return p + (end - q);
 }
 
 // The time as AppendTime writes it (at most 32 bytes), or null when it is

@@ -8,37 +8,15 @@
 #include <cstring>
 #include <utility>
 
+#include "engine/io/fast_parse.h"
+
 namespace switchboard {
 namespace {
 
-// Whether `a` == `b`, for short attribute names: two overlapping loads of 8
-// (or 4) bytes instead of a call to memcmp.
+// Whether the name of a reused slot is `b` (no memcmp call for short
+// names).
 inline bool SameName(const std::string& a, std::string_view b) {
-  const size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* x = a.data();
-  const char* y = b.data();
-  if (n >= 8) {
-    if (n > 16) return std::memcmp(x, y, n) == 0;
-    uint64_t x0, x1, y0, y1;
-    std::memcpy(&x0, x, 8);
-    std::memcpy(&y0, y, 8);
-    std::memcpy(&x1, x + n - 8, 8);
-    std::memcpy(&y1, y + n - 8, 8);
-    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-  }
-  if (n >= 4) {
-    uint32_t x0, x1, y0, y1;
-    std::memcpy(&x0, x, 4);
-    std::memcpy(&y0, y, 4);
-    std::memcpy(&x1, x + n - 4, 4);
-    std::memcpy(&y1, y + n - 4, 4);
-    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    if (x[i] != y[i]) return false;
-  }
-  return true;
+  return a.size() == b.size() && SameBytes(a.data(), b.data(), b.size());
 }
 
 }  // namespace

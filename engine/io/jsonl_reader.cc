@@ -260,6 +260,14 @@ struct EventReader::Impl {
   bool type_known = false;
   bool time_known = false;
   UtcDateCache date_cache;  // the fast path's timestamps
+  // RFC 3339 text: the UTC fast path, else the general parser.
+  bool ParseTime(std::string_view text, absl::Time* time) {
+    if (FastParseUtcTimestamp(text, time, &date_cache)) return true;
+    absl::StatusOr<absl::Time> parsed = switchboard::ParseTimestamp(text);
+    if (!parsed.ok()) return false;
+    *time = *parsed;
+    return true;
+  }
   uint32_t generation = 0;  // of the current line (Member::seen)
   std::vector<std::string> strings;
   std::vector<std::pair<std::string, int64_t>> ints;
@@ -803,32 +811,6 @@ bool SmallInt(std::string_view token, int64_t* out) {
   return true;
 }
 
-// Whether a[0..n) == b[0..n), for the short names of members: two
-// overlapping 8-byte (or 4-byte) loads instead of a call to memcmp.
-inline bool SameBytes(const char* a, const char* b, size_t n) {
-  if (n >= 8) {
-    if (n > 16) return std::memcmp(a, b, n) == 0;
-    uint64_t a0, a1, b0, b1;
-    std::memcpy(&a0, a, 8);
-    std::memcpy(&b0, b, 8);
-    std::memcpy(&a1, a + n - 8, 8);
-    std::memcpy(&b1, b + n - 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  if (n >= 4) {
-    uint32_t a0, a1, b0, b1;
-    std::memcpy(&a0, a, 4);
-    std::memcpy(&b0, b, 4);
-    std::memcpy(&a1, a + n - 4, 4);
-    std::memcpy(&b1, b + n - 4, 4);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 void EventReader::Impl::BuildKeyTable() {
@@ -951,12 +933,7 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
         case Shape::kTime: {
           if (token != Token::kString) return false;
           absl::Time time;
-          if (!FastParseUtcTimestamp(text, &time, &date_cache)) {
-            absl::StatusOr<absl::Time> parsed =
-                switchboard::ParseTimestamp(text);
-            if (!parsed.ok()) return false;
-            time = *parsed;
-          }
+          if (!ParseTime(text, &time)) return false;
           out->set_time(time);
           time_known = true;
           break;
@@ -983,12 +960,7 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
         case Shape::kTimestamp: {
           if (token != Token::kString) return false;
           absl::Time time;
-          if (!FastParseUtcTimestamp(text, &time, &date_cache)) {
-            absl::StatusOr<absl::Time> parsed =
-                switchboard::ParseTimestamp(text);
-            if (!parsed.ok()) return false;
-            time = *parsed;
-          }
+          if (!ParseTime(text, &time)) return false;
           out->AppendAttribute(m.name, Event::Kind::kTimestamp,
                                m.schema_index)
               ->time_value = time;
