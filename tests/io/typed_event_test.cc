@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -182,20 +183,25 @@ int CompareFastPath(const Ruleset& ruleset,
   return valid;
 }
 
+// Every shipped pack's rules and event files.
+constexpr std::pair<const char*, const char*> kPackEventFiles[] = {
+    {"rules/after_hours/hours.yaml", "rules/after_hours/events.jsonl"},
+    {"rules/cart_abandonment/cart.yaml",
+     "rules/cart_abandonment/events.jsonl"},
+    {"rules/channel_deflection/deflection.yaml",
+     "rules/channel_deflection/events.jsonl"},
+    {"rules/response_time/response.yaml",
+     "rules/response_time/events.jsonl"},
+    {"rules/skill_routing/routing.yaml", "rules/skill_routing/roster.jsonl"},
+    {"rules/skill_routing/routing.yaml", "rules/skill_routing/events.jsonl"},
+};
+
 TEST(TypedEventTest, FastPathReadsCorpusFilesLikeTheFullParser) {
-  const std::pair<const char*, const char*> files[] = {
+  std::vector<std::pair<const char*, const char*>> files = {
       {"tests/data/hostile/events/ruleset.yaml",
-       "tests/data/hostile/events/hostile.jsonl"},
-      {"rules/after_hours/hours.yaml", "rules/after_hours/events.jsonl"},
-      {"rules/cart_abandonment/cart.yaml",
-       "rules/cart_abandonment/events.jsonl"},
-      {"rules/channel_deflection/deflection.yaml",
-       "rules/channel_deflection/events.jsonl"},
-      {"rules/response_time/response.yaml",
-       "rules/response_time/events.jsonl"},
-      {"rules/skill_routing/routing.yaml", "rules/skill_routing/roster.jsonl"},
-      {"rules/skill_routing/routing.yaml", "rules/skill_routing/events.jsonl"},
-  };
+       "tests/data/hostile/events/hostile.jsonl"}};
+  files.insert(files.end(), std::begin(kPackEventFiles),
+               std::end(kPackEventFiles));
   const std::string dir = testing::SourceDir() + "/";
   for (const auto& [rules, events] : files) {
     LoadResult loaded = LoadRuleset(dir + rules);
@@ -315,18 +321,7 @@ TEST(TypedEventTest, HostileCorpusSameAsGenericPath) {
 }
 
 TEST(TypedEventTest, PackEventFilesSameAsGenericPath) {
-  const std::pair<const char*, const char*> packs[] = {
-      {"rules/after_hours/hours.yaml", "rules/after_hours/events.jsonl"},
-      {"rules/cart_abandonment/cart.yaml",
-       "rules/cart_abandonment/events.jsonl"},
-      {"rules/channel_deflection/deflection.yaml",
-       "rules/channel_deflection/events.jsonl"},
-      {"rules/response_time/response.yaml",
-       "rules/response_time/events.jsonl"},
-      {"rules/skill_routing/routing.yaml", "rules/skill_routing/roster.jsonl"},
-      {"rules/skill_routing/routing.yaml", "rules/skill_routing/events.jsonl"},
-  };
-  for (const auto& [rules, events] : packs) {
+  for (const auto& [rules, events] : kPackEventFiles) {
     SCOPED_TRACE(events);
     EXPECT_GT(CompareOnFile(rules, events), 0);
   }

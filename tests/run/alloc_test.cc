@@ -128,14 +128,20 @@ rules:
 namespace switchboard {
 namespace {
 
-TEST(AllocTest, RoutingWorkloadAt100RulesDoesNotAllocate) {
+// The routing workload at 100 rules with tag actions: 6,000 events over
+// 100 sessions (every session warm early on).
+testing::RoutingWorkload TagWorkload(uint32_t seed) {
   testing::RoutingWorkloadOptions options;
   options.rules = 100;
   options.events = 6000;
   options.sessions = 100;
   options.extras = false;
   options.tags = true;
-  testing::RoutingWorkload w(7, options);
+  return testing::RoutingWorkload(seed, options);
+}
+
+TEST(AllocTest, RoutingWorkloadAt100RulesDoesNotAllocate) {
+  testing::RoutingWorkload w = TagWorkload(7);
   auto rs = MustLoad(w.yaml());
   ASSERT_NE(rs, nullptr);
   auto engine = Engine::Create(rs);
@@ -173,13 +179,7 @@ class JsonSink : public DecisionSink {
 // With `reader_options` (the reader's fast path for plain lines, or the
 // full parser).
 void ExpectRunPathDoesNotAllocate(const ReaderOptions& reader_options) {
-  testing::RoutingWorkloadOptions options;
-  options.rules = 100;
-  options.events = 6000;
-  options.sessions = 100;
-  options.extras = false;
-  options.tags = true;
-  testing::RoutingWorkload w(11, options);
+  testing::RoutingWorkload w = TagWorkload(11);
   auto rs = MustLoad(w.yaml());
   ASSERT_NE(rs, nullptr);
   auto engine = Engine::Create(rs);
