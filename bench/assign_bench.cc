@@ -48,7 +48,8 @@ std::string RulesetYaml() {
   for (int q = 0; q < kQueues; ++q) {
     absl::StrAppend(&y, "  q", q, ":\n    skills: {s", q, ": ", 1 + q % 3,
                     ", s", (q + 1) % kSkills, ": 1}\n");
-    if (q % 5 != 4) absl::StrAppend(&y, "    channels: ", channels[q % 5], "\n");
+    if (q % 5 != 4)
+      absl::StrAppend(&y, "    channels: ", channels[q % 5], "\n");
     absl::StrAppend(&y, "    relax:\n      - {after: 30s, drop: [s",
                     (q + 1) % kSkills, "]}\n      - {after: 2m, skills: {s", q,
                     ": 1}}\n");
@@ -153,9 +154,8 @@ void BM_Assign(benchmark::State& state) {
   std::sort(latencies.begin(), latencies.end());
   auto quantile = [&](double q) {
     if (latencies.empty()) return 0.0;
-    return static_cast<double>(
-        latencies[std::min(latencies.size() - 1,
-                           static_cast<size_t>(q * latencies.size()))]);
+    return static_cast<double>(latencies[std::min(
+        latencies.size() - 1, static_cast<size_t>(q * latencies.size()))]);
   };
   // The Assign() call alone (finding the conversation and the agent,
   // updating the indexes), per call and per assignment.

@@ -67,19 +67,23 @@ rules:
       case 0:
         yaml += "    on: message.received\n";
         yaml += "    if:\n      - has(event.intent) && event.intent == 'topic" +
-                id + "'\n      - open('service_hours') && "
-                     "queue('billing').available > 0\n";
-        yaml += "    then:\n      - route: {queue: billing, priority: 5, "
-                "timeout: 10m}\n      - set: {bot_turns: "
-                "\"session.bot_turns + 1\"}\n";
+                id +
+                "'\n      - open('service_hours') && "
+                "queue('billing').available > 0\n";
+        yaml +=
+            "    then:\n      - route: {queue: billing, priority: 5, "
+            "timeout: 10m}\n      - set: {bot_turns: "
+            "\"session.bot_turns + 1\"}\n";
         break;
       case 1:
         yaml += "    on: cart.*\n";
         yaml += "    if: has(event.cart_value) && event.cart_value > " +
                 std::to_string(i % 500) + ".0\n";
-        yaml += "    then:\n      - set: {cart_items: \"has(event.cart_items) ? "
-                "event.cart_items : session.cart_items\", cart_value: "
-                "\"event.cart_value\"}\n      - tag: [cart, c" + id + "]\n";
+        yaml +=
+            "    then:\n      - set: {cart_items: \"has(event.cart_items) ? "
+            "event.cart_items : session.cart_items\", cart_value: "
+            "\"event.cart_value\"}\n      - tag: [cart, c" +
+            id + "]\n";
         break;
       case 2:
         yaml += "    on: {idle: " + std::to_string(60 + i % 120) + "s}\n";
@@ -88,13 +92,14 @@ rules:
                 "}\n      - set: {chat_offered: true, last_offer: \"now\"}\n";
         break;
       default:
-        yaml += "    on: {after: 4h, since: cart.updated, unless: "
-                "[order.placed]}\n";
-        yaml += "    if: session.language in ['de', 'en'] && "
-                "event.sentiment < -0.5\n";
+        yaml +=
+            "    on: {after: 4h, since: cart.updated, unless: "
+            "[order.placed]}\n";
+        yaml +=
+            "    if: session.language in ['de', 'en'] && "
+            "event.sentiment < -0.5\n";
         yaml += "    then:\n      - handoff: {to: agent, reason: r" + id +
-                "}\n      - emit: {type: audit.r" + id +
-                ", intent: \"'x'\"}\n";
+                "}\n      - emit: {type: audit.r" + id + ", intent: \"'x'\"}\n";
         break;
     }
   }
@@ -128,7 +133,11 @@ void BM_Compile(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   LoadLoop(state, MakeRuleset(n), "bench.yaml", n);
 }
-BENCHMARK(BM_Compile)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Compile)
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Unit(benchmark::kMillisecond);
 
 void BM_CompileWorkload(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
@@ -157,8 +166,8 @@ void BM_YamlOnly(benchmark::State& state) {
   const switchboard::YamlLimits limits;
   for (auto _ : state) {
     std::vector<switchboard::Diagnostic> diagnostics;
-    auto file = switchboard::ParseRuleFile("bench.yaml", yaml, limits,
-                                           &diagnostics);
+    auto file =
+        switchboard::ParseRuleFile("bench.yaml", yaml, limits, &diagnostics);
     if (file == nullptr) {
       state.SkipWithError("the YAML did not parse");
       return;

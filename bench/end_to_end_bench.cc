@@ -49,7 +49,8 @@ struct EventsFile {
 const EventsFile& Events() {
   static const EventsFile* file = [] {
     auto* f = new EventsFile;
-    absl::StatusOr<std::string> text = ReadFile(WorkloadDir() + "/events.jsonl");
+    absl::StatusOr<std::string> text =
+        ReadFile(WorkloadDir() + "/events.jsonl");
     if (!text.ok()) {
       f->error = std::string(text.status().message());
     } else {

@@ -33,9 +33,7 @@ class BenchEvent : public ObjectValue {
     const std::optional<Value>& f = fields_[index];
     return f.has_value() ? *f : Value::MissingField(type_.get(), index);
   }
-  bool HasField(int index) const override {
-    return fields_[index].has_value();
-  }
+  bool HasField(int index) const override { return fields_[index].has_value(); }
 
  private:
   std::shared_ptr<const ObjectType> type_;
@@ -71,21 +69,18 @@ struct Fixture {
     event_value->Set("cart_value", Value::Double(129.9));
     event_value->Set("intent", Value::StringView(billing));
     event_value->Set("language", Value::StringView(de));
-    event_value->Set("tags",
-                     Value::List({Value::String("web"), Value::String("new"),
-                                  Value::String("returning"),
-                                  Value::String("mobile"),
-                                  Value::String("vip")}));
+    event_value->Set(
+        "tags", Value::List({Value::String("web"), Value::String("new"),
+                             Value::String("returning"),
+                             Value::String("mobile"), Value::String("vip")}));
     session_value = std::make_unique<BenchEvent>(session);
     session_value->Set("chat_offered", Value::Bool(false));
-    activation = std::make_unique<BenchActivation>(
-        std::vector<Value>{Value::Object(event_value.get()),
-                           Value::Object(session_value.get())});
+    activation = std::make_unique<BenchActivation>(std::vector<Value>{
+        Value::Object(event_value.get()), Value::Object(session_value.get())});
   }
 
   // Parse + check + compile; aborts the benchmark on a mistake.
-  std::optional<Program> Build(std::string_view text,
-                               benchmark::State& state) {
+  std::optional<Program> Build(std::string_view text, benchmark::State& state) {
     ParseResult parsed = Parse(text);
     if (parsed.expr == nullptr) {
       state.SkipWithError("parse failed");
@@ -149,14 +144,14 @@ void BM_EvalCondition_Regex(benchmark::State& state) {
 BENCHMARK(BM_EvalCondition_Regex);
 
 void BM_EvalCondition_Comprehension(benchmark::State& state) {
-  RunEval(state,
-          "event.tags.exists(t, t == 'vip') && !session.chat_offered");
+  RunEval(state, "event.tags.exists(t, t == 'vip') && !session.chat_offered");
 }
 BENCHMARK(BM_EvalCondition_Comprehension);
 
 void BM_EvalCondition_MapFilter(benchmark::State& state) {
-  RunEval(state, "event.tags.filter(t, t.size() > 3).map(t, t + '!')"
-                 ".size() == 2");
+  RunEval(state,
+          "event.tags.filter(t, t.size() > 3).map(t, t + '!')"
+          ".size() == 2");
 }
 BENCHMARK(BM_EvalCondition_MapFilter);
 

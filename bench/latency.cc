@@ -73,12 +73,13 @@ int Main(int argc, char** argv) {
   }
   const std::vector<std::string_view> lines = SplitLines(*text);
   const CallClock clock;
-  std::printf("workload %s, %d pass(es) per rule count, medians; events %s; "
-              "clock overhead %.1f ns (included)\n",
-              dir.c_str(), repeat,
-              feed == Feed::kReused ? "copied into one reused Event"
-                                    : "in place in the pre-parsed vector",
-              clock.OverheadNs());
+  std::printf(
+      "workload %s, %d pass(es) per rule count, medians; events %s; "
+      "clock overhead %.1f ns (included)\n",
+      dir.c_str(), repeat,
+      feed == Feed::kReused ? "copied into one reused Event"
+                            : "in place in the pre-parsed vector",
+      clock.OverheadNs());
   std::printf("%6s %9s %12s %9s %9s %9s %9s %10s %10s\n", "rules", "events",
               "events/s", "mean ns", "p50 ns", "p99 ns", "p99.9 ns", "max ns",
               "decisions");
@@ -133,6 +134,4 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace switchboard::bench
 
-int main(int argc, char** argv) {
-  return switchboard::bench::Main(argc, argv);
-}
+int main(int argc, char** argv) { return switchboard::bench::Main(argc, argv); }

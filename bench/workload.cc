@@ -96,8 +96,7 @@ absl::StatusOr<std::vector<Event>> ParseEvents(
     const Ruleset& ruleset, absl::Span<const std::string_view> lines,
     size_t limit) {
   EventReader reader(ruleset.checked());
-  const size_t count =
-      limit > 0 ? std::min(limit, lines.size()) : lines.size();
+  const size_t count = limit > 0 ? std::min(limit, lines.size()) : lines.size();
   std::vector<Event> events(count);
   for (size_t i = 0; i < count; ++i) {
     absl::Status s = reader.Next(lines[i], &events[i]);
@@ -203,9 +202,9 @@ PassResult RunPreparsed(const std::shared_ptr<const Ruleset>& ruleset,
     ticks[i] = CallClock::Ticks() - t0;
     if (!ok) ++r.rejected;
   }
-  r.total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                            start)
-                  .count();
+  r.total_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   r.events = static_cast<int64_t>(events.size());
   r.decisions = sink.count();
   Summarize(&ticks, clock, &r);
@@ -229,9 +228,9 @@ PassResult RunWithParse(const std::shared_ptr<const Ruleset>& ruleset,
     ticks[i] = CallClock::Ticks() - t0;
     if (!ok) ++r.rejected;
   }
-  r.total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                            start)
-                  .count();
+  r.total_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   r.events = static_cast<int64_t>(lines.size());
   r.decisions = sink.count();
   Summarize(&ticks, clock, &r);

@@ -86,9 +86,9 @@ class CallClock {
 struct PassResult {
   int64_t events = 0;
   int64_t decisions = 0;
-  int64_t rejected = 0;   // Process (or the reader) returned an error
-  double total_s = 0;     // wall time of the whole pass (clock reads included)
-  double mean_ns = 0;     // mean of the per-event times
+  int64_t rejected = 0;  // Process (or the reader) returned an error
+  double total_s = 0;    // wall time of the whole pass (clock reads included)
+  double mean_ns = 0;    // mean of the per-event times
   double p50_ns = 0;
   double p99_ns = 0;
   double p999_ns = 0;

@@ -113,8 +113,9 @@ int Main(int argc, char** argv) {
                      "\",\"n_rules\":" + std::to_string(n) +
                      ",\"events\":" + std::to_string(lines.size());
   char buf[128];
-  std::snprintf(buf, sizeof(buf), ",\"load_ms\":%.1f,\"timer_overhead_ns\":%.1f",
-                load_ms, clock.OverheadNs());
+  std::snprintf(buf, sizeof(buf),
+                ",\"load_ms\":%.1f,\"timer_overhead_ns\":%.1f", load_ms,
+                clock.OverheadNs());
   json += buf;
   int64_t first_decisions = -1;
   bool agree = true;
@@ -153,6 +154,4 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace switchboard::bench
 
-int main(int argc, char** argv) {
-  return switchboard::bench::Main(argc, argv);
-}
+int main(int argc, char** argv) { return switchboard::bench::Main(argc, argv); }

@@ -63,7 +63,7 @@ struct Command {
   const char* name;
   const char* synopsis;  // after "switchboard "
   const char* summary;
-  const char* help;      // details for `switchboard help NAME`
+  const char* help;  // details for `switchboard help NAME`
   int (*run)(const std::vector<std::string>& args);
 };
 
@@ -80,7 +80,8 @@ constexpr Command kCommands[] = {
      "together in file-name order).\n"
      "\n"
      "On success prints 'ok: ruleset NAME: N rules, N triggers, N fields' on\n"
-     "stdout (warnings, if any, on stderr) and exits 0. On errors prints every\n"
+     "stdout (warnings, if any, on stderr) and exits 0. On errors prints "
+     "every\n"
      "diagnostic on stderr as file:line:column: error: message, with the\n"
      "source line and a caret, then 'N errors, M warnings', and exits 1.\n"
      "\n"
@@ -203,8 +204,8 @@ int Check(const std::vector<std::string>& args) {
   }
   const Ruleset& ruleset = *result.ruleset();
   const std::string summary =
-      "ok: ruleset '" + ruleset.name() + "': " +
-      Plural(ruleset.rule_count(), "rule") + ", " +
+      "ok: ruleset '" + ruleset.name() +
+      "': " + Plural(ruleset.rule_count(), "rule") + ", " +
       Plural(ruleset.trigger_count(), "trigger") + ", " +
       Plural(ruleset.field_count(), "field") + "\n";
   if (graph) {
@@ -274,7 +275,8 @@ class LineSource {
   bool Finish(const char* begin, size_t n, size_t skipped, Line* line) {
     line->length = skipped + n;
     line->too_long = line->length > max_line_;
-    line->text = line->too_long ? std::string_view() : std::string_view(begin, n);
+    line->text =
+        line->too_long ? std::string_view() : std::string_view(begin, n);
     return true;
   }
 
@@ -322,15 +324,15 @@ class JsonLinesSink : public DecisionSink {
 constexpr size_t kMaxTimersListed = 20;
 
 // `reloads`: the --reload-at reloads done, or -1 when none was asked for.
-void PrintSummary(const Engine& engine, int64_t bad_lines,
-                  double seconds, int64_t lines, int64_t reloads = -1) {
+void PrintSummary(const Engine& engine, int64_t bad_lines, double seconds,
+                  int64_t lines, int64_t reloads = -1) {
   const EngineStats& stats = engine.stats();
   const CheckedRuleset& rules = engine.ruleset().checked();
   std::string out;
   out += "ruleset: " + engine.ruleset().name() + "\n";
-  out += "events: " + std::to_string(stats.events) + " (late: " +
-         std::to_string(stats.late_events) + ", derived: " +
-         std::to_string(stats.derived_events);
+  out += "events: " + std::to_string(stats.events) +
+         " (late: " + std::to_string(stats.late_events) +
+         ", derived: " + std::to_string(stats.derived_events);
   if (stats.derived_events_dropped > 0) {
     out += ", derived dropped: " + std::to_string(stats.derived_events_dropped);
   }
@@ -338,8 +340,8 @@ void PrintSummary(const Engine& engine, int64_t bad_lines,
   out += "bad lines: " + std::to_string(bad_lines) + "\n";
   out += "decisions: " + std::to_string(stats.decisions) + "\n";
   for (const auto& [key, count] : stats.decisions_by_rule_action) {
-    out += "  " + key.first + " " + key.second + ": " +
-           std::to_string(count) + "\n";
+    out += "  " + key.first + " " + key.second + ": " + std::to_string(count) +
+           "\n";
   }
   int64_t errors = 0;
   for (int64_t n : stats.rule_errors) errors += n;
@@ -377,8 +379,8 @@ void PrintSummary(const Engine& engine, int64_t bad_lines,
            t.session + " rule " + t.rule + " (" + t.trigger + ")\n";
   }
   if (timers.size() > kMaxTimersListed) {
-    out += "  and " + std::to_string(timers.size() - kMaxTimersListed) +
-           " more\n";
+    out +=
+        "  and " + std::to_string(timers.size() - kMaxTimersListed) + " more\n";
   }
   out += "sessions: " + std::to_string(engine.session_count());
   if (stats.sessions_evicted > 0) {
@@ -392,14 +394,14 @@ void PrintSummary(const Engine& engine, int64_t bad_lines,
               : switchboard::FormatTimestamp(engine.now())) +
          "\n";
   if (reloads >= 0) {
-    out += "reloads: " + std::to_string(reloads) + " (timers dropped: " +
-           std::to_string(stats.timers_dropped) + ")\n";
+    out += "reloads: " + std::to_string(reloads) +
+           " (timers dropped: " + std::to_string(stats.timers_dropped) + ")\n";
   }
   char rate[160];
-  std::snprintf(rate, sizeof(rate),
-                "throughput: %lld lines in %.3f s (%.0f events/s)\n",
-                static_cast<long long>(lines), seconds,
-                seconds > 0 ? static_cast<double>(stats.events) / seconds : 0.0);
+  std::snprintf(
+      rate, sizeof(rate), "throughput: %lld lines in %.3f s (%.0f events/s)\n",
+      static_cast<long long>(lines), seconds,
+      seconds > 0 ? static_cast<double>(stats.events) / seconds : 0.0);
   out += rate;
   std::fputs(out.c_str(), stderr);
 }
@@ -421,7 +423,8 @@ absl::Status ReadWholeFile(const std::string& path, std::string* out) {
 absl::Status WriteWholeFile(const std::string& path, std::string_view bytes) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) return absl::PermissionDeniedError(std::strerror(errno));
-  const bool wrote = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  const bool wrote =
+      std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
   const bool closed = std::fclose(f) == 0;
   if (!wrote || !closed) return absl::DataLossError(std::strerror(errno));
   return absl::OkStatus();
@@ -452,7 +455,8 @@ int Run(const std::vector<std::string>& args) {
       } else {
         *value = arg.substr(name.size() + 1);
       }
-      if (*seen) return UsageError("run: " + std::string(name) + " given twice");
+      if (*seen)
+        return UsageError("run: " + std::string(name) + " given twice");
       *seen = true;
       return -1;
     };
@@ -553,8 +557,10 @@ int Run(const std::vector<std::string>& args) {
       }
     }
     if (!parsed) {
-      return UsageError("run: --reload-at needs TIME:RULES (TIME in RFC "
-                        "3339), got '" + text + "'");
+      return UsageError(
+          "run: --reload-at needs TIME:RULES (TIME in RFC "
+          "3339), got '" +
+          text + "'");
     }
   }
   std::stable_sort(reloads.begin(), reloads.end(),
@@ -574,10 +580,10 @@ int Run(const std::vector<std::string>& args) {
     const LoadResult loaded = LoadRuleset(r.path);
     std::fputs(FormatDiagnostics(loaded.diagnostics()).c_str(), stderr);
     if (!loaded.ok()) {
-      std::fprintf(stderr, "switchboard: --reload-at: '%s' does not load: %s, %s\n",
-                   r.path.c_str(),
-                   Plural(loaded.error_count(), "error").c_str(),
-                   Plural(loaded.warning_count(), "warning").c_str());
+      std::fprintf(
+          stderr, "switchboard: --reload-at: '%s' does not load: %s, %s\n",
+          r.path.c_str(), Plural(loaded.error_count(), "error").c_str(),
+          Plural(loaded.warning_count(), "warning").c_str());
       return 1;
     }
     r.ruleset = loaded.ruleset();
@@ -595,7 +601,8 @@ int Run(const std::vector<std::string>& args) {
     absl::Status read = ReadWholeFile(snapshot_in, &bytes);
     if (read.ok()) read = engine.Restore(bytes);
     if (!read.ok()) {
-      std::fprintf(stderr, "switchboard: cannot restore the snapshot '%s': %s\n",
+      std::fprintf(stderr,
+                   "switchboard: cannot restore the snapshot '%s': %s\n",
                    snapshot_in.c_str(), std::string(read.message()).c_str());
       return 1;
     }
@@ -702,10 +709,12 @@ int Run(const std::vector<std::string>& args) {
     engine.AdvanceTo(until, &sink);
   }
   if (next_reload < reloads.size()) {
-    std::fprintf(stderr, "switchboard: --reload-at: %s not reached (after "
-                 "the last event and --until)\n",
-                 Plural(static_cast<int>(reloads.size() - next_reload),
-                        "reload").c_str());
+    std::fprintf(
+        stderr,
+        "switchboard: --reload-at: %s not reached (after "
+        "the last event and --until)\n",
+        Plural(static_cast<int>(reloads.size() - next_reload), "reload")
+            .c_str());
   }
   if (reload_failed) status = 1;
   if (have_snapshot_out) {
@@ -714,13 +723,14 @@ int Run(const std::vector<std::string>& args) {
         bytes.ok() ? WriteWholeFile(snapshot_out, *bytes) : bytes.status();
     if (!written.ok()) {
       std::fprintf(stderr, "switchboard: cannot write the snapshot '%s': %s\n",
-                   snapshot_out.c_str(), std::string(written.message()).c_str());
+                   snapshot_out.c_str(),
+                   std::string(written.message()).c_str());
       status = 1;
     }
   }
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   if (!sink.Flush()) {
     std::fprintf(stderr, "switchboard: error writing the decisions\n");
     status = 1;
@@ -763,8 +773,7 @@ int Test(const std::vector<std::string>& args) {
     files.insert(files.end(), found->begin(), found->end());
   }
   for (const std::string& file : files) {
-    absl::StatusOr<std::vector<RuleTestResult>> results =
-        RunRuleTestFile(file);
+    absl::StatusOr<std::vector<RuleTestResult>> results = RunRuleTestFile(file);
     if (!results.ok()) {
       ++failed;
       out += "FAIL " + file + "\n  " + std::string(results.status().message()) +

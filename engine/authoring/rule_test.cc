@@ -1059,8 +1059,8 @@ absl::StatusOr<std::vector<RuleTestResult>> RunRuleTestFile(
 std::vector<RuleTestResult> RunRuleTestText(std::string_view text,
                                             const std::string& path) {
   if (static_cast<int64_t>(text.size()) > kMaxTestFileBytes) {
-    return {FileFailure(path, "test file '" + path +
-                                  "' is larger than 64 MiB\n")};
+    return {
+        FileFailure(path, "test file '" + path + "' is larger than 64 MiB\n")};
   }
   std::vector<Diagnostic> diagnostics;
   std::unique_ptr<RuleFile> file =

@@ -33,10 +33,10 @@ struct Constant {
     kNull,
     kBool,
     kInt,
-    kUint,    // parsed (123u) so the checker can say "not supported"
+    kUint,  // parsed (123u) so the checker can say "not supported"
     kDouble,
     kString,
-    kBytes,   // parsed (b"..") so the checker can say "not supported"
+    kBytes,  // parsed (b"..") so the checker can say "not supported"
   };
   Kind kind = Kind::kNull;
   bool bool_value = false;
@@ -85,11 +85,11 @@ inline constexpr char kNotStrictlyFalse[] = "@not_strictly_false";
 inline constexpr char kAccumulatorName[] = "__result__";
 
 struct Expr {
-  int64_t id = 0;        // unique within one parse, > 0
-  Offset offset = 0;     // where the node's text starts (operator token for ops)
+  int64_t id = 0;     // unique within one parse, > 0
+  Offset offset = 0;  // where the node's text starts (operator token for ops)
   ExprKind kind = ExprKind::kConstant;
 
-  Constant constant;     // kConstant
+  Constant constant;  // kConstant
 
   // kIdent: the name ("x", or ".x" when written with a leading dot).
   // kSelect: the field name. kCall: the function name ("_+_", "size", ...).

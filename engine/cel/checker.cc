@@ -38,7 +38,8 @@
 namespace switchboard::cel {
 namespace {
 
-// ---- the declaration table ---------------------------------------------------
+// ---- the declaration table
+// ---------------------------------------------------
 
 // One overload of a built-in or host function. Type parameters are named
 // "A" and "B" and instantiated with fresh names at every call.
@@ -46,8 +47,8 @@ struct Overload {
   bool receiver_style = false;
   std::vector<Type> params;  // receiver first when receiver_style
   Type result;
-  bool generic = false;     // mentions a type parameter
-  int extension_id = -1;    // >= 0: ExtensionDecl::id of a host function
+  bool generic = false;   // mentions a type parameter
+  int extension_id = -1;  // >= 0: ExtensionDecl::id of a host function
 };
 
 using OverloadTable = absl::flat_hash_map<std::string, std::vector<Overload>>;
@@ -134,14 +135,17 @@ OverloadTable BuildBuiltins() {
   add("matches", false, {kString, kString}, kBool);
 
   // Conversions.
-  for (const Type& t : {kInt, kDouble, kString, kTime}) add("int", false, {t}, kInt);
-  for (const Type& t : {kDouble, kInt, kString}) add("double", false, {t}, kDouble);
+  for (const Type& t : {kInt, kDouble, kString, kTime})
+    add("int", false, {t}, kInt);
+  for (const Type& t : {kDouble, kInt, kString})
+    add("double", false, {t}, kDouble);
   for (const Type& t : {kString, kInt, kDouble, kBool, kTime, kDur}) {
     add("string", false, {t}, kString);
   }
   for (const Type& t : {kBool, kString}) add("bool", false, {t}, kBool);
   for (const Type& t : {kDur, kString}) add("duration", false, {t}, kDur);
-  for (const Type& t : {kTime, kString, kInt}) add("timestamp", false, {t}, kTime);
+  for (const Type& t : {kTime, kString, kInt})
+    add("timestamp", false, {t}, kTime);
   add("dyn", false, {kA}, kDyn);
 
   // Timestamp and duration accessors; timestamps take an optional zone.
@@ -159,8 +163,7 @@ OverloadTable BuildBuiltins() {
 }
 
 const OverloadTable& Builtins() {
-  static const OverloadTable* const kTable =
-      new OverloadTable(BuildBuiltins());
+  static const OverloadTable* const kTable = new OverloadTable(BuildBuiltins());
   return *kTable;
 }
 
@@ -178,7 +181,8 @@ const std::vector<std::string>& BuiltinFunctionNames() {
   return *kNames;
 }
 
-// ---- unification (after cel-go's checker/types.go) ---------------------------
+// ---- unification (after cel-go's checker/types.go)
+// ---------------------------
 
 using Mapping = absl::flat_hash_map<std::string, Type>;
 
@@ -337,16 +341,17 @@ size_t CountNodes(const Expr& e) {
     if (arg != nullptr) n += CountNodes(*arg);
   }
   if (e.kind == ExprKind::kComprehension) {
-    for (const Expr* child : {e.iter_range.get(), e.accu_init.get(),
-                              e.loop_condition.get(), e.loop_step.get(),
-                              e.result.get()}) {
+    for (const Expr* child :
+         {e.iter_range.get(), e.accu_init.get(), e.loop_condition.get(),
+          e.loop_step.get(), e.result.get()}) {
       if (child != nullptr) n += CountNodes(*child);
     }
   }
   return n;
 }
 
-// ---- the checker ---------------------------------------------------------------
+// ---- the checker
+// ---------------------------------------------------------------
 
 class Checker {
  public:
@@ -564,16 +569,17 @@ class Checker {
         for (const ObjectType::Field& f : object.fields()) {
           names.push_back(f.name);
         }
-        AddIssue(e, absl::StrCat("unknown ", object.field_noun(), " '", e.name,
-                                 "' of ", object.name(),
-                                 DidYouMean(e.name, names)));
+        AddIssue(
+            e, absl::StrCat("unknown ", object.field_noun(), " '", e.name,
+                            "' of ", object.name(), DidYouMean(e.name, names)));
         return Type::Error();
       }
       case TypeKind::kMap: {
         const TypeKind key = operand.key().kind();
         if (key == TypeKind::kString || key == TypeKind::kDyn ||
             key == TypeKind::kTypeParam || key == TypeKind::kError) {
-          if (key == TypeKind::kTypeParam) TryAssign(Type::String(), operand.key());
+          if (key == TypeKind::kTypeParam)
+            TryAssign(Type::String(), operand.key());
           return operand.value();
         }
         break;
@@ -613,9 +619,8 @@ class Checker {
     if (e.target != nullptr) args.push_back(Visit(*e.target));
     for (const auto& arg : e.args) args.push_back(VisitChild(arg));
     const bool has_error =
-        std::any_of(args.begin(), args.end(), [](const Type& t) {
-          return t.kind() == TypeKind::kError;
-        });
+        std::any_of(args.begin(), args.end(),
+                    [](const Type& t) { return t.kind() == TypeKind::kError; });
 
     if (e.target == nullptr) {
       if (e.name == op::kConditional && args.size() == 3) {
@@ -638,9 +643,9 @@ class Checker {
       o.receiver_style = decl.receiver_style;
       o.params = decl.params;
       o.result = decl.result;
-      o.generic = MentionsParam(decl.result) ||
-                  std::any_of(decl.params.begin(), decl.params.end(),
-                              MentionsParam);
+      o.generic =
+          MentionsParam(decl.result) ||
+          std::any_of(decl.params.begin(), decl.params.end(), MentionsParam);
       o.extension_id = decl.id;
       extensions.push_back(std::move(o));
     }
@@ -823,8 +828,8 @@ class Checker {
           k = Type::Dyn();
           break;
         default:
-          AddIssue(*e.args[i], absl::StrCat("unsupported map key type '",
-                                            Show(k), "'"));
+          AddIssue(*e.args[i],
+                   absl::StrCat("unsupported map key type '", Show(k), "'"));
           has_error = true;
           continue;
       }

@@ -73,7 +73,7 @@ class NodeTypes {
     Type type;
     bool present = false;
   };
-  std::vector<Slot> dense_;                     // by id
+  std::vector<Slot> dense_;                    // by id
   absl::flat_hash_map<int64_t, Type> sparse_;  // ids <= 0 or >= kMaxDense
   size_t count_ = 0;
 };

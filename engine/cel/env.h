@@ -28,13 +28,15 @@ struct ExtensionDecl {
   bool receiver_style = false;  // x.f(y) rather than f(x, y)
   std::vector<Type> params;     // receiver first when receiver_style
   Type result;
-  int id = 0;                   // the host's number for this overload
+  int id = 0;  // the host's number for this overload
 };
 
 class Env {
  public:
   // CEL container (namespace) for name resolution, e.g. "com.example".
-  void set_container(std::string container) { container_ = std::move(container); }
+  void set_container(std::string container) {
+    container_ = std::move(container);
+  }
   const std::string& container() const { return container_; }
 
   // Declares a variable; returns its index (0, 1, ...), which is what

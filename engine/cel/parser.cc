@@ -899,8 +899,7 @@ ParseResult Parse(std::string_view text, const ParseOptions& options) {
   std::vector<Issue> lex_issues;
   const TokenList tokens = Lex(text, &lex_issues);
   std::vector<Issue> parse_issues;
-  std::unique_ptr<Expr> expr =
-      Parser(options, tokens, &parse_issues).Run();
+  std::unique_ptr<Expr> expr = Parser(options, tokens, &parse_issues).Run();
   // Lexical mistakes after the parser's first error are often its
   // consequences (an apostrophe in 'it's' opens a string that never ends):
   // leave them out.

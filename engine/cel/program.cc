@@ -42,36 +42,36 @@ namespace program_internal {
 
 // The instruction set. Stack effects are noted as (pops -> pushes).
 enum class Op : uint8_t {
-  kConst,        // (0 -> 1) constants[a]
-  kLoadVar,      // (0 -> 1) variable a
-  kLoadField,    // (0 -> 1) field fields[c] of object variable a
-  kFieldCompare, // (0 -> 1) field fields[c] of variable a compared with
-                 //          constants[b] by built-in fn (==, !=, <, ...)
-  kHasField,     // (0 -> 1) has(): presence of field fields[c] of variable a
-  kLoadLocal,    // (0 -> 1) locals[a]
-  kLocalCompare, // (0 -> 1) locals[a] compared with constants[b] by fn
-  kSelect,       // (1 -> 1) operand.fields[c] (object field or map key)
-  kTestSelect,   // (1 -> 1) has(operand.fields[c])
-  kCall,         // (b -> 1) built-in a with b arguments; names[c] for Dump
+  kConst,         // (0 -> 1) constants[a]
+  kLoadVar,       // (0 -> 1) variable a
+  kLoadField,     // (0 -> 1) field fields[c] of object variable a
+  kFieldCompare,  // (0 -> 1) field fields[c] of variable a compared with
+                  //          constants[b] by built-in fn (==, !=, <, ...)
+  kHasField,      // (0 -> 1) has(): presence of field fields[c] of variable a
+  kLoadLocal,     // (0 -> 1) locals[a]
+  kLocalCompare,  // (0 -> 1) locals[a] compared with constants[b] by fn
+  kSelect,        // (1 -> 1) operand.fields[c] (object field or map key)
+  kTestSelect,    // (1 -> 1) has(operand.fields[c])
+  kCall,          // (b -> 1) built-in a with b arguments; names[c] for Dump
   kNotStrictlyFalse,  // (1 -> 1) @not_strictly_false: no error propagation
-  kEquals,       // (2 -> 1) ==
-  kNotEquals,    // (2 -> 1) !=
-  kCompare,      // (2 -> 1) <, <=, >, >= (built-in a), with fast paths
-  kNot,          // (1 -> 1) !
-  kCallExt,      // (b -> 1) the host extension of ext_sets[a] that fits
-  kCallUnknown,  // (b -> 1) a function nobody declares: names[c]
-  kMatchRe,      // (1 -> 1) operand.matches(regexes[a])
-  kList,         // (b -> 1) a list of the top b values
-  kMap,          // (2b -> 1) a map of the top b key/value pairs
-  kJump,         // (0 -> 0) go to a
-  kAndJump,      // (0 -> 0) if the top is false, go to a (keeping it)
-  kAndMerge,     // (2 -> 1) combine the operands of && (left not false)
-  kOrJump,       // (0 -> 0) if the top is true, go to a (keeping it)
-  kOrMerge,      // (2 -> 1) combine the operands of || (left not true)
-  kCondJump,     // (1 -> 0) ?: condition: true: go on; false: go to a;
-                 //          else push an error and go to b
-  kIterInit,     // (1 -> 0) comprehension range into slot a (with its
-                 //          position); a bad range: push error, go to b
+  kEquals,            // (2 -> 1) ==
+  kNotEquals,         // (2 -> 1) !=
+  kCompare,           // (2 -> 1) <, <=, >, >= (built-in a), with fast paths
+  kNot,               // (1 -> 1) !
+  kCallExt,           // (b -> 1) the host extension of ext_sets[a] that fits
+  kCallUnknown,       // (b -> 1) a function nobody declares: names[c]
+  kMatchRe,           // (1 -> 1) operand.matches(regexes[a])
+  kList,              // (b -> 1) a list of the top b values
+  kMap,               // (2b -> 1) a map of the top b key/value pairs
+  kJump,              // (0 -> 0) go to a
+  kAndJump,           // (0 -> 0) if the top is false, go to a (keeping it)
+  kAndMerge,          // (2 -> 1) combine the operands of && (left not false)
+  kOrJump,            // (0 -> 0) if the top is true, go to a (keeping it)
+  kOrMerge,           // (2 -> 1) combine the operands of || (left not true)
+  kCondJump,          // (1 -> 0) ?: condition: true: go on; false: go to a;
+                      //          else push an error and go to b
+  kIterInit,          // (1 -> 0) comprehension range into slot a (with its
+                      //          position); a bad range: push error, go to b
   kIterNext,     // (0 -> 0) next element into slot a+1, or go to b when done
   kLoopCond,     // (1 -> 0) loop condition: false: go to a; true: go on;
                  //          else push an error and go to b
@@ -294,10 +294,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::optional<bool> FastCompare(
     case ValueKind::kDouble: {
       double x = l.double_value(), y = r.double_value();
       switch (fn) {  // NaN compares false either way
-        case Builtin::kLess: return x < y;
-        case Builtin::kLessEquals: return x <= y;
-        case Builtin::kGreater: return x > y;
-        default: return x >= y;
+        case Builtin::kLess:
+          return x < y;
+        case Builtin::kLessEquals:
+          return x <= y;
+        case Builtin::kGreater:
+          return x > y;
+        default:
+          return x >= y;
       }
     }
     case ValueKind::kString:
@@ -307,10 +311,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::optional<bool> FastCompare(
       return std::nullopt;
   }
   switch (fn) {
-    case Builtin::kLess: return c < 0;
-    case Builtin::kLessEquals: return c <= 0;
-    case Builtin::kGreater: return c > 0;
-    default: return c >= 0;
+    case Builtin::kLess:
+      return c < 0;
+    case Builtin::kLessEquals:
+      return c <= 0;
+    case Builtin::kGreater:
+      return c > 0;
+    default:
+      return c >= 0;
   }
 }
 
@@ -332,8 +340,9 @@ Value Equals(const Value& l, const Value& r, bool negate) {
 
 Value MakeList(absl::Span<Value> elements) {
   if (const Value* e = FirstError(elements)) return *e;
-  return Value::List(std::vector<Value>(std::make_move_iterator(elements.begin()),
-                                        std::make_move_iterator(elements.end())));
+  return Value::List(
+      std::vector<Value>(std::make_move_iterator(elements.begin()),
+                         std::make_move_iterator(elements.end())));
 }
 
 Value MakeMap(absl::Span<Value> kv) {
@@ -598,9 +607,9 @@ class Compiler {
       Emit(Op::kLoadVar, +1, var);
       return;
     }
-    EmitConstant(Value::Error(
-        ErrorCode::kUnknownVariable,
-        absl::StrCat("undeclared reference to '", e.name, "'")));
+    EmitConstant(
+        Value::Error(ErrorCode::kUnknownVariable,
+                     absl::StrCat("undeclared reference to '", e.name, "'")));
   }
 
   absl::Status CompileSelect(const Expr& e) {
@@ -745,13 +754,11 @@ class Compiler {
     // `s.matches('constant')`: compile the pattern once.
     if (*builtin == Builtin::kMatches && n == 2 && ConstantAt(last) &&
         ConstantAt(last)->kind() == ValueKind::kString) {
-      std::string pattern(
-          out_.constants[out_.code.back().a].string_value());
+      std::string pattern(out_.constants[out_.code.back().a].string_value());
       auto re = std::make_unique<re2::RE2>(pattern, re2::RE2::Quiet);
       if (!re->ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("invalid regular expression '", pattern,
-                         "': ", re->error()));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "invalid regular expression '", pattern, "': ", re->error()));
       }
       out_.code.pop_back();
       --depth_;
@@ -797,8 +804,8 @@ class Compiler {
          *builtin == Builtin::kGreater ||
          *builtin == Builtin::kGreaterEquals)) {
       Instr fused = out_.code[start];
-      fused.op = fused.op == Op::kLoadField ? Op::kFieldCompare
-                                            : Op::kLocalCompare;
+      fused.op =
+          fused.op == Op::kLoadField ? Op::kFieldCompare : Op::kLocalCompare;
       fused.fn = static_cast<uint8_t>(*builtin);
       fused.b = out_.code[start + 1].a;
       out_.code.resize(start);
@@ -816,8 +823,7 @@ class Compiler {
         Emit(Op::kEquals, 1 - n, static_cast<int>(*builtin), n, AddName(fn));
         break;
       case Builtin::kNotEquals:
-        Emit(Op::kNotEquals, 1 - n, static_cast<int>(*builtin), n,
-             AddName(fn));
+        Emit(Op::kNotEquals, 1 - n, static_cast<int>(*builtin), n, AddName(fn));
         break;
       case Builtin::kLess:
       case Builtin::kLessEquals:
@@ -981,10 +987,10 @@ class Compiler {
         element = AppendedElement(*step.args[1], e.accu_var);
         filter = step.args[0].get();
       }
-      builder = element != nullptr && !Mentions(element, e.accu_var) &&
-                !Mentions(filter, e.accu_var) &&
-                (checked_ == nullptr ||
-                 !checked_->extensions.contains(step.id));
+      builder =
+          element != nullptr && !Mentions(element, e.accu_var) &&
+          !Mentions(filter, e.accu_var) &&
+          (checked_ == nullptr || !checked_->extensions.contains(step.id));
     }
 
     int iter_init = Emit(Op::kIterInit, -1, slot);
@@ -1062,52 +1068,93 @@ class Compiler {
 
 const char* BuiltinOperator(uint8_t fn) {
   switch (static_cast<Builtin>(fn)) {
-    case Builtin::kEquals: return "_==_";
-    case Builtin::kNotEquals: return "_!=_";
-    case Builtin::kLess: return "_<_";
-    case Builtin::kLessEquals: return "_<=_";
-    case Builtin::kGreater: return "_>_";
-    case Builtin::kGreaterEquals: return "_>=_";
-    default: return "?";
+    case Builtin::kEquals:
+      return "_==_";
+    case Builtin::kNotEquals:
+      return "_!=_";
+    case Builtin::kLess:
+      return "_<_";
+    case Builtin::kLessEquals:
+      return "_<=_";
+    case Builtin::kGreater:
+      return "_>_";
+    case Builtin::kGreaterEquals:
+      return "_>=_";
+    default:
+      return "?";
   }
 }
 
 const char* OpName(Op op) {
   switch (op) {
-    case Op::kConst: return "const";
-    case Op::kLoadVar: return "load_var";
-    case Op::kLoadField: return "load_field";
-    case Op::kFieldCompare: return "field_compare";
-    case Op::kHasField: return "has_field";
-    case Op::kLoadLocal: return "load_local";
-    case Op::kLocalCompare: return "local_compare";
-    case Op::kSelect: return "select";
-    case Op::kTestSelect: return "test_select";
-    case Op::kCall: return "call";
-    case Op::kNotStrictlyFalse: return "not_strictly_false";
-    case Op::kEquals: return "eq";
-    case Op::kNotEquals: return "ne";
-    case Op::kCompare: return "compare";
-    case Op::kNot: return "not";
-    case Op::kCallExt: return "call_ext";
-    case Op::kCallUnknown: return "call_unknown";
-    case Op::kMatchRe: return "matches_re";
-    case Op::kList: return "list";
-    case Op::kMap: return "map";
-    case Op::kJump: return "jump";
-    case Op::kAndJump: return "and_jump";
-    case Op::kAndMerge: return "and_merge";
-    case Op::kOrJump: return "or_jump";
-    case Op::kOrMerge: return "or_merge";
-    case Op::kCondJump: return "cond_jump";
-    case Op::kIterInit: return "iter_init";
-    case Op::kIterNext: return "iter_next";
-    case Op::kLoopCond: return "loop_cond";
-    case Op::kStoreLocal: return "store_local";
-    case Op::kBuilderInit: return "builder_init";
-    case Op::kAppend: return "append";
-    case Op::kBuilderDone: return "builder_done";
-    case Op::kHalt: return "halt";
+    case Op::kConst:
+      return "const";
+    case Op::kLoadVar:
+      return "load_var";
+    case Op::kLoadField:
+      return "load_field";
+    case Op::kFieldCompare:
+      return "field_compare";
+    case Op::kHasField:
+      return "has_field";
+    case Op::kLoadLocal:
+      return "load_local";
+    case Op::kLocalCompare:
+      return "local_compare";
+    case Op::kSelect:
+      return "select";
+    case Op::kTestSelect:
+      return "test_select";
+    case Op::kCall:
+      return "call";
+    case Op::kNotStrictlyFalse:
+      return "not_strictly_false";
+    case Op::kEquals:
+      return "eq";
+    case Op::kNotEquals:
+      return "ne";
+    case Op::kCompare:
+      return "compare";
+    case Op::kNot:
+      return "not";
+    case Op::kCallExt:
+      return "call_ext";
+    case Op::kCallUnknown:
+      return "call_unknown";
+    case Op::kMatchRe:
+      return "matches_re";
+    case Op::kList:
+      return "list";
+    case Op::kMap:
+      return "map";
+    case Op::kJump:
+      return "jump";
+    case Op::kAndJump:
+      return "and_jump";
+    case Op::kAndMerge:
+      return "and_merge";
+    case Op::kOrJump:
+      return "or_jump";
+    case Op::kOrMerge:
+      return "or_merge";
+    case Op::kCondJump:
+      return "cond_jump";
+    case Op::kIterInit:
+      return "iter_init";
+    case Op::kIterNext:
+      return "iter_next";
+    case Op::kLoopCond:
+      return "loop_cond";
+    case Op::kStoreLocal:
+      return "store_local";
+    case Op::kBuilderInit:
+      return "builder_init";
+    case Op::kAppend:
+      return "append";
+    case Op::kBuilderDone:
+      return "builder_done";
+    case Op::kHalt:
+      return "halt";
   }
   return "?";
 }
@@ -1204,11 +1251,14 @@ class SlotArray {
 // element, one per 64 bytes of a string.
 int64_t WorkUnits(const Value& v) {
   switch (v.kind()) {
-    case ValueKind::kList: return static_cast<int64_t>(v.list_value().size());
-    case ValueKind::kMap: return static_cast<int64_t>(v.map_value().size());
+    case ValueKind::kList:
+      return static_cast<int64_t>(v.list_value().size());
+    case ValueKind::kMap:
+      return static_cast<int64_t>(v.map_value().size());
     case ValueKind::kString:
       return static_cast<int64_t>(v.string_value().size() / 64);
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -1242,18 +1292,18 @@ Value Program::Evaluate(const Activation& activation) const {
   Slot* sp = base;  // the next free entry
 
 // Constructs the top entry in place from `expr` (a prvalue: no temporary).
-#define SB_PUSH(expr)         \
-  do {                        \
-    Slot* dst_ = sp;          \
+#define SB_PUSH(expr)           \
+  do {                          \
+    Slot* dst_ = sp;            \
     new (&dst_->v) Value(expr); \
-    ++sp;                     \
+    ++sp;                       \
   } while (false)
 // Pops `n` entries (destroying them).
-#define SB_POP(n)                    \
-  do {                               \
-    Slot* from_ = sp - (n);          \
-    DestroySlots(from_, sp);         \
-    sp = from_;                      \
+#define SB_POP(n)            \
+  do {                       \
+    Slot* from_ = sp - (n);  \
+    DestroySlots(from_, sp); \
+    sp = from_;              \
   } while (false)
 
   const Instr* const code = p.code.data();
@@ -1288,10 +1338,10 @@ Value Program::Evaluate(const Activation& activation) const {
       case Op::kFieldCompare: {
         const FieldRef& ref = p.fields[in.c];
         const ObjectValue* o = objects.Get(activation, in.a, ref);
-        const Value field =
-            o != nullptr ? o->GetField(ref.field)
-                         : SelectField(activation.GetVariable(in.a), ref,
-                                       /*test=*/false);
+        const Value field = o != nullptr
+                                ? o->GetField(ref.field)
+                                : SelectField(activation.GetVariable(in.a), ref,
+                                              /*test=*/false);
         const Value& constant = p.constants[in.b];
         const Builtin fn = static_cast<Builtin>(in.fn);
         if (fn == Builtin::kEquals || fn == Builtin::kNotEquals) {
@@ -1331,7 +1381,8 @@ Value Program::Evaluate(const Activation& activation) const {
       }
       case Op::kSelect:
       case Op::kTestSelect: {
-        Value r = SelectField(sp[-1].v, p.fields[in.c], in.op == Op::kTestSelect);
+        Value r =
+            SelectField(sp[-1].v, p.fields[in.c], in.op == Op::kTestSelect);
         SB_POP(1);
         SB_PUSH(std::move(r));
         break;
@@ -1398,8 +1449,8 @@ Value Program::Evaluate(const Activation& activation) const {
           SB_POP(1);
           SB_PUSH(Value::Bool(r));
         } else if (!v.is_error()) {
-          Value r = CallBuiltin(Builtin::kLogicalNot,
-                                absl::Span<const Value>(&v, 1));
+          Value r =
+              CallBuiltin(Builtin::kLogicalNot, absl::Span<const Value>(&v, 1));
           SB_POP(1);
           SB_PUSH(std::move(r));
         }
@@ -1605,8 +1656,8 @@ std::string Program::Dump() const {
                         p.constants[in.b].DebugString());
         break;
       case Op::kLocalCompare:
-        absl::StrAppend(&out, " ", BuiltinOperator(in.fn), " slot=", in.a,
-                        " ", p.constants[in.b].DebugString());
+        absl::StrAppend(&out, " ", BuiltinOperator(in.fn), " slot=", in.a, " ",
+                        p.constants[in.b].DebugString());
         break;
       case Op::kLoadLocal:
       case Op::kStoreLocal:
@@ -1678,9 +1729,9 @@ absl::StatusOr<Program> Compile(const Expr& expr, const Env& env,
                                 const CheckResult* checked,
                                 const CompileOptions& options) {
   if (checked != nullptr && !checked->ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot compile an expression with type errors: ",
-        checked->issues.front().message));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot compile an expression with type errors: ",
+                     checked->issues.front().message));
   }
   auto impl = std::make_unique<Program::Impl>();
   impl->max_iterations = options.max_iterations;

@@ -20,9 +20,8 @@
 namespace switchboard::check_internal {
 namespace {
 
-constexpr const char* kActionNames[] = {"route", "handoff",  "deflect",
-                                        "offer", "callback", "tag",
-                                        "set",   "emit"};
+constexpr const char* kActionNames[] = {
+    "route", "handoff", "deflect", "offer", "callback", "tag", "set", "emit"};
 
 int64_t MaxId(const cel::Expr& e) {
   int64_t id = e.id;
@@ -43,7 +42,8 @@ int64_t MaxId(const cel::Expr& e) {
 bool IsAssignable(const cel::Type& from, const cel::Type& to) {
   using cel::TypeKind;
   if (from.is_dyn() || to.is_dyn()) return true;
-  if (from.kind() == TypeKind::kTypeParam || to.kind() == TypeKind::kTypeParam) {
+  if (from.kind() == TypeKind::kTypeParam ||
+      to.kind() == TypeKind::kTypeParam) {
     return true;
   }
   if (from.kind() != to.kind()) return false;
@@ -72,7 +72,8 @@ bool IsYamlBool(const std::string& v, bool* value) {
   return false;
 }
 
-// YAML 1.2 core schema floats: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+// YAML 1.2 core schema floats:
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
 bool IsYamlFloat(const std::string& v) {
   size_t i = 0;
   if (i < v.size() && (v[i] == '+' || v[i] == '-')) ++i;
@@ -109,12 +110,9 @@ const char kTagHint[] =
 
 // ---- CEL -------------------------------------------------------------------
 
-std::optional<CompiledExpr> Checker::CompileExpr(const YamlNode& scalar,
-                                                 std::string_view text,
-                                                 int64_t base,
-                                                 const cel::Env& env,
-                                                 Rule* rule,
-                                                 const cel::Type* want) {
+std::optional<CompiledExpr> Checker::CompileExpr(
+    const YamlNode& scalar, std::string_view text, int64_t base,
+    const cel::Env& env, Rule* rule, const cel::Type* want) {
   cel::ParseOptions parse_options;
   parse_options.max_depth = options_.cel_max_depth;
   parse_options.max_length = options_.cel_max_length;
@@ -168,8 +166,8 @@ std::optional<CompiledExpr> Checker::CompileExpr(const YamlNode& scalar,
 }
 
 void Checker::CheckNames(const YamlNode& scalar, int64_t base,
-                         const cel::Expr& expr,
-                         const cel::CheckResult& checked, Rule* rule) {
+                         const cel::Expr& expr, const cel::CheckResult& checked,
+                         Rule* rule) {
   if (expr.kind == cel::ExprKind::kCall) {
     auto ext = checked.extensions.find(expr.id);
     if (ext != checked.extensions.end() && !expr.args.empty() &&
@@ -183,9 +181,9 @@ void Checker::CheckNames(const YamlNode& scalar, int64_t base,
         case kOpenAtExtension:
           if (out_->FindCalendar(name) < 0) {
             for (const Calendar& c : out_->calendars) names.push_back(c.name);
-            ErrorAt(scalar, at,
-                    "unknown calendar '" + name + "'" +
-                        DidYouMean(name, names));
+            ErrorAt(
+                scalar, at,
+                "unknown calendar '" + name + "'" + DidYouMean(name, names));
           }
           break;
         case kChannelUpExtension:
@@ -300,10 +298,10 @@ void Checker::CheckRule(const YamlNode& node, int index) {
     auto [it, inserted] = out_->rule_index.emplace(rule.name, index);
     if (!inserted) {
       const int first = it->second;
-      Error(*name, "duplicate rule name '" + rule.name + "' (first at " +
-                       Where(rule_sources_[first].file,
-                             out_->rules[first].pos.line) +
-                       ")");
+      Error(*name,
+            "duplicate rule name '" + rule.name + "' (first at " +
+                Where(rule_sources_[first].file, out_->rules[first].pos.line) +
+                ")");
     }
   }
   const std::string label =
@@ -367,7 +365,8 @@ bool Checker::CheckTrigger(const YamlNode& on, Trigger* trigger) {
     if (on.is_sequence() && on.items.empty()) {
       Error(on, "'on' is an empty list: give at least one event type");
     }
-    for (const YamlNode* item : ReadScalars(on, "'on'", /*allow_single=*/true)) {
+    for (const YamlNode* item :
+         ReadScalars(on, "'on'", /*allow_single=*/true)) {
       auto pattern = ReadPattern(*item, "'on'", /*allow_prefix=*/true);
       if (!pattern || global_trigger(*item, *pattern)) continue;
       trigger->events.push_back(std::move(*pattern));
@@ -381,9 +380,10 @@ bool Checker::CheckTrigger(const YamlNode& on, Trigger* trigger) {
     return errors_ == errors_before && !trigger->events.empty();
   }
   if (!on.is_map()) {
-    Error(on, "'on' must be an event type, a list of them, a prefix such as "
-              "'cart.*', {idle: D} or {after: D, since: TYPE}, got " +
-                  Describe(on));
+    Error(on,
+          "'on' must be an event type, a list of them, a prefix such as "
+          "'cart.*', {idle: D} or {after: D, since: TYPE}, got " +
+              Describe(on));
     return false;
   }
   CheckKeys(on, {"idle", "after", "since", "unless"}, "in 'on'");
@@ -394,8 +394,9 @@ bool Checker::CheckTrigger(const YamlNode& on, Trigger* trigger) {
   if (idle != nullptr) {
     trigger->kind = TriggerKind::kIdle;
     if (after != nullptr || since != nullptr || unless != nullptr) {
-      Error(on, "a trigger is either {idle: D} or {after: D, since: TYPE, "
-                "unless: [TYPE, ...]}, not both");
+      Error(on,
+            "a trigger is either {idle: D} or {after: D, since: TYPE, "
+            "unless: [TYPE, ...]}, not both");
     }
     if (auto d = ReadDuration(*idle, "idle")) {
       trigger->delay = *d;
@@ -420,14 +421,16 @@ bool Checker::CheckTrigger(const YamlNode& on, Trigger* trigger) {
     if (p->prefix ? IsGlobalEventPrefix(p->text) : IsGlobalEventType(p->text)) {
       Error(node, "'" + p->Written() +
                       "' is a global event and belongs to no session; it "
-                      "cannot be '" + role + "'");
+                      "cannot be '" +
+                      role + "'");
       return std::nullopt;
     }
     return p;
   };
   if (since == nullptr) {
-    Error(*after, "'after' needs 'since': the event that starts the wait, "
-                  "e.g. {after: 3m, since: call.queued}");
+    Error(*after,
+          "'after' needs 'since': the event that starts the wait, "
+          "e.g. {after: 3m, since: call.queued}");
   } else if (auto p = wait_event(*since, "since")) {
     trigger->since = *p;
   }
@@ -524,15 +527,16 @@ void Checker::CheckActions(const YamlNode& node, Rule* rule) {
   }
   for (const YamlNode* item : node.items) {
     if (!item->is_map() || item->entries.empty()) {
-      Error(*item, "an action must be a map with the action's name, e.g. "
-                   "'tag: [vip]', got " +
-                       Describe(*item));
+      Error(*item,
+            "an action must be a map with the action's name, e.g. "
+            "'tag: [vip]', got " +
+                Describe(*item));
       continue;
     }
     for (size_t i = 1; i < item->entries.size(); ++i) {
-      Error(*item->entries[i].key,
-            "one action per list item: start '" +
-                item->entries[i].key->value + "' with its own '- '");
+      Error(*item->entries[i].key, "one action per list item: start '" +
+                                       item->entries[i].key->value +
+                                       "' with its own '- '");
     }
     const YamlNode::Entry& entry = item->entries.front();
     Action action;
@@ -547,18 +551,18 @@ bool Checker::CheckAction(const YamlNode& name, const YamlNode& body,
                           Action* action, Rule* rule) {
   const std::string& n = name.value;
   static constexpr ActionKind kKinds[] = {
-      ActionKind::kRoute,    ActionKind::kHandoff, ActionKind::kDeflect,
-      ActionKind::kOffer,    ActionKind::kCallback, ActionKind::kTag,
-      ActionKind::kSet,      ActionKind::kEmit};
+      ActionKind::kRoute, ActionKind::kHandoff,  ActionKind::kDeflect,
+      ActionKind::kOffer, ActionKind::kCallback, ActionKind::kTag,
+      ActionKind::kSet,   ActionKind::kEmit};
   int found = -1;
   for (int i = 0; i < 8; ++i) {
     if (n == kActionNames[i]) found = i;
   }
   if (found < 0) {
-    Error(name, "unknown action '" + n + "'" +
-                    DidYouMean(n, std::vector<std::string>(
-                                      std::begin(kActionNames),
-                                      std::end(kActionNames))));
+    Error(name,
+          "unknown action '" + n + "'" +
+              DidYouMean(n, std::vector<std::string>(std::begin(kActionNames),
+                                                     std::end(kActionNames))));
     return false;
   }
   action->kind = kKinds[found];
@@ -585,8 +589,8 @@ bool Checker::CheckAction(const YamlNode& name, const YamlNode& body,
 
 bool Checker::CheckRoute(const YamlNode& body, Action* action) {
   if (!body.is_map()) {
-    Error(body, "route must be a map such as {queue: sales}, got " +
-                    Describe(body));
+    Error(body,
+          "route must be a map such as {queue: sales}, got " + Describe(body));
     return false;
   }
   const int errors_before = errors_;
@@ -639,8 +643,8 @@ bool Checker::CheckRoute(const YamlNode& body, Action* action) {
 
 bool Checker::CheckHandoff(const YamlNode& body, Action* action) {
   if (!body.is_map()) {
-    Error(body, "handoff must be a map such as {to: agent}, got " +
-                    Describe(body));
+    Error(body,
+          "handoff must be a map such as {to: agent}, got " + Describe(body));
     return false;
   }
   const int errors_before = errors_;
@@ -699,8 +703,8 @@ bool Checker::CheckDeflectOrOffer(const YamlNode& body, bool deflect,
     }
   }
   if (body.Find(channel_key) == nullptr) {
-    Error(body, std::string(kind) + " needs '" + channel_key +
-                    "': the channel");
+    Error(body,
+          std::string(kind) + " needs '" + channel_key + "': the channel");
   }
   if (deflect) {
     action->detail = DeflectAction{channel, message};
@@ -717,8 +721,8 @@ bool Checker::CheckCallback(const YamlNode& body, Action* action) {
     return true;
   }
   if (!body.is_map()) {
-    Error(body, "callback must be a map such as {within: 2h}, got " +
-                    Describe(body));
+    Error(body,
+          "callback must be a map such as {within: 2h}, got " + Describe(body));
     return false;
   }
   const int errors_before = errors_;
@@ -838,9 +842,10 @@ std::optional<ComputedValue> Checker::CheckValue(const YamlNode& value,
 
 bool Checker::CheckSet(const YamlNode& body, Action* action, Rule* rule) {
   if (!body.is_map() || body.entries.empty()) {
-    Error(body, "set must be a map of session fields to values, e.g. "
-                "{chat_offered: true}, got " +
-                    Describe(body));
+    Error(body,
+          "set must be a map of session fields to values, e.g. "
+          "{chat_offered: true}, got " +
+              Describe(body));
     return false;
   }
   const int errors_before = errors_;
@@ -851,21 +856,21 @@ bool Checker::CheckSet(const YamlNode& body, Action* action, Rule* rule) {
     const int index = session.FindField(name);
     if (index < 0) {
       std::vector<std::string> names;
-      for (const SessionField& f : out_->session.fields) names.push_back(f.name);
+      for (const SessionField& f : out_->session.fields)
+        names.push_back(f.name);
       Error(*e.key, "unknown field '" + name + "' of session" +
                         DidYouMean(name, names));
       continue;
     }
     if (index < kFirstDeclaredSessionField) {
-      Error(*e.key, "'" + name +
-                        "' is a built-in member of session and cannot be set");
+      Error(*e.key,
+            "'" + name + "' is a built-in member of session and cannot be set");
       continue;
     }
     rule->writes.push_back(index);
     ++field_writes_[index];
-    std::optional<ComputedValue> v =
-        CheckValue(*e.value, session.fields()[index].type,
-                   "field '" + name + "'", rule);
+    std::optional<ComputedValue> v = CheckValue(
+        *e.value, session.fields()[index].type, "field '" + name + "'", rule);
     if (!v) continue;
     set.assignments.push_back({name, index, std::move(*v)});
   }
@@ -898,8 +903,9 @@ bool Checker::CheckEmit(const YamlNode& body, Action* action, Rule* rule) {
     if (name == "type") continue;
     const int index = event.FindField(name);
     if (index == kEventTimeField) {
-      Error(*e.key, "'time' cannot be set: a derived event carries its "
-                    "parent's time");
+      Error(*e.key,
+            "'time' cannot be set: a derived event carries its "
+            "parent's time");
       continue;
     }
     if (index == kEventKeyField) {
@@ -918,8 +924,7 @@ bool Checker::CheckEmit(const YamlNode& body, Action* action, Rule* rule) {
       continue;
     }
     std::optional<ComputedValue> v = CheckValue(
-        *e.value, event.fields()[index].type, "attribute '" + name + "'",
-        rule);
+        *e.value, event.fields()[index].type, "attribute '" + name + "'", rule);
     if (!v) continue;
     emit.attributes.push_back({name, index, std::move(*v)});
   }

@@ -141,8 +141,8 @@ struct RelaxStep {
 
 struct Queue {
   std::string name;
-  std::vector<SkillLevel> skills;      // in written order
-  std::vector<std::string> channels;   // empty: every channel
+  std::vector<SkillLevel> skills;     // in written order
+  std::vector<std::string> channels;  // empty: every channel
   // Session events that end an assigned or waiting conversation.
   // Default: {"conversation.closed", "call.ended"}.
   std::vector<std::string> ends_on;
@@ -194,10 +194,10 @@ struct Trigger {
 
 // One `if` condition. The condition of a rule is all of them (&&).
 struct Condition {
-  std::string text;                     // the CEL source
-  SourcePos pos;                        // of the text's first character
+  std::string text;                       // the CEL source
+  SourcePos pos;                          // of the text's first character
   std::shared_ptr<const cel::Expr> expr;  // the checked tree, for --explain
-  cel::Program program;                 // evaluates to bool (or an error)
+  cel::Program program;                   // evaluates to bool (or an error)
 };
 
 // A CEL value computed by an action (`set` and `emit`): a literal, or a
@@ -237,8 +237,8 @@ enum class ActionKind : uint8_t {
 std::string_view ActionName(ActionKind kind);
 
 struct RouteAction {
-  int queue = -1;                         // index in CheckedRuleset::queues
-  int64_t priority = 0;                   // default 0
+  int queue = -1;        // index in CheckedRuleset::queues
+  int64_t priority = 0;  // default 0
   // The required skills: as written, or (when not written) the queue's.
   std::vector<SkillLevel> skills;
   bool skills_written = false;

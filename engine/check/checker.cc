@@ -104,10 +104,9 @@ bool IsIdentifier(std::string_view s) {
 
 bool IsCelReserved(std::string_view s) {
   static constexpr std::string_view kReserved[] = {
-      "true",    "false",     "null",   "in",      "as",     "break",
-      "const",   "continue",  "else",   "for",     "function", "if",
-      "import",  "let",       "loop",   "package", "namespace", "return",
-      "var",     "void",      "while"};
+      "true",     "false",   "null",      "in",       "as",  "break",  "const",
+      "continue", "else",    "for",       "function", "if",  "import", "let",
+      "loop",     "package", "namespace", "return",   "var", "void",   "while"};
   return std::find(std::begin(kReserved), std::end(kReserved), s) !=
          std::end(kReserved);
 }
@@ -157,12 +156,14 @@ std::optional<absl::CivilDay> ParseDate(std::string_view s) {
 // languages use (integer, float, boolean, str...).
 std::string TypeHint(const std::string& name) {
   static constexpr std::pair<std::string_view, std::string_view> kAliases[] = {
-      {"integer", "int"},     {"long", "int"},        {"int64", "int"},
-      {"float", "double"},    {"number", "double"},   {"real", "double"},
-      {"boolean", "bool"},    {"str", "string"},      {"text", "string"},
-      {"time", "timestamp"},  {"datetime", "timestamp"}, {"date", "timestamp"},
-      {"interval", "duration"}, {"array", "list"},    {"object", "map"},
-      {"any", "dyn"}};
+      {"integer", "int"},        {"long", "int"},
+      {"int64", "int"},          {"float", "double"},
+      {"number", "double"},      {"real", "double"},
+      {"boolean", "bool"},       {"str", "string"},
+      {"text", "string"},        {"time", "timestamp"},
+      {"datetime", "timestamp"}, {"date", "timestamp"},
+      {"interval", "duration"},  {"array", "list"},
+      {"object", "map"},         {"any", "dyn"}};
   for (const auto& [alias, type] : kAliases) {
     if (name == alias) return "; did you mean '" + std::string(type) + "'?";
   }
@@ -293,9 +294,8 @@ void Checker::CheckKeys(const YamlNode& map,
                         std::string_view where) {
   for (const YamlNode::Entry& e : map.entries) {
     const std::string& key = e.key->value;
-    const bool known =
-        std::any_of(allowed.begin(), allowed.end(),
-                    [&](const char* a) { return key == a; });
+    const bool known = std::any_of(allowed.begin(), allowed.end(),
+                                   [&](const char* a) { return key == a; });
     if (!known) {
       Error(*e.key, "unknown key '" + key + "' " + std::string(where) +
                         DidYouMean(key, Strings(allowed)));
@@ -307,8 +307,7 @@ std::optional<std::string> Checker::ReadString(const YamlNode& node,
                                                std::string_view what,
                                                bool allow_empty) {
   if (!node.is_scalar() || (!allow_empty && node.value.empty())) {
-    Error(node, std::string(what) + " must be a string, got " +
-                    Describe(node));
+    Error(node, std::string(what) + " must be a string, got " + Describe(node));
     return std::nullopt;
   }
   return node.value;
@@ -340,8 +339,7 @@ std::optional<int64_t> Checker::ReadInt(const YamlNode& node,
       absl::SimpleAtoi(node.value, &value)) {
     return value;
   }
-  Error(node,
-        std::string(what) + " must be an integer, got " + Describe(node));
+  Error(node, std::string(what) + " must be an integer, got " + Describe(node));
   return std::nullopt;
 }
 
@@ -366,8 +364,7 @@ std::optional<absl::Duration> Checker::ReadDuration(const YamlNode& node,
   }
   absl::StatusOr<absl::Duration> d = ParseDuration(node.value);
   if (!d.ok()) {
-    Error(node, "bad duration " + Describe(node) + " for " +
-                    std::string(what) +
+    Error(node, "bad duration " + Describe(node) + " for " + std::string(what) +
                     ": write a number with a unit, e.g. '90s', '5m' or "
                     "'1h30m'");
     return std::nullopt;
@@ -386,8 +383,8 @@ std::optional<int> Checker::ReadSkillLevel(const YamlNode& node) {
       value >= 1 && value <= 10) {
     return static_cast<int>(value);
   }
-  Error(node, "a skill level must be an integer from 1 to 10, got " +
-                  Describe(node));
+  Error(node,
+        "a skill level must be an integer from 1 to 10, got " + Describe(node));
   return std::nullopt;
 }
 
@@ -418,8 +415,9 @@ std::optional<EventPattern> Checker::ReadPattern(const YamlNode& node,
                                                  std::string_view what,
                                                  bool allow_prefix) {
   if (!node.is_scalar()) {
-    Error(node, std::string(what) + " must be an event type such as "
-                                    "'message.received', got " +
+    Error(node, std::string(what) +
+                    " must be an event type such as "
+                    "'message.received', got " +
                     Describe(node));
     return std::nullopt;
   }
@@ -427,8 +425,10 @@ std::optional<EventPattern> Checker::ReadPattern(const YamlNode& node,
   EventPattern pattern;
   if (text.size() >= 2 && text.compare(text.size() - 2, 2, ".*") == 0) {
     if (!allow_prefix) {
-      Error(node, std::string(what) + " must be an event type, not a prefix "
-                                      "like '" + text + "'");
+      Error(node, std::string(what) +
+                      " must be an event type, not a prefix "
+                      "like '" +
+                      text + "'");
       return std::nullopt;
     }
     pattern.prefix = true;
@@ -462,8 +462,8 @@ std::optional<EventPattern> Checker::ReadPattern(const YamlNode& node,
 
 int Checker::ResolveChannel(const YamlNode& node, std::string_view what) {
   if (!node.is_scalar() || node.value.empty()) {
-    Error(node, std::string(what) + " must be a channel name, got " +
-                    Describe(node));
+    Error(node,
+          std::string(what) + " must be a channel name, got " + Describe(node));
     return -1;
   }
   const int index = out_->FindChannel(node.value);
@@ -471,8 +471,8 @@ int Checker::ResolveChannel(const YamlNode& node, std::string_view what) {
   std::vector<std::string> names;
   names.reserve(out_->channels.size());
   for (const Channel& c : out_->channels) names.push_back(c.name);
-  Error(node, "unknown channel '" + node.value + "'" +
-                  DidYouMean(node.value, names));
+  Error(node,
+        "unknown channel '" + node.value + "'" + DidYouMean(node.value, names));
   return -1;
 }
 
@@ -516,11 +516,11 @@ void Checker::CollectSections() {
       } else if (key == "rules") {
         rules_.push_back(section);
       } else {
-        Error(*e.key, "unknown key '" + key + "' at the top level" +
-                          DidYouMean(key, Strings({"ruleset", "session",
-                                                   "event", "calendars",
-                                                   "channels", "queues",
-                                                   "rules"})));
+        Error(*e.key,
+              "unknown key '" + key + "' at the top level" +
+                  DidYouMean(
+                      key, Strings({"ruleset", "session", "event", "calendars",
+                                    "channels", "queues", "rules"})));
       }
     }
   }
@@ -594,8 +594,7 @@ void Checker::CheckSessionFields(const YamlNode& fields) {
     }
     const std::string& text = value.value;
     const size_t eq = text.find('=');
-    const std::string type_text =
-        Trim(std::string_view(text).substr(0, eq));
+    const std::string type_text = Trim(std::string_view(text).substr(0, eq));
     size_t type_offset = 0;
     while (type_offset < text.size() &&
            std::isspace(static_cast<unsigned char>(text[type_offset]))) {
@@ -642,9 +641,9 @@ void Checker::CheckEventSchema() {
       std::optional<std::string> name = ReadName(key, "attribute name");
       if (!name) continue;
       if (!value.is_scalar() || value.value.empty()) {
-        Error(value.is_null() ? key : value,
-              "attribute '" + *name + "' needs a type, e.g. '" + *name +
-                  ": string'");
+        Error(value.is_null() ? key : value, "attribute '" + *name +
+                                                 "' needs a type, e.g. '" +
+                                                 *name + ": string'");
         continue;
       }
       std::optional<cel::Type> type = cel::ParseTypeName(Trim(value.value));
@@ -670,8 +669,8 @@ void Checker::CheckEventSchema() {
         }
         continue;
       }
-      auto [it, inserted] = attribute_lines_.emplace(
-          *name, std::make_pair(file_, key.line));
+      auto [it, inserted] =
+          attribute_lines_.emplace(*name, std::make_pair(file_, key.line));
       if (!inserted) {
         Error(key, "attribute '" + *name + "' is already declared at " +
                        Where(it->second.first, it->second.second));
@@ -725,12 +724,12 @@ void Checker::CheckFieldDefaults() {
   for (const PendingDefault& p : pending_defaults_) {
     file_ = p.file;
     SessionField& field = out_->session.fields[p.field];
-    const std::string text = Trim(std::string_view(p.node->value).substr(
-        std::min<size_t>(p.offset, p.node->value.size())));
+    const std::string text =
+        Trim(std::string_view(p.node->value)
+                 .substr(std::min<size_t>(p.offset, p.node->value.size())));
     const std::string what = "the default of field '" + field.name + "'";
     if (text.empty()) {
-      ErrorAt(*p.node, p.offset,
-              what + " is missing after '='");
+      ErrorAt(*p.node, p.offset, what + " is missing after '='");
       continue;
     }
     // Durations and timestamps may also be written as bare literals:
@@ -756,12 +755,11 @@ void Checker::CheckFieldDefaults() {
         CompileExpr(*p.node, std::string_view(p.node->value).substr(p.offset),
                     p.offset, constants, nullptr, &field.type);
     if (!compiled) continue;
-    bool assignable = compiled->type == field.type ||
-                      field.type.is_dyn() || compiled->type.is_dyn();
+    bool assignable = compiled->type == field.type || field.type.is_dyn() ||
+                      compiled->type.is_dyn();
     const bool widen = compiled->type.kind() == cel::TypeKind::kInt &&
                        field.type.kind() == cel::TypeKind::kDouble;
-    if (!assignable && !widen &&
-        compiled->type.kind() == field.type.kind() &&
+    if (!assignable && !widen && compiled->type.kind() == field.type.kind() &&
         (field.type.kind() == cel::TypeKind::kList ||
          field.type.kind() == cel::TypeKind::kMap)) {
       assignable = true;  // [] and {} fit any list and map type
@@ -824,10 +822,10 @@ bool Checker::ReadHours(const YamlNode& node, std::string_view what,
     if (e < *start) e += 1440;  // runs past midnight
     out->push_back(MinuteRange{*start, e});
   }
-  std::sort(out->begin(), out->end(), [](const MinuteRange& a,
-                                         const MinuteRange& b) {
-    return a.start < b.start || (a.start == b.start && a.end < b.end);
-  });
+  std::sort(out->begin(), out->end(),
+            [](const MinuteRange& a, const MinuteRange& b) {
+              return a.start < b.start || (a.start == b.start && a.end < b.end);
+            });
   for (size_t i = 1; i < out->size(); ++i) {
     if ((*out)[i].start < (*out)[i - 1].end) {
       Warning(node, "overlapping time ranges '" +
@@ -845,11 +843,11 @@ void Checker::CheckCalendar(const YamlNode& name_node, const YamlNode& body) {
   const std::string& name = name_node.value;
   if (out_->FindCalendar(name) >= 0) {
     const Calendar& first = out_->calendars[out_->FindCalendar(name)];
-    Error(name_node, "calendar '" + name + "' is already declared at " +
-                         (first.pos.file == file_->name()
-                              ? "line " + std::to_string(first.pos.line)
-                              : first.pos.file + ":" +
-                                    std::to_string(first.pos.line)));
+    Error(name_node,
+          "calendar '" + name + "' is already declared at " +
+              (first.pos.file == file_->name()
+                   ? "line " + std::to_string(first.pos.line)
+                   : first.pos.file + ":" + std::to_string(first.pos.line)));
     return;
   }
   Calendar calendar;
@@ -900,10 +898,14 @@ void Checker::CheckCalendar(const YamlNode& name_node, const YamlNode& body) {
             };
             if (dash == std::string::npos) {
               const int d = day_index(part);
-              if (d < 0) ok = false; else days.push_back(d);
+              if (d < 0)
+                ok = false;
+              else
+                days.push_back(d);
             } else {
               const int from = day_index(Trim(part.substr(0, dash)));
-              const int to = from < 0 ? -1 : day_index(Trim(part.substr(dash + 1)));
+              const int to =
+                  from < 0 ? -1 : day_index(Trim(part.substr(dash + 1)));
               if (from < 0 || to < 0) {
                 ok = false;
               } else {
@@ -969,13 +971,13 @@ void Checker::CheckCalendar(const YamlNode& name_node, const YamlNode& body) {
           }
           calendar.special.emplace_back(*day, std::move(hours));
         }
-        std::sort(calendar.special.begin(), calendar.special.end(),
-                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::sort(
+            calendar.special.begin(), calendar.special.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
       }
     }
   }
-  out_->calendar_index.emplace(name,
-                               static_cast<int>(out_->calendars.size()));
+  out_->calendar_index.emplace(name, static_cast<int>(out_->calendars.size()));
   out_->calendars.push_back(std::move(calendar));
 }
 
@@ -1134,16 +1136,18 @@ void Checker::CheckQueue(const YamlNode& name_node, const YamlNode& body) {
         } else if (auto d = ReadDuration(*after, "after")) {
           step.after = *d;
           if (previous && *d <= *previous) {
-            Error(*after, "relax steps must come in increasing 'after' "
-                          "order");
+            Error(*after,
+                  "relax steps must come in increasing 'after' "
+                  "order");
           }
           previous = *d;
         } else {
           ok = false;
         }
         if ((drop == nullptr) == (skills == nullptr)) {
-          Error(*step_node, "a relax step needs either 'drop' (skills no "
-                            "longer required) or 'skills' (lower levels)");
+          Error(*step_node,
+                "a relax step needs either 'drop' (skills no "
+                "longer required) or 'skills' (lower levels)");
           ok = false;
         }
         auto known_skill = [&](const YamlNode& node) {
@@ -1197,9 +1201,9 @@ void Checker::CheckQueues() {
       if (name.empty()) continue;
       const int existing = out_->FindQueue(name);
       if (existing >= 0) {
-        Error(*e.key, "queue '" + name + "' is already declared at " +
-                          Where(declared[existing].file,
-                                declared[existing].key->line));
+        Error(*e.key,
+              "queue '" + name + "' is already declared at " +
+                  Where(declared[existing].file, declared[existing].key->line));
         continue;
       }
       out_->queue_index.emplace(name, static_cast<int>(out_->queues.size()));
@@ -1270,11 +1274,11 @@ void Checker::CheckReachability() {
     if (blocker >= 0 && rule.enabled) {
       file_ = source.file;
       const Rule& b = out_->rules[blocker];
-      Error(*source.name,
-            "rule '" + rule.name + "' is never reached: rule '" + b.name +
-                "' (" + Where(rule_sources_[blocker].file, b.pos.line) +
-                ") runs before it on '" + on +
-                "', is final and has no condition");
+      Error(*source.name, "rule '" + rule.name + "' is never reached: rule '" +
+                              b.name + "' (" +
+                              Where(rule_sources_[blocker].file, b.pos.line) +
+                              ") runs before it on '" + on +
+                              "', is final and has no condition");
       continue;
     }
     if (!rule.enabled || !rule.final || source.has_if) continue;
@@ -1315,11 +1319,11 @@ void Checker::CheckFieldUsage() {
     file_ = field_files_[i];
     const YamlNode& node = *field_nodes_[i];
     if (reads == 0 && writes == 0) {
-      Warning(node, "session field '" + field.name +
-                        "' is never read or written");
+      Warning(node,
+              "session field '" + field.name + "' is never read or written");
     } else if (reads == 0) {
-      Warning(node, "session field '" + field.name +
-                        "' is written but never read");
+      Warning(node,
+              "session field '" + field.name + "' is written but never read");
     } else if (writes == 0 && !field.default_value) {
       Warning(node, "session field '" + field.name +
                         "' is never written and has no default, so it is "

@@ -65,7 +65,8 @@ class Checker {
   bool ExpectMap(const YamlNode& node, std::string_view what);
   bool ExpectList(const YamlNode& node, std::string_view what);
   // Reports the keys of `map` that are not in `allowed`.
-  void CheckKeys(const YamlNode& map, std::initializer_list<const char*> allowed,
+  void CheckKeys(const YamlNode& map,
+                 std::initializer_list<const char*> allowed,
                  std::string_view where);
   std::optional<std::string> ReadString(const YamlNode& node,
                                         std::string_view what,
@@ -173,7 +174,7 @@ class Checker {
   };
   std::vector<PendingDefault> pending_defaults_;
   absl::flat_hash_map<std::string, std::pair<const RuleFile*, int>>
-      attribute_lines_;  // declared attribute -> where
+      attribute_lines_;                   // declared attribute -> where
   std::vector<RuleSource> rule_sources_;  // parallel to out_->rules
   // Per session object field index: how often read and written.
   std::vector<int> field_reads_, field_writes_;

@@ -15,8 +15,8 @@ bool IsGlobalEventPrefix(std::string_view prefix) {
 }
 
 std::vector<std::string> BuiltinEventAttributes(std::string_view session_key) {
-  return {"type", "channel", "time", std::string(session_key), "queue",
-          "waited"};
+  return {"type",  "channel", "time", std::string(session_key),
+          "queue", "waited"};
 }
 
 std::vector<std::string> BuiltinSessionMembers() {
@@ -54,17 +54,26 @@ RuleEnv BuildRuleEnv(
   env->AddVariable("event", cel::Type::Object(event));
   env->AddVariable("session", cel::Type::Object(session));
   env->AddVariable("now", cel::Type::Timestamp());
-  env->AddExtension({"open", false, {cel::Type::String()}, cel::Type::Bool(),
+  env->AddExtension({"open",
+                     false,
+                     {cel::Type::String()},
+                     cel::Type::Bool(),
                      kOpenExtension});
   env->AddExtension({"open",
                      false,
                      {cel::Type::String(), cel::Type::Timestamp()},
                      cel::Type::Bool(),
                      kOpenAtExtension});
-  env->AddExtension({"channel_up", false, {cel::Type::String()},
-                     cel::Type::Bool(), kChannelUpExtension});
-  env->AddExtension({"queue", false, {cel::Type::String()},
-                     cel::Type::Object(stats), kQueueExtension});
+  env->AddExtension({"channel_up",
+                     false,
+                     {cel::Type::String()},
+                     cel::Type::Bool(),
+                     kChannelUpExtension});
+  env->AddExtension({"queue",
+                     false,
+                     {cel::Type::String()},
+                     cel::Type::Object(stats),
+                     kQueueExtension});
 
   RuleEnv result;
   result.event_type = std::move(event);

@@ -34,12 +34,12 @@ inline constexpr int kSessionVariable = 1;
 inline constexpr int kNowVariable = 2;
 
 // Field indexes of the `event` object type.
-inline constexpr int kEventTypeField = 0;      // string
-inline constexpr int kEventChannelField = 1;   // string
-inline constexpr int kEventTimeField = 2;      // timestamp
-inline constexpr int kEventKeyField = 3;       // string, named by session.key
-inline constexpr int kEventQueueField = 4;     // string (route.timeout)
-inline constexpr int kEventWaitedField = 5;    // duration (route.timeout)
+inline constexpr int kEventTypeField = 0;     // string
+inline constexpr int kEventChannelField = 1;  // string
+inline constexpr int kEventTimeField = 2;     // timestamp
+inline constexpr int kEventKeyField = 3;      // string, named by session.key
+inline constexpr int kEventQueueField = 4;    // string (route.timeout)
+inline constexpr int kEventWaitedField = 5;   // duration (route.timeout)
 inline constexpr int kFirstDeclaredEventField = 6;
 
 // Field indexes of the `session` object type.
@@ -58,15 +58,15 @@ inline constexpr int kQueueEstimatedWaitField = 3;  // duration
 
 // Extension overload ids (cel::ExtensionDecl::id,
 // cel::Activation::CallExtension).
-inline constexpr int kOpenExtension = 1;       // open(string) -> bool
-inline constexpr int kOpenAtExtension = 2;     // open(string, timestamp) -> bool
+inline constexpr int kOpenExtension = 1;    // open(string) -> bool
+inline constexpr int kOpenAtExtension = 2;  // open(string, timestamp) -> bool
 inline constexpr int kChannelUpExtension = 3;  // channel_up(string) -> bool
 inline constexpr int kQueueExtension = 4;      // queue(string) -> queue_stats
 
 // The channels every ruleset knows (SPEC section 2), in this order.
 inline constexpr std::array<std::string_view, 12> kBuiltinChannels = {
-    "web",       "chat",     "whatsapp", "sms",  "rcs",  "email",
-    "voice",     "messenger", "instagram", "telegram", "push", "in_app"};
+    "web",   "chat",      "whatsapp",  "sms",      "rcs",  "email",
+    "voice", "messenger", "instagram", "telegram", "push", "in_app"};
 
 // Session events that end a queued or assigned conversation when a queue
 // does not say (`ends_on`).

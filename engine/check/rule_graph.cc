@@ -16,8 +16,8 @@
 #include "boost/graph/graphviz.hpp"
 #include "boost/graph/strong_components.hpp"
 #include "engine/cel/types.h"
-#include "engine/common/time_util.h"
 #include "engine/check/rule_env.h"
+#include "engine/common/time_util.h"
 
 namespace switchboard {
 namespace {
@@ -44,9 +44,9 @@ struct EdgeProps {
   EdgeKind kind = EdgeKind::kTrigger;
 };
 
-using Graph = boost::adjacency_list<boost::vecS, boost::vecS,
-                                    boost::bidirectionalS, VertexProps,
-                                    EdgeProps>;
+using Graph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS,
+                          VertexProps, EdgeProps>;
 using Vertex = boost::graph_traits<Graph>::vertex_descriptor;
 
 std::string TimerLabel(const Trigger& t) {
@@ -60,8 +60,7 @@ class GraphBuilder {
 
   Graph Build() {
     for (const SessionField& f : ruleset_.session.fields) {
-      field_vertex_[f.index] =
-          Add(VertexKind::kField, "session." + f.name);
+      field_vertex_[f.index] = Add(VertexKind::kField, "session." + f.name);
     }
     rule_vertex_.resize(ruleset_.rules.size());
     for (size_t i = 0; i < ruleset_.rules.size(); ++i) AddRule(i);
@@ -165,7 +164,8 @@ class GraphBuilder {
 
 // Whether an edge counts for emit cycles: the immediate chain of derived
 // events between enabled rules.
-bool IsChainEdge(const Graph& g, boost::graph_traits<Graph>::edge_descriptor e) {
+bool IsChainEdge(const Graph& g,
+                 boost::graph_traits<Graph>::edge_descriptor e) {
   const EdgeKind kind = g[e].kind;
   if (kind == EdgeKind::kMatches) return true;
   const VertexProps& from = g[boost::source(e, g)];

@@ -197,8 +197,7 @@ LoadResult LoadRuleset(const std::string& path, const LoadOptions& options) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
   if (ec || !fs::exists(status)) {
-    return Failure(absl::StatusCode::kNotFound, path,
-                   "no such file or folder");
+    return Failure(absl::StatusCode::kNotFound, path, "no such file or folder");
   }
   std::vector<SourceText> texts;
   std::vector<Diagnostic> diagnostics;

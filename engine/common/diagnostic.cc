@@ -70,12 +70,11 @@ void SortDiagnostics(std::vector<Diagnostic>* diagnostics) {
                    [&](const Diagnostic& a, const Diagnostic& b) {
                      return key(a) < key(b);
                    });
-  diagnostics->erase(
-      std::unique(diagnostics->begin(), diagnostics->end(),
-                  [&](const Diagnostic& a, const Diagnostic& b) {
-                    return key(a) == key(b);
-                  }),
-      diagnostics->end());
+  diagnostics->erase(std::unique(diagnostics->begin(), diagnostics->end(),
+                                 [&](const Diagnostic& a, const Diagnostic& b) {
+                                   return key(a) == key(b);
+                                 }),
+                     diagnostics->end());
 }
 
 int CountErrors(const std::vector<Diagnostic>& diagnostics) {

@@ -15,6 +15,8 @@
 // U+FFFD, so the output is always valid JSON. Hand-rolled appends: no
 // allocation when `out` has room (except for times outside years
 // 0001..9999, which go through FormatTimestamp).
+#include "engine/io/decision_json.h"
+
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -24,7 +26,6 @@
 #include "absl/time/time.h"
 #include "engine/common/time_util.h"
 #include "engine/io/fast_parse.h"
-#include "engine/io/decision_json.h"
 #include "switchboard/decision.h"
 
 namespace switchboard {
@@ -35,9 +36,7 @@ constexpr char kHex[] = "0123456789abcdef";
 // Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid
 // (overlong forms, surrogates and code points past U+10FFFF are invalid).
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) {
-    return static_cast<unsigned char>(s[k]);
-  };
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = byte(i);
   const auto cont = [&](size_t k) {
     return k < s.size() && (byte(k) & 0xC0) == 0x80;
@@ -53,7 +52,7 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   if (c >= 0xF0 && c <= 0xF4) {
     if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
     const unsigned char c1 = byte(i + 1);
-    if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
+    if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
     if (c == 0xF4 && c1 >= 0x90) return 0;  // > U+10FFFF
     return 4;
   }
@@ -164,10 +163,10 @@ CivilFields CivilFromUnixSeconds(int64_t seconds) {
   }
   const int64_t z = days + 719468;
   const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;                                // [0, 146096]
+  const int64_t doe = z - era * 146097;  // [0, 146096]
   const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);        // [0, 365]
-  const int64_t mp = (5 * doy + 2) / 153;                              // [0, 11]
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);  // [0, 365]
+  const int64_t mp = (5 * doy + 2) / 153;                       // [0, 11]
   CivilFields c;
   c.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
   c.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);

@@ -24,9 +24,10 @@ inline int TwoDigits(const char* p) {
 int64_t DaysFromCivil(int64_t y, int m, int d) {
   y -= m <= 2 ? 1 : 0;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;                                 // [0, 399]
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;  // [0, 365]
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;         // [0, 146096]
+  const int64_t yoe = y - era * 400;  // [0, 399]
+  const int64_t doy =
+      (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;         // [0, 365]
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;  // [0, 146096]
   return era * 146097 + doe - 719468;
 }
 
@@ -77,12 +78,10 @@ bool FastParseUtcTimestamp(std::string_view text, absl::Time* out,
   const int hour = TwoDigits(s + 11);
   const int minute = TwoDigits(s + 14);
   const int second = TwoDigits(s + 17);
-  if ((hour | minute | second) < 0 || hour > 23 || minute > 59 ||
-      second > 59) {
+  if ((hour | minute | second) < 0 || hour > 23 || minute > 59 || second > 59) {
     return false;
   }
-  const int64_t unix_seconds =
-      day_seconds + hour * 3600 + minute * 60 + second;
+  const int64_t unix_seconds = day_seconds + hour * 3600 + minute * 60 + second;
   if (s[19] == 'Z' && text.size() == 20) {  // the usual form
     *out = absl::FromUnixSeconds(unix_seconds);
     return true;
@@ -132,7 +131,7 @@ bool FastParseDecimal(std::string_view token, double* out) {
       fraction > 22 || digits > (uint64_t{1} << 53)) {
     return false;  // an exponent, too many digits, not a number
   }
-  double v = static_cast<double>(digits);  // exact
+  double v = static_cast<double>(digits);   // exact
   if (fraction > 0) v /= kPow10[fraction];  // one correctly rounded step
   *out = negative ? -v : v;
   return true;

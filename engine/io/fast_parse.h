@@ -76,10 +76,10 @@ inline size_t FirstSpecialOf16(const char* p) {
 #if defined(__SSE2__)
   const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   // Signed: bytes 0x80 and above are negative, so below 0x20 too.
-  const __m128i special = _mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-                   _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-      _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+  const __m128i special =
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+                   _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
   const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(special));
   if (mask == 0) return 16;
   return static_cast<size_t>(__builtin_ctz(mask));

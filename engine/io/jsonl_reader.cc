@@ -90,7 +90,7 @@ struct Member {
   // it byte for byte (raw_json_string::unsafe_is_equal).
   bool plain_name = false;
 
-  std::string agent_type_text;    // for messages, with agent_shape
+  std::string agent_type_text;  // for messages, with agent_shape
   // The shape the fast path reads: `shape`, or kUnsupported (the full
   // parser decides) when the member depends on the event's type.
   Shape fast_shape = Shape::kIgnore;
@@ -109,34 +109,49 @@ struct MemberView {
 
 Shape ShapeOf(const cel::Type& type) {
   switch (type.kind()) {
-    case cel::TypeKind::kDyn: return Shape::kDyn;
-    case cel::TypeKind::kNull: return Shape::kNull;
-    case cel::TypeKind::kBool: return Shape::kBool;
-    case cel::TypeKind::kInt: return Shape::kInt;
-    case cel::TypeKind::kDouble: return Shape::kDouble;
-    case cel::TypeKind::kString: return Shape::kString;
-    case cel::TypeKind::kDuration: return Shape::kDuration;
-    case cel::TypeKind::kTimestamp: return Shape::kTimestamp;
+    case cel::TypeKind::kDyn:
+      return Shape::kDyn;
+    case cel::TypeKind::kNull:
+      return Shape::kNull;
+    case cel::TypeKind::kBool:
+      return Shape::kBool;
+    case cel::TypeKind::kInt:
+      return Shape::kInt;
+    case cel::TypeKind::kDouble:
+      return Shape::kDouble;
+    case cel::TypeKind::kString:
+      return Shape::kString;
+    case cel::TypeKind::kDuration:
+      return Shape::kDuration;
+    case cel::TypeKind::kTimestamp:
+      return Shape::kTimestamp;
     case cel::TypeKind::kList:
       return type.elem().kind() == cel::TypeKind::kString ? Shape::kStringList
-                                                         : Shape::kUnsupported;
+                                                          : Shape::kUnsupported;
     case cel::TypeKind::kMap:
       return type.key().kind() == cel::TypeKind::kString &&
                      type.value().kind() == cel::TypeKind::kInt
                  ? Shape::kIntMap
                  : Shape::kUnsupported;
-    default: return Shape::kUnsupported;
+    default:
+      return Shape::kUnsupported;
   }
 }
 
 std::string_view JsonTypeName(od::json_type t) {
   switch (t) {
-    case od::json_type::array: return "an array";
-    case od::json_type::object: return "an object";
-    case od::json_type::number: return "a number";
-    case od::json_type::string: return "a string";
-    case od::json_type::boolean: return "a bool";
-    case od::json_type::null: return "null";
+    case od::json_type::array:
+      return "an array";
+    case od::json_type::object:
+      return "an object";
+    case od::json_type::number:
+      return "a number";
+    case od::json_type::string:
+      return "a string";
+    case od::json_type::boolean:
+      return "a bool";
+    case od::json_type::null:
+      return "null";
   }
   return "a value";
 }
@@ -255,8 +270,8 @@ struct EventReader::Impl {
 
   od::parser parser;
   od::document doc;
-  std::string buffer;       // the line plus SIMDJSON_PADDING bytes
-  std::string type;         // the line's type
+  std::string buffer;  // the line plus SIMDJSON_PADDING bytes
+  std::string type;    // the line's type
   bool type_known = false;
   bool time_known = false;
   UtcDateCache date_cache;  // the fast path's timestamps
@@ -298,14 +313,13 @@ struct EventReader::Impl {
 namespace {
 
 absl::Status WrongType(const MemberView& m, od::json_type got) {
-  return absl::InvalidArgumentError(Cat(
-      "member '", m.name, "' must be ", m.type_text, ", got ",
-      JsonTypeName(got)));
+  return absl::InvalidArgumentError(Cat("member '", m.name, "' must be ",
+                                        m.type_text, ", got ",
+                                        JsonTypeName(got)));
 }
 
 absl::Status MemberError(const MemberView& m, std::string_view what) {
-  return absl::InvalidArgumentError(
-      Cat("member '", m.name, "': ", what));
+  return absl::InvalidArgumentError(Cat("member '", m.name, "': ", what));
 }
 
 }  // namespace
@@ -341,8 +355,7 @@ absl::StatusOr<int64_t> ReadInt(const MemberView& m, od::value v,
                               ", got a number with a fraction or an "
                               "exponent"));
   }
-  const std::string out_of_range =
-      Cat("integer", at, " out of range (int64)");
+  const std::string out_of_range = Cat("integer", at, " out of range (int64)");
   if (nt == od::number_type::unsigned_integer) {
     return MemberError(m, out_of_range);
   }
@@ -371,12 +384,12 @@ absl::Status EventReader::Impl::ReadStringList(const MemberView& m, od::value v,
     od::json_type t;
     if (auto e = x.type().get(t)) return Malformed(e);
     if (t != od::json_type::string) {
-      return MemberError(m, Cat("must be ", m.type_text, ": element ",
-                                         n, " is ", JsonTypeName(t)));
+      return MemberError(m, Cat("must be ", m.type_text, ": element ", n,
+                                " is ", JsonTypeName(t)));
     }
     if (n >= options.max_elements) {
-      return MemberError(m, Cat("more than ", options.max_elements,
-                                " elements (the limit)"));
+      return MemberError(
+          m, Cat("more than ", options.max_elements, " elements (the limit)"));
     }
     std::string_view s;
     if (auto e = x.get_string().get(s)) return Malformed(e);
@@ -400,8 +413,8 @@ absl::Status EventReader::Impl::ReadIntMap(const MemberView& m, od::value v,
     std::string_view key;
     if (auto e = f.unescaped_key().get(key)) return Malformed(e);
     if (ints.size() >= options.max_elements) {
-      return MemberError(m, Cat("more than ", options.max_elements,
-                                " entries (the limit)"));
+      return MemberError(
+          m, Cat("more than ", options.max_elements, " entries (the limit)"));
     }
     if (key.size() > options.max_string_bytes) return TooLong(m, key.size());
     std::string what = Cat("'", key, "'");
@@ -411,8 +424,8 @@ absl::Status EventReader::Impl::ReadIntMap(const MemberView& m, od::value v,
     od::json_type t;
     if (auto e = f.value().type().get(t)) return Malformed(e);
     if (t != od::json_type::number) {
-      return MemberError(m, Cat("must be ", m.type_text, ": ", what,
-                                         " is ", JsonTypeName(t)));
+      return MemberError(
+          m, Cat("must be ", m.type_text, ": ", what, " is ", JsonTypeName(t)));
     }
     absl::StatusOr<int64_t> i = ReadInt(m, f.value(), Cat("at ", what));
     if (!i.ok()) return i.status();
@@ -423,8 +436,9 @@ absl::Status EventReader::Impl::ReadIntMap(const MemberView& m, od::value v,
   return absl::OkStatus();
 }
 
-absl::Status EventReader::Impl::ReadScalarDyn(const MemberView& m, od::json_type t,
-                                              od::value v, Event* out) {
+absl::Status EventReader::Impl::ReadScalarDyn(const MemberView& m,
+                                              od::json_type t, od::value v,
+                                              Event* out) {
   switch (t) {
     case od::json_type::null:
       return ReadMember(m, Shape::kNull, v, out);
@@ -435,10 +449,10 @@ absl::Status EventReader::Impl::ReadScalarDyn(const MemberView& m, od::json_type
     case od::json_type::number: {
       od::number_type nt;
       if (auto e = v.get_number_type().get(nt)) return NumberError(m, e);
-      return ReadMember(m,
-                        nt == od::number_type::signed_integer ? Shape::kInt
-                                                              : Shape::kDouble,
-                        v, out);
+      return ReadMember(
+          m,
+          nt == od::number_type::signed_integer ? Shape::kInt : Shape::kDouble,
+          v, out);
     }
     case od::json_type::array:
       return ReadStringList(m, v, out);
@@ -461,10 +475,9 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
       }
       return absl::OkStatus();
     case Shape::kUnsupported:
-      return MemberError(
-          m, Cat("attributes of type ", m.type_text,
-                          " are not supported in JSON input yet (only "
-                          "list(string) and map(string, int))"));
+      return MemberError(m, Cat("attributes of type ", m.type_text,
+                                " are not supported in JSON input yet (only "
+                                "list(string) and map(string, int))"));
     case Shape::kDyn:
       return ReadScalarDyn(m, t, v, out);
     case Shape::kInt:
@@ -538,7 +551,9 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
   switch (shape) {
     case Shape::kTime: {
       absl::StatusOr<absl::Time> time = switchboard::ParseTimestamp(s);
-      if (!time.ok()) return MemberError(m, std::string_view(time.status().message().data(), time.status().message().size()));
+      if (!time.ok())
+        return MemberError(m, std::string_view(time.status().message().data(),
+                                               time.status().message().size()));
       out->set_time(*time);
       time_known = true;
       return absl::OkStatus();
@@ -551,9 +566,10 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
     case Shape::kDuration: {
       absl::StatusOr<absl::Duration> d = switchboard::ParseDuration(s);
       if (!d.ok()) {
-        return MemberError(m, Cat(std::string_view(d.status().message().data(), d.status().message().size()),
-                                           " (a duration is a string such as "
-                                           "\"90s\" or \"1h30m\")"));
+        return MemberError(m, Cat(std::string_view(d.status().message().data(),
+                                                   d.status().message().size()),
+                                  " (a duration is a string such as "
+                                  "\"90s\" or \"1h30m\")"));
       }
       out->AppendAttribute(m.name, Event::Kind::kDuration, m.schema_index)
           ->duration_value = *d;
@@ -561,7 +577,9 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
     }
     case Shape::kTimestamp: {
       absl::StatusOr<absl::Time> time = switchboard::ParseTimestamp(s);
-      if (!time.ok()) return MemberError(m, std::string_view(time.status().message().data(), time.status().message().size()));
+      if (!time.ok())
+        return MemberError(m, std::string_view(time.status().message().data(),
+                                               time.status().message().size()));
       out->AppendAttribute(m.name, Event::Kind::kTimestamp, m.schema_index)
           ->time_value = *time;
       return absl::OkStatus();
@@ -637,10 +655,10 @@ absl::Status EventReader::Impl::ReadObject(od::object object, bool second_pass,
         shape = Shape::kIgnore;
       }
     }
-    const MemberView view{m.name,
-                          shape == m.agent_shape && agent ? m.agent_type_text
-                                                          : m.type_text,
-                          m.schema_index};
+    const MemberView view{
+        m.name,
+        shape == m.agent_shape && agent ? m.agent_type_text : m.type_text,
+        m.schema_index};
     if (absl::Status s = ReadMember(view, shape, f.value(), out); !s.ok()) {
       return s;
     }
@@ -650,9 +668,9 @@ absl::Status EventReader::Impl::ReadObject(od::object object, bool second_pass,
 
 absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
   if (line.size() > options.max_line_bytes) {
-    return absl::InvalidArgumentError(
-        Cat("line too long: ", line.size(), " bytes (the limit is ",
-                     options.max_line_bytes, ")"));
+    return absl::InvalidArgumentError(Cat("line too long: ", line.size(),
+                                          " bytes (the limit is ",
+                                          options.max_line_bytes, ")"));
   }
   // The fast path accepts no line that the checks below reject: it takes
   // only '{' after JSON spaces first (so no byte order mark and no blank
@@ -669,15 +687,15 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
   buffer.resize(line.size() + simdjson::SIMDJSON_PADDING);
   std::memcpy(buffer.data(), line.data(), line.size());
   std::memset(buffer.data() + line.size(), 0, simdjson::SIMDJSON_PADDING);
-  if (auto e = parser.iterate(buffer.data(), line.size(), buffer.size())
-                   .get(doc)) {
+  if (auto e =
+          parser.iterate(buffer.data(), line.size(), buffer.size()).get(doc)) {
     return Malformed(e);
   }
   od::json_type top;
   if (auto e = doc.type().get(top)) return Malformed(e);
   if (top != od::json_type::object) {
-    return absl::InvalidArgumentError(Cat(
-        "a line must be one JSON object, got ", JsonTypeName(top)));
+    return absl::InvalidArgumentError(
+        Cat("a line must be one JSON object, got ", JsonTypeName(top)));
   }
   od::object object;
   if (auto e = doc.get_object().get(object)) return Malformed(e);
@@ -714,10 +732,10 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
                              ? members[key_member].seen == generation
                              : out->Find(session_key) != nullptr;
     if (!has_key) {
-      return absl::InvalidArgumentError(Cat(
-          "missing the session key '", session_key,
-          "' (every event but channel.down, channel.up and agent.* needs "
-          "one)"));
+      return absl::InvalidArgumentError(
+          Cat("missing the session key '", session_key,
+              "' (every event but channel.down, channel.up and agent.* needs "
+              "one)"));
     }
   }
   return absl::OkStatus();
@@ -914,10 +932,16 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
       Shape shape = m.fast_shape;
       if (shape == Shape::kDyn) {
         switch (token) {
-          case Token::kString: shape = Shape::kString; break;
+          case Token::kString:
+            shape = Shape::kString;
+            break;
           case Token::kTrue:
-          case Token::kFalse: shape = Shape::kBool; break;
-          case Token::kNull: shape = Shape::kNull; break;
+          case Token::kFalse:
+            shape = Shape::kBool;
+            break;
+          case Token::kNull:
+            shape = Shape::kNull;
+            break;
           case Token::kNumber:
             // "-0": which number type simdjson gives it is its business.
             if (text.size() >= 2 && text[0] == '-' && text[1] == '0') {
@@ -961,8 +985,7 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
           if (token != Token::kString) return false;
           absl::Time time;
           if (!ParseTime(text, &time)) return false;
-          out->AppendAttribute(m.name, Event::Kind::kTimestamp,
-                               m.schema_index)
+          out->AppendAttribute(m.name, Event::Kind::kTimestamp, m.schema_index)
               ->time_value = time;
           break;
         }

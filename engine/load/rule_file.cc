@@ -157,7 +157,8 @@ Diagnostic RuleFile::AtPosition(int line, int column, Severity severity,
     const size_t at = static_cast<size_t>(std::max(column, 1)) - 1;
     size_t begin = at > kBefore ? at - kBefore : 0;
     // Do not cut a UTF-8 sequence.
-    while (begin > 0 && (static_cast<unsigned char>(text[begin]) & 0xC0) == 0x80) {
+    while (begin > 0 &&
+           (static_cast<unsigned char>(text[begin]) & 0xC0) == 0x80) {
       --begin;
     }
     size_t end = std::min(text.size(), begin + kMaxShown);
@@ -292,9 +293,9 @@ class RuleFileBuilder : public YAML::EventHandler {
   struct OpenCollection {
     YamlNode* node;
     YAML::anchor_t anchor;
-    int64_t size;              // nodes so far, itself included
-    const YamlNode* key;       // maps: the key waiting for its value
-    bool drop_value = false;   // maps: the pending key was bad
+    int64_t size;             // nodes so far, itself included
+    const YamlNode* key;      // maps: the key waiting for its value
+    bool drop_value = false;  // maps: the pending key was bad
   };
 
   int64_t Offset(const YAML::Mark& mark) const {
@@ -308,10 +309,9 @@ class RuleFileBuilder : public YAML::EventHandler {
   void CountNodes(int64_t n, const YAML::Mark& mark) {
     total_ += n;
     if (total_ > limits_.max_nodes) {
-      throw Stop{Offset(mark),
-                 "YAML document too large: more than " +
-                     std::to_string(limits_.max_nodes) +
-                     " nodes once aliases are expanded"};
+      throw Stop{Offset(mark), "YAML document too large: more than " +
+                                   std::to_string(limits_.max_nodes) +
+                                   " nodes once aliases are expanded"};
     }
   }
 
@@ -337,8 +337,8 @@ class RuleFileBuilder : public YAML::EventHandler {
     if (text.empty()) offset = 0;
     node.start = static_cast<int32_t>(offset);
     const int64_t line_start =
-        mark.line >= 0 && static_cast<size_t>(mark.line) <
-                              file_->line_starts_.size()
+        mark.line >= 0 &&
+                static_cast<size_t>(mark.line) < file_->line_starts_.size()
             ? file_->line_starts_[mark.line]
             : -1;
     if (line_start >= 0 && offset >= line_start &&
@@ -444,10 +444,10 @@ class RuleFileBuilder : public YAML::EventHandler {
         kept.push_back(e);
         continue;
       }
-      diagnostics_->push_back(file_->At(
-          *e.key, Severity::kError,
-          "duplicate key '" + e.key->value + "' (first at line " +
-              std::to_string(it->second->line) + ")"));
+      diagnostics_->push_back(
+          file_->At(*e.key, Severity::kError,
+                    "duplicate key '" + e.key->value + "' (first at line " +
+                        std::to_string(it->second->line) + ")"));
     }
     for (const YamlNode* merge : merges) {
       std::vector<const YamlNode*> sources;
@@ -459,10 +459,10 @@ class RuleFileBuilder : public YAML::EventHandler {
       if (sources.empty() ||
           std::any_of(sources.begin(), sources.end(),
                       [](const YamlNode* n) { return !n->is_map(); })) {
-        diagnostics_->push_back(file_->At(
-            *merge, Severity::kError,
-            "a merge key '<<' takes a map or a list of maps, e.g. "
-            "'<<: *defaults'"));
+        diagnostics_->push_back(
+            file_->At(*merge, Severity::kError,
+                      "a merge key '<<' takes a map or a list of maps, e.g. "
+                      "'<<: *defaults'"));
         continue;
       }
       for (const YamlNode* source : sources) {
@@ -561,8 +561,8 @@ std::unique_ptr<RuleFile> ParseRuleFile(std::string name, std::string text,
     const int column = std::clamp(e.mark.column + 1, 1, length + 1);
     std::string message = e.msg;
     if (message == "bad file") message = "YAML nested too deeply";
-    diagnostics->push_back(file->AtPosition(
-        line, column, Severity::kError, "YAML syntax error: " + message));
+    diagnostics->push_back(file->AtPosition(line, column, Severity::kError,
+                                            "YAML syntax error: " + message));
     return nullptr;
   } catch (const std::exception& e) {
     Diagnostic d;

@@ -113,8 +113,8 @@ class RuleFile {
   // A diagnostic at `node`, or at byte `offset` of scalar `node`'s value.
   Diagnostic At(const YamlNode& node, Severity severity,
                 std::string message) const;
-  Diagnostic AtOffset(const YamlNode& scalar, int64_t offset,
-                      Severity severity, std::string message) const;
+  Diagnostic AtOffset(const YamlNode& scalar, int64_t offset, Severity severity,
+                      std::string message) const;
   // A diagnostic at a 1-based line and column.
   Diagnostic AtPosition(int line, int column, Severity severity,
                         std::string message) const;

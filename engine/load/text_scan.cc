@@ -40,10 +40,9 @@ class NestingScanner {
     if (problem_) return;
     const size_t depth = levels_.size() + flow_depth_;
     if (depth > static_cast<size_t>(max_depth_)) {
-      problem_ = TextProblem{
-          static_cast<int64_t>(offset),
-          "YAML nested too deeply (more than " + std::to_string(max_depth_) +
-              " levels)"};
+      problem_ = TextProblem{static_cast<int64_t>(offset),
+                             "YAML nested too deeply (more than " +
+                                 std::to_string(max_depth_) + " levels)"};
     }
   }
 
@@ -85,8 +84,8 @@ class NestingScanner {
       while (!levels_.empty() && levels_.back() >= indent) levels_.pop_back();
       pos = indent_end;
       // Compact collections: "- - x", "? key", "- key: v".
-      while (pos < end && (text_[pos] == '-' || text_[pos] == '?' ||
-                           text_[pos] == ':') &&
+      while (pos < end &&
+             (text_[pos] == '-' || text_[pos] == '?' || text_[pos] == ':') &&
              (pos + 1 == end || IsSpace(text_[pos + 1]))) {
         Push(static_cast<int>(pos - begin), pos);
         ++pos;
@@ -154,8 +153,8 @@ class NestingScanner {
         ++pos;
         continue;
       }
-      if (c == ':' && (pos + 1 == end || IsSpace(text_[pos + 1]) ||
-                       flow_depth_ > 0)) {
+      if (c == ':' &&
+          (pos + 1 == end || IsSpace(text_[pos + 1]) || flow_depth_ > 0)) {
         if (flow_depth_ == 0 && !key_pushed) {
           // A block mapping key: the map's level starts at the content.
           key_pushed = true;

@@ -73,7 +73,8 @@ struct Assigner::Plain {
 
 Assigner::Assigner(const CheckedRuleset& rs) { Configure(rs); }
 
-// ---- configuration -----------------------------------------------------------
+// ---- configuration
+// -----------------------------------------------------------
 
 void Assigner::Configure(const CheckedRuleset& rs) {
   rs_ = &rs;
@@ -87,7 +88,8 @@ void Assigner::Configure(const CheckedRuleset& rs) {
     const Queue& src = rs.queues[q];
     QueueState& qs = queues_[q];
     qs.name = src.name;
-    for (const std::string& c : src.channels) qs.channels.push_back(ChannelId(c));
+    for (const std::string& c : src.channels)
+      qs.channels.push_back(ChannelId(c));
     qs.ends_on = src.ends_on;
     if (qs.ends_on.empty()) {
       for (std::string_view e : kDefaultEndsOn) qs.ends_on.emplace_back(e);
@@ -204,7 +206,8 @@ int Assigner::GetPool(int profile, int channel) {
   return id;
 }
 
-// ---- agents ------------------------------------------------------------------
+// ---- agents
+// ------------------------------------------------------------------
 
 bool Assigner::Matches(const Agent& a, int profile) const {
   for (const auto& [skill, level] : profiles_[profile].reqs) {
@@ -217,7 +220,7 @@ bool Assigner::Matches(const Agent& a, int profile) const {
 
 int Assigner::CapacityOf(const Agent& a, int channel) const {
   return static_cast<size_t>(channel) < a.capacity.size() ? a.capacity[channel]
-                                                         : a.default_capacity;
+                                                          : a.default_capacity;
 }
 
 bool Assigner::FreeOn(const Agent& a, int channel) const {
@@ -231,7 +234,8 @@ void Assigner::RecomputeAgentSkills(Agent& a) {
   for (const auto& [name, level] : a.raw_skills) {
     auto it = skill_ids_.find(name);
     if (it != skill_ids_.end()) {
-      a.levels[it->second] = static_cast<int>(std::clamp<int64_t>(level, 0, 1000));
+      a.levels[it->second] =
+          static_cast<int>(std::clamp<int64_t>(level, 0, 1000));
     }
   }
   a.matches.resize(profiles_.size());
@@ -335,7 +339,8 @@ void Assigner::Login(std::string_view id, const IntMap* skills,
   a.default_capacity = a.has_capacity ? 0 : 1;
   for (const auto& [channel, n] : a.raw_capacity) {
     const int c = ChannelId(channel);
-    if (a.capacity.size() <= static_cast<size_t>(c)) a.capacity.resize(c + 1, 0);
+    if (a.capacity.size() <= static_cast<size_t>(c))
+      a.capacity.resize(c + 1, 0);
     a.capacity[c] = static_cast<int>(std::clamp<int64_t>(n, 0, 1 << 20));
   }
   const bool was_ready = a.logged_in && a.ready;
@@ -380,7 +385,8 @@ void Assigner::SetSkills(std::string_view id, const IntMap* skills,
   RefreshAgent(agent_index_.find(a->id)->second);
 }
 
-// ---- conversations -------------------------------------------------------------
+// ---- conversations
+// -------------------------------------------------------------
 
 uint32_t Assigner::NewConversation() {
   if (!free_convs_.empty()) {
@@ -533,7 +539,8 @@ bool Assigner::HasConversation(std::string_view session) const {
   return conv_index_.find(session) != conv_index_.end();
 }
 
-// ---- time ----------------------------------------------------------------------
+// ---- time
+// ----------------------------------------------------------------------
 
 absl::Time Assigner::NextDeadline() {
   if (!due_timeouts_.empty()) return due_timeouts_.back().deadline;
@@ -544,8 +551,7 @@ absl::Time Assigner::HeapNext() {
   while (!wakes_.empty()) {
     const Wake& w = wakes_.front();
     const Conversation& conv = convs_[w.conv];
-    if (conv.generation == w.generation &&
-        conv.state == ConvState::kWaiting) {
+    if (conv.generation == w.generation && conv.state == ConvState::kWaiting) {
       return w.deadline;
     }
     std::pop_heap(wakes_.begin(), wakes_.end(), std::greater<Wake>());
@@ -577,41 +583,43 @@ void Assigner::ApplyRelax(absl::Time t) {
 
 bool Assigner::PopTimeout(absl::Time t, RouteTimeout* out) {
   for (;;) {
-  if (due_timeouts_.empty()) {
-    const absl::Time next = HeapNext();
-    if (next > t || wakes_.front().kind != 1) return false;
-    // Every valid timeout of this instant, in session id order.
-    while (HeapNext() == next && wakes_.front().kind == 1) {
-      due_timeouts_.push_back(wakes_.front());
-      std::pop_heap(wakes_.begin(), wakes_.end(), std::greater<Wake>());
-      wakes_.pop_back();
+    if (due_timeouts_.empty()) {
+      const absl::Time next = HeapNext();
+      if (next > t || wakes_.front().kind != 1) return false;
+      // Every valid timeout of this instant, in session id order.
+      while (HeapNext() == next && wakes_.front().kind == 1) {
+        due_timeouts_.push_back(wakes_.front());
+        std::pop_heap(wakes_.begin(), wakes_.end(), std::greater<Wake>());
+        wakes_.pop_back();
+      }
+      std::sort(due_timeouts_.begin(), due_timeouts_.end(),
+                [this](const Wake& a, const Wake& b) {
+                  return convs_[a.conv].session > convs_[b.conv].session;
+                });
     }
-    std::sort(due_timeouts_.begin(), due_timeouts_.end(),
-              [this](const Wake& a, const Wake& b) {
-                return convs_[a.conv].session > convs_[b.conv].session;
-              });
-  }
-  while (!due_timeouts_.empty()) {
-    const Wake w = due_timeouts_.back();
-    due_timeouts_.pop_back();
-    Conversation& conv = convs_[w.conv];
-    if (conv.generation != w.generation || conv.state != ConvState::kWaiting) {
-      continue;  // assigned, ended or transferred meanwhile
+    while (!due_timeouts_.empty()) {
+      const Wake w = due_timeouts_.back();
+      due_timeouts_.pop_back();
+      Conversation& conv = convs_[w.conv];
+      if (conv.generation != w.generation ||
+          conv.state != ConvState::kWaiting) {
+        continue;  // assigned, ended or transferred meanwhile
+      }
+      timeout_session_ = conv.session;
+      out->session = timeout_session_;
+      out->user = conv.user;
+      out->queue = queues_[conv.queue].name;
+      out->waited = w.deadline - conv.since;
+      ++stats_.route_timeouts;
+      Leave(w.conv, w.deadline);
+      FreeConversation(w.conv);
+      return true;
     }
-    timeout_session_ = conv.session;
-    out->session = timeout_session_;
-    out->user = conv.user;
-    out->queue = queues_[conv.queue].name;
-    out->waited = w.deadline - conv.since;
-    ++stats_.route_timeouts;
-    Leave(w.conv, w.deadline);
-    FreeConversation(w.conv);
-    return true;
-  }
   }
 }
 
-// ---- assignment ------------------------------------------------------------------
+// ---- assignment
+// ------------------------------------------------------------------
 
 void Assigner::Assign(absl::Time now, bool explain,
                       std::vector<Assignment>* out) {
@@ -693,9 +701,10 @@ void Assigner::Explain(const Conversation& conv, const Pool& pool,
       const int have =
           static_cast<size_t>(skill) < a.levels.size() ? a.levels[skill] : 0;
       if (have < level) {
-        why = have == 0 ? absl::StrCat("skill ", skill_names_[skill], " missing")
-                        : absl::StrCat("skill ", skill_names_[skill], " ",
-                                       have, " < ", level);
+        why = have == 0
+                  ? absl::StrCat("skill ", skill_names_[skill], " missing")
+                  : absl::StrCat("skill ", skill_names_[skill], " ", have,
+                                 " < ", level);
         break;
       }
     }
@@ -740,7 +749,8 @@ void Assigner::Explain(const Conversation& conv, const Pool& pool,
   }
 }
 
-// ---- statistics ------------------------------------------------------------------
+// ---- statistics
+// ------------------------------------------------------------------
 
 QueueStats Assigner::Stats(int q, absl::Time now) const {
   QueueStats s;
@@ -749,8 +759,8 @@ QueueStats Assigner::Stats(int q, absl::Time now) const {
   s.waiting = static_cast<int64_t>(qs.by_since.size());
   s.available = qs.available;
   if (!qs.by_since.empty()) {
-    s.longest_wait = std::max(absl::ZeroDuration(),
-                              now - qs.by_since.begin()->first);
+    s.longest_wait =
+        std::max(absl::ZeroDuration(), now - qs.by_since.begin()->first);
   }
   absl::Duration mean = kDefaultHandleTime;
   if (qs.handled > 0) {
@@ -764,7 +774,8 @@ QueueStats Assigner::Stats(int q, absl::Time now) const {
 
 int64_t Assigner::waiting() const {
   int64_t n = 0;
-  for (const QueueState& q : queues_) n += static_cast<int64_t>(q.by_since.size());
+  for (const QueueState& q : queues_)
+    n += static_cast<int64_t>(q.by_since.size());
   return n;
 }
 
@@ -776,7 +787,8 @@ int64_t Assigner::assigned() const {
   return n;
 }
 
-// ---- state -------------------------------------------------------------------------
+// ---- state
+// -------------------------------------------------------------------------
 
 void Assigner::ExtractPlain(Plain* out) const {
   out->stats = stats_;
@@ -935,7 +947,8 @@ bool ReadMap(run::SnapshotReader& r, Assigner::IntMap* m) {
   for (uint64_t i = 0; i < n; ++i) {
     std::string k;
     int64_t v = 0;
-    if (!r.ReadString(&k, "agent map key") || !r.ReadSigned(&v, "agent map value")) {
+    if (!r.ReadString(&k, "agent map key") ||
+        !r.ReadSigned(&v, "agent map value")) {
       return false;
     }
     m->emplace_back(std::move(k), v);
@@ -1019,7 +1032,8 @@ absl::Status Assigner::LoadState(run::SnapshotReader& r, absl::Time now) {
     Plain::PAgent& a = plain.agents.emplace_back();
     if (!r.ReadString(&a.id, "agent id") || !ReadMap(r, &a.skills) ||
         !r.ReadBool(&a.has_capacity, "agent has capacity") ||
-        !ReadMap(r, &a.capacity) || !r.ReadBool(&a.logged_in, "agent logged in") ||
+        !ReadMap(r, &a.capacity) ||
+        !r.ReadBool(&a.logged_in, "agent logged in") ||
         !r.ReadBool(&a.ready, "agent ready") ||
         !r.ReadTime(&a.available_since, "agent available since")) {
       return fail();

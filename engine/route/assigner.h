@@ -77,12 +77,12 @@ struct AssignerStats {
 // that changes the Assigner.
 struct Assignment {
   std::string_view session;
-  uint32_t user = 0;         // the value given to Enqueue (a session slot)
-  std::string_view rule;     // the rule whose route queued it
+  uint32_t user = 0;      // the value given to Enqueue (a session slot)
+  std::string_view rule;  // the rule whose route queued it
   std::string_view queue;
   std::string_view agent;
   absl::Duration waited;
-  int ring = 0;              // relax steps in effect (0: none)
+  int ring = 0;  // relax steps in effect (0: none)
   // With explain: eligible agents, skipped ones and why, the ring applied.
   std::vector<std::string> notes;
 };
@@ -130,8 +130,7 @@ class Assigner {
              const IntMap* capacity, bool ready, absl::Time now);
   void SetReady(std::string_view agent, bool ready, absl::Time now);
   void Logout(std::string_view agent, absl::Time now);
-  void SetSkills(std::string_view agent, const IntMap* skills,
-                 absl::Time now);
+  void SetSkills(std::string_view agent, const IntMap* skills, absl::Time now);
 
   // ---- conversations ----
   // A `route` of `session` (from rule `rule`, whose action is `route`, an
@@ -139,8 +138,8 @@ class Assigner {
   // is the session's channel, or nullopt. A session already waiting or
   // assigned is transferred (leaves its queue or agent; `waited` restarts).
   void Enqueue(std::string_view session, uint32_t user, std::string_view rule,
-               const RouteAction& route, std::optional<std::string_view> channel,
-               absl::Time now);
+               const RouteAction& route,
+               std::optional<std::string_view> channel, absl::Time now);
   // An event of `type` for `session`: ends its conversation when `type` is
   // in its queue's ends_on. Returns whether a conversation ended.
   bool EndOn(std::string_view session, std::string_view type, absl::Time now);
@@ -250,7 +249,7 @@ class Assigner {
     std::vector<std::string> ends_on;
     std::vector<RelaxStep> relax;
     std::optional<absl::Duration> handle_time;
-    int base_profile = -1;      // the queue's own skills, unrelaxed
+    int base_profile = -1;  // the queue's own skills, unrelaxed
     PooledSet<std::pair<absl::Time, uint32_t>> by_since;
     int64_t available = 0;
     int64_t handled = 0;
@@ -261,10 +260,10 @@ class Assigner {
     std::string rule;
     uint32_t user = 0;
     ConvState state = ConvState::kFree;
-    int queue = -1;   // -1: its queue was removed by a reload (assigned)
+    int queue = -1;  // -1: its queue was removed by a reload (assigned)
     int spec = -1;
     int ring = 0;
-    int pool = -1;    // -1: unassignable (or not waiting)
+    int pool = -1;  // -1: unassignable (or not waiting)
     int channel = -1;
     int64_t priority = 0;
     std::optional<absl::Duration> timeout;
@@ -280,13 +279,13 @@ class Assigner {
     bool has_capacity = false;
     bool logged_in = false;
     bool ready = false;
-    std::vector<int> levels;     // by skill id
-    std::vector<int> capacity;   // by channel id (beyond: default_capacity)
+    std::vector<int> levels;    // by skill id
+    std::vector<int> capacity;  // by channel id (beyond: default_capacity)
     int default_capacity = 1;
-    std::vector<int> active;     // by channel id
+    std::vector<int> active;  // by channel id
     int32_t active_total = 0;
     absl::Time available_since = absl::InfinitePast();
-    std::vector<uint8_t> matches;  // by profile id
+    std::vector<uint8_t> matches;          // by profile id
     std::vector<uint8_t> queue_available;  // by queue
     std::vector<int> pools_in;
     AgentKey key{};
@@ -355,7 +354,7 @@ class Assigner {
   std::vector<uint32_t> free_convs_;
   // Session id -> conversation; the key views the slot's `session`.
   absl::flat_hash_map<std::string_view, uint32_t, SessionHash> conv_index_;
-  std::vector<Wake> wakes_;  // min-heap (std::push_heap with greater)
+  std::vector<Wake> wakes_;      // min-heap (std::push_heap with greater)
   std::string timeout_session_;  // of the last PopTimeout
   // Timeouts of one instant, taken in session id order (back first).
   std::vector<Wake> due_timeouts_;

@@ -61,7 +61,8 @@ void EngineImpl::ApplyAgentEvent(const Event& event, absl::Time now) {
     const bool has_skills = read_map("skills", &agent_skills_);
     const bool has_capacity = read_map("capacity", &agent_capacity_);
     const Event::Attribute* ready = event.Find("ready");
-    const bool is_ready = ready == nullptr || ready->kind != Event::Kind::kBool ||
+    const bool is_ready = ready == nullptr ||
+                          ready->kind != Event::Kind::kBool ||
                           ready->bool_value;
     assigner_.Login(id, has_skills ? &agent_skills_ : nullptr,
                     has_capacity ? &agent_capacity_ : nullptr, is_ready, now);
@@ -93,8 +94,7 @@ void EngineImpl::EndConversationOn(uint32_t s, std::string_view type,
   // Most events end nothing: only a type some queue's ends_on names (or
   // the default list) asks the Assigner, which hashes the session key.
   if (ends_on_types_.Find(type) < 0) return;
-  if (assigner_.EndOn(slab_[s].header.id, type, now) &&
-      slab_[s].armed == 0) {
+  if (assigner_.EndOn(slab_[s].header.id, type, now) && slab_[s].armed == 0) {
     EnsureExpiryQueued(s);
   }
 }

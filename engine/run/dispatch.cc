@@ -49,10 +49,14 @@ class RuleActivation final : public cel::Activation {
 // Index of an exclusive action kind (route, handoff, deflect), or -1.
 int ExclusiveSlot(ActionKind kind) {
   switch (kind) {
-    case ActionKind::kRoute: return 0;
-    case ActionKind::kHandoff: return 1;
-    case ActionKind::kDeflect: return 2;
-    default: return -1;
+    case ActionKind::kRoute:
+      return 0;
+    case ActionKind::kHandoff:
+      return 1;
+    case ActionKind::kDeflect:
+      return 2;
+    default:
+      return -1;
   }
 }
 
@@ -90,8 +94,7 @@ void EngineImpl::ScanEventRules(std::string_view type) {
   if (IsGlobalEventType(type)) return;  // global events never trigger rules
   auto it = exact_rules_.find(AbslView(type));
   if (it != exact_rules_.end()) {
-    candidates_.insert(candidates_.end(), it->second.begin(),
-                       it->second.end());
+    candidates_.insert(candidates_.end(), it->second.begin(), it->second.end());
   }
   bool merged = false;
   for (const auto& [prefix, rule] : prefix_rules_) {
@@ -128,10 +131,8 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
                              &session.fields);
   SessionObject live_session(rs_->session_type.get(), &session.header,
                              &session.fields);
-  const RuleActivation cond_activation(this, &event_object, &cond_session,
-                                       now);
-  const RuleActivation live_activation(this, &event_object, &live_session,
-                                       now);
+  const RuleActivation cond_activation(this, &event_object, &cond_session, now);
+  const RuleActivation live_activation(this, &event_object, &live_session, now);
   bool snapshot_taken = false;
   int winner[3] = {-1, -1, -1};  // route, handoff, deflect
   bool final_ran = false;
@@ -161,8 +162,8 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
       if (v.is_error() || !v.is_bool()) {
         failed = true;
         if (out != nullptr) {
-          out->detail = v.is_error() ? v.ErrorMessage()
-                                     : "the condition is not a bool";
+          out->detail =
+              v.is_error() ? v.ErrorMessage() : "the condition is not a bool";
         }
         break;
       }
@@ -214,8 +215,8 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
             ++stats_.deflects_without_channel;
             if (explain) {
               explanation_.notes.push_back(absl::StrCat(
-                  "rule '", rule.name, "': ",
-                  asked >= 0 ? rs_->channels[asked].name : "?",
+                  "rule '", rule.name,
+                  "': ", asked >= 0 ? rs_->channels[asked].name : "?",
                   " is down and no channel of its fallback list is up; no "
                   "deflect"));
             }
@@ -252,8 +253,8 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
           }
           break;
         case ActionKind::kEmit:
-          if (!RunEmit(std::get<EmitAction>(action.detail), event, now,
-                       session, live_activation)) {
+          if (!RunEmit(std::get<EmitAction>(action.detail), event, now, session,
+                       live_activation)) {
             ++stats_.rule_errors[r];
             if (out != nullptr) {
               out->outcome = "error";

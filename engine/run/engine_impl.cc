@@ -29,15 +29,24 @@ constexpr int kActionKinds = 8;
 
 std::string_view KindName(Event::Kind kind) {
   switch (kind) {
-    case Event::Kind::kNull: return "null";
-    case Event::Kind::kBool: return "bool";
-    case Event::Kind::kInt: return "int";
-    case Event::Kind::kDouble: return "double";
-    case Event::Kind::kString: return "string";
-    case Event::Kind::kDuration: return "duration";
-    case Event::Kind::kTimestamp: return "timestamp";
-    case Event::Kind::kStringList: return "list of strings";
-    case Event::Kind::kIntMap: return "map of ints";
+    case Event::Kind::kNull:
+      return "null";
+    case Event::Kind::kBool:
+      return "bool";
+    case Event::Kind::kInt:
+      return "int";
+    case Event::Kind::kDouble:
+      return "double";
+    case Event::Kind::kString:
+      return "string";
+    case Event::Kind::kDuration:
+      return "duration";
+    case Event::Kind::kTimestamp:
+      return "timestamp";
+    case Event::Kind::kStringList:
+      return "list of strings";
+    case Event::Kind::kIntMap:
+      return "map of ints";
   }
   return "value";
 }
@@ -330,8 +339,8 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
   }
   const cel::Value time = cel::Value::Timestamp(event.time());
   if (time.is_error()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("event '", AbslView(event.type()), "': time out of range"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "event '", AbslView(event.type()), "': time out of range"));
   }
   // Empty the record: only the slots the last call filled (the record's
   // other slots are clear), unless the record was swapped with a kept one.
@@ -432,16 +441,17 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
     const cel::Type& type = rs_->event_attributes[index].type;
     if (!Convert(a, type, &slot)) {
       slot.Clear();
-      return absl::InvalidArgumentError(absl::StrCat(
-          "event '", AbslView(event.type()), "': attribute '", a.name, "' must be ",
-          type.DebugString(), ", got ", AbslView(KindName(a.kind))));
+      return absl::InvalidArgumentError(
+          absl::StrCat("event '", AbslView(event.type()), "': attribute '",
+                       a.name, "' must be ", type.DebugString(), ", got ",
+                       AbslView(KindName(a.kind))));
     }
   }
   const bool global = IsGlobalEventType(event.type());
   if (!global && !input_.slots[kEventKeyField].present) {
     return absl::InvalidArgumentError(
-        absl::StrCat("event '", AbslView(event.type()), "' has no session key '",
-                     rs_->session.key, "'"));
+        absl::StrCat("event '", AbslView(event.type()),
+                     "' has no session key '", rs_->session.key, "'"));
   }
   if (global && event.type().rfind("channel.", 0) == 0 &&
       !input_.slots[kEventChannelField].present) {
@@ -476,8 +486,7 @@ void EngineImpl::EnsureRecords(Session& session) {
   }
 }
 
-uint32_t EngineImpl::FindOrCreateSession(std::string_view id,
-                                         absl::Time now) {
+uint32_t EngineImpl::FindOrCreateSession(std::string_view id, absl::Time now) {
   if (uint32_t found = session_index_.Find(id); found != kNoSlot) {
     return found;
   }
@@ -534,8 +543,7 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
     RunAssign(t, sink);
     return absl::OkStatus();
   }
-  const uint32_t s =
-      FindOrCreateSession(input_.slots[kEventKeyField].str(), t);
+  const uint32_t s = FindOrCreateSession(input_.slots[kEventKeyField].str(), t);
   {
     Session& session = slab_[s];
     SessionHeader& h = session.header;
@@ -572,7 +580,8 @@ void EngineImpl::AdvanceTo(absl::Time time, DecisionSink* sink) {
   if (time > clock_) clock_ = time;
 }
 
-// ---- timers and sessions -----------------------------------------------------
+// ---- timers and sessions
+// -----------------------------------------------------
 
 void EngineImpl::Arm(uint32_t s, int group, absl::Time deadline) {
   Session& session = slab_[s];
@@ -657,7 +666,7 @@ void EngineImpl::FireDue(absl::Time limit, DecisionSink* sink) {
       TimerSlot& slot = session.timers[e.group];
       if (slot.generation != e.generation || !slot.queued) continue;
       slot.queued = false;
-      if (!slot.armed) continue;  // cancelled
+      if (!slot.armed) continue;       // cancelled
       if (slot.deadline > deadline) {  // postponed by a re-arm
         slot.queued = true;
         slot.queued_deadline = slot.deadline;
@@ -787,7 +796,8 @@ void EngineImpl::LruUnlink(uint32_t s) {
   session.lru_next = kNoSlot;
 }
 
-// ---- queries -------------------------------------------------------------------
+// ---- queries
+// -------------------------------------------------------------------
 
 const EngineStats& EngineImpl::stats() const {
   stats_.decisions_by_rule_action.clear();
@@ -851,7 +861,8 @@ std::vector<PendingTimer> EngineImpl::PendingTimers() const {
   return out;
 }
 
-// ---- extensions ------------------------------------------------------------------
+// ---- extensions
+// ------------------------------------------------------------------
 
 cel::Value EngineImpl::CallExtension(int id, absl::Span<const cel::Value> args,
                                      absl::Time now) const {
@@ -864,16 +875,16 @@ cel::Value EngineImpl::CallExtension(int id, absl::Span<const cel::Value> args,
     case kOpenAtExtension: {
       absl::Time at = now;
       if (id == kOpenAtExtension) {
-        if (args.size() < 2 ||
-            args[1].kind() != cel::ValueKind::kTimestamp) {
+        if (args.size() < 2 || args[1].kind() != cel::ValueKind::kTimestamp) {
           return cel::Value::Error(cel::ErrorCode::kNoSuchOverload);
         }
         at = args[1].timestamp_value();
       }
       auto it = rs_->calendar_index.find(AbslView(name));
       if (it == rs_->calendar_index.end()) {
-        return cel::Value::Error(cel::ErrorCode::kHost,
-                                 absl::StrCat("unknown calendar '", AbslView(name), "'"));
+        return cel::Value::Error(
+            cel::ErrorCode::kHost,
+            absl::StrCat("unknown calendar '", AbslView(name), "'"));
       }
       return cel::Value::Bool(CalendarOpen(rs_->calendars[it->second], at));
     }
@@ -888,8 +899,9 @@ cel::Value EngineImpl::CallExtension(int id, absl::Span<const cel::Value> args,
     case kQueueExtension: {
       auto it = rs_->queue_index.find(AbslView(name));
       if (it == rs_->queue_index.end()) {
-        return cel::Value::Error(cel::ErrorCode::kHost,
-                                 absl::StrCat("unknown queue '", AbslView(name), "'"));
+        return cel::Value::Error(
+            cel::ErrorCode::kHost,
+            absl::StrCat("unknown queue '", AbslView(name), "'"));
       }
       return QueueStatsValue(it->second, now);
     }

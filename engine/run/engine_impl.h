@@ -48,11 +48,11 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "engine/check/checked_ruleset.h"
+#include "engine/route/assigner.h"
 #include "engine/run/records.h"
 #include "engine/run/rule_index.h"
 #include "engine/run/string_table.h"
 #include "engine/run/timers.h"
-#include "engine/route/assigner.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
@@ -102,13 +102,13 @@ struct Session {
   uint32_t incarnation = 0;
   bool live = false;
   bool expiry_queued = false;
-  int armed = 0;                         // armed timers
+  int armed = 0;  // armed timers
   // Live sessions form a list by last touch (max_sessions evicts the head):
   // slab slots, kNoSlot at the ends.
   uint32_t lru_prev = kNoSlot;
   uint32_t lru_next = kNoSlot;
-  std::vector<Slot> fields;              // declared fields
-  std::vector<TimerSlot> timers;         // per timer group
+  std::vector<Slot> fields;       // declared fields
+  std::vector<TimerSlot> timers;  // per timer group
   // The kept events, only for rulesets with idle or after timers (else
   // null: 8 bytes instead of 48 per session). Kept when the slot is freed.
   std::unique_ptr<SessionRecords> records;
@@ -123,8 +123,8 @@ class SessionIndex {
  public:
   explicit SessionIndex(const std::vector<Session>* slab)
       : set_(0,
-             Hash{slab, absl::Hash<const void*>{}(
-                            static_cast<const void*>(this))},
+             Hash{slab,
+                  absl::Hash<const void*>{}(static_cast<const void*>(this))},
              Eq{slab}) {}
 
   // The slot of `id`, or kNoSlot.
@@ -201,7 +201,7 @@ class EngineImpl final : public Engine {
   int64_t session_count() const override { return live_sessions_; }
   const Ruleset& ruleset() const override { return *ruleset_; }
   absl::StatusOr<std::string> Snapshot() const override;  // snapshot.cc
-  absl::Status Restore(std::string_view bytes) override;   // snapshot.cc
+  absl::Status Restore(std::string_view bytes) override;  // snapshot.cc
   absl::Status Reload(std::shared_ptr<const Ruleset> ruleset) override;
 
   // Answers the rule extensions (open, channel_up, queue) at `now`.
@@ -335,7 +335,7 @@ class EngineImpl final : public Engine {
     kRouteTimeoutOnly,  // queue, waited: only on route.timeout (Convert)
     kString,
     kInt,
-    kDouble,            // a double, or an int converted
+    kDouble,  // a double, or an int converted
     kBool,
   };
   std::vector<FastStore> attr_fast_;
@@ -389,7 +389,7 @@ class EngineImpl final : public Engine {
   StringTable ends_on_types_;
   std::vector<RuleIndex> rule_indexes_;
   StringTable rule_index_of_type_;  // exact event type -> rule_indexes_
-  bool prune_rules_ = false;  // index_rules && !explain
+  bool prune_rules_ = false;        // index_rules && !explain
   std::vector<Slot> snapshot_;
   // The session fields before a `set`, restored when one of its values fails.
   std::vector<Slot> set_undo_;

@@ -37,8 +37,8 @@ inline absl::string_view AbslView(std::string_view s) {
 // moving (the input record swapped into a session) calls
 // EventRecord::Own() first.
 struct Slot {
-  cel::Value value;   // when !is_text (a string view when is_view)
-  std::string text;   // when is_text: the string's bytes
+  cel::Value value;  // when !is_text (a string view when is_view)
+  std::string text;  // when is_text: the string's bytes
   bool present = false;
   bool is_text = false;
   bool is_view = false;

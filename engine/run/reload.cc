@@ -7,10 +7,10 @@
 // stats by rule name, channel health by channel name; agents and queues by
 // the Assigner's own state section: Assigner::SaveState / LoadState), and
 // only then *this is rebuilt for the new ruleset and reads the same state
-// (EngineImpl::ReplaceState). So the swap is all or nothing, and a reload costs time and memory in proportion
-// to the state (one copy of it in flight), not per event. What happens to
-// each kind of state is documented in docs/reliability.md ("State:
-// snapshot, restore, reload, session limit").
+// (EngineImpl::ReplaceState). So the swap is all or nothing, and a reload costs
+// time and memory in proportion to the state (one copy of it in flight), not
+// per event. What happens to each kind of state is documented in
+// docs/reliability.md ("State: snapshot, restore, reload, session limit").
 #include <memory>
 #include <string>
 #include <utility>

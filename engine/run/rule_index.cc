@@ -19,7 +19,13 @@ namespace {
 
 constexpr double kTwo63 = 9223372036854775808.0;  // 2^63, exact
 
-enum class TestOp : uint8_t { kIn, kLess, kLessEquals, kGreater, kGreaterEquals };
+enum class TestOp : uint8_t {
+  kIn,
+  kLess,
+  kLessEquals,
+  kGreater,
+  kGreaterEquals
+};
 
 // A constant of an indexable conjunct.
 struct Constant {
@@ -66,7 +72,7 @@ void Conjuncts(const cel::Expr& e, std::vector<const cel::Expr*>* out) {
 
 // The attribute `e` reads as `event.NAME`, or -1.
 int SelectedAttribute(const cel::Expr& e,
-                   const absl::flat_hash_map<std::string, int>& attributes) {
+                      const absl::flat_hash_map<std::string, int>& attributes) {
   if (e.kind != cel::ExprKind::kSelect || e.test_only || e.target == nullptr ||
       e.target->kind != cel::ExprKind::kIdent || e.target->name != "event") {
     return -1;
@@ -117,11 +123,16 @@ bool ConstantOf(const cel::Expr& e, Constant* out) {
 
 TestOp Flip(TestOp op) {
   switch (op) {
-    case TestOp::kLess: return TestOp::kGreater;
-    case TestOp::kLessEquals: return TestOp::kGreaterEquals;
-    case TestOp::kGreater: return TestOp::kLess;
-    case TestOp::kGreaterEquals: return TestOp::kLessEquals;
-    default: return op;
+    case TestOp::kLess:
+      return TestOp::kGreater;
+    case TestOp::kLessEquals:
+      return TestOp::kGreaterEquals;
+    case TestOp::kGreater:
+      return TestOp::kLess;
+    case TestOp::kGreaterEquals:
+      return TestOp::kLessEquals;
+    default:
+      return op;
   }
 }
 
@@ -372,12 +383,11 @@ RuleIndex::RuleIndex(const CheckedRuleset& rs, std::vector<int> rules)
       // The point region of a constant: 2p+1 for bounds[p].
       const auto point = [&t, &to_number](const Constant& c) -> size_t {
         const Number num = to_number(c);
-        const size_t p =
-            std::lower_bound(t.bounds.begin(), t.bounds.end(), num,
-                             [](const Number& a, const Number& b) {
-                               return CompareNumbers(a, b) < 0;
-                             }) -
-            t.bounds.begin();
+        const size_t p = std::lower_bound(t.bounds.begin(), t.bounds.end(), num,
+                                          [](const Number& a, const Number& b) {
+                                            return CompareNumbers(a, b) < 0;
+                                          }) -
+                         t.bounds.begin();
         return 2 * p + 1;
       };
       const size_t rows = 2 * t.bounds.size() + 1;
@@ -394,10 +404,18 @@ RuleIndex::RuleIndex(const CheckedRuleset& rs, std::vector<int> rules)
               } else {
                 const size_t q = point(p.values[0]);
                 switch (p.op) {
-                  case TestOp::kLess: ok = r < q; break;
-                  case TestOp::kLessEquals: ok = r <= q; break;
-                  case TestOp::kGreater: ok = r > q; break;
-                  default: ok = r >= q; break;
+                  case TestOp::kLess:
+                    ok = r < q;
+                    break;
+                  case TestOp::kLessEquals:
+                    ok = r <= q;
+                    break;
+                  case TestOp::kGreater:
+                    ok = r > q;
+                    break;
+                  default:
+                    ok = r >= q;
+                    break;
                 }
               }
               if (!ok) {
@@ -421,8 +439,10 @@ RuleIndex::RuleIndex(const CheckedRuleset& rs, std::vector<int> rules)
     Table& t = tables_[i];
     const size_t rows = t.bits.size() / (words_ == 0 ? 1 : words_);
     uint64_t bits = 0;
-    for (uint64_t w : t.bits) bits += static_cast<uint64_t>(__builtin_popcountll(w));
-    kept[i] = rows == 0 ? 0 : static_cast<double>(bits) / static_cast<double>(rows);
+    for (uint64_t w : t.bits)
+      bits += static_cast<uint64_t>(__builtin_popcountll(w));
+    kept[i] =
+        rows == 0 ? 0 : static_cast<double>(bits) / static_cast<double>(rows);
     // Numeric tables compare as doubles when every bound is exactly one.
     t.exact_doubles = true;
     for (const Number& b : t.bounds) {
@@ -581,8 +601,9 @@ std::string RuleIndex::DebugString() const {
     if (!t.numeric) {
       std::vector<std::pair<std::string, uint32_t>> rows(
           t.rows_by_string.begin(), t.rows_by_string.end());
-      std::sort(rows.begin(), rows.end(),
-                [](const auto& a, const auto& b) { return a.second < b.second; });
+      std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+        return a.second < b.second;
+      });
       absl::StrAppend(&s, "  other: ", row_text(t, 0), "\n");
       for (const auto& [value, row] : rows) {
         absl::StrAppend(&s, "  '", value, "': ", row_text(t, row), "\n");
@@ -594,8 +615,9 @@ std::string RuleIndex::DebugString() const {
       if (r % 2 == 1) {
         region = absl::StrCat("= ", number_text(t.bounds[r / 2]));
       } else if (r == 0) {
-        region = t.bounds.empty() ? std::string("any")
-                                  : absl::StrCat("< ", number_text(t.bounds[0]));
+        region = t.bounds.empty()
+                     ? std::string("any")
+                     : absl::StrCat("< ", number_text(t.bounds[0]));
       } else if (r / 2 == t.bounds.size()) {
         region = absl::StrCat("> ", number_text(t.bounds[r / 2 - 1]));
       } else {

@@ -96,9 +96,9 @@ class RuleIndex {
   static int CompareNumbers(const Number& a, const Number& b);
 
   struct Table {
-    int attribute = 0;   // index in the event object type
+    int attribute = 0;  // index in the event object type
     bool numeric = false;
-    std::string name;    // for DebugString
+    std::string name;  // for DebugString
     // String tables: constant -> row (row 0 is "any other string").
     absl::flat_hash_map<std::string, uint32_t> rows_by_string;
     // The same for lookups (string_table.h).
@@ -118,7 +118,6 @@ class RuleIndex {
       return bits.data() + static_cast<size_t>(row) * words;
     }
   };
-
 
   // Ints of at most this magnitude are exactly doubles.
   static constexpr int64_t kExactIntLimit = int64_t{1} << 53;

@@ -67,7 +67,8 @@ enum ValueTag : uint8_t {
 constexpr int kMaxValueDepth = 32;
 constexpr int kActionKinds = 8;  // as engine_impl.cc
 
-// ---- values ------------------------------------------------------------------
+// ---- values
+// ------------------------------------------------------------------
 
 void PutValue(SnapshotWriter& w, const cel::Value& v) {
   switch (v.kind()) {
@@ -222,7 +223,8 @@ bool Fits(const cel::Value& v, const cel::Type& type) {
   }
 }
 
-// ---- event records ------------------------------------------------------------
+// ---- event records
+// ------------------------------------------------------------
 
 // The name an attribute is stored under: "" for the session key (whose name
 // is the ruleset's session.key and may change), else the attribute's name.
@@ -274,7 +276,8 @@ bool ReadRecord(SnapshotReader& r, const CheckedRuleset& rs,
 
 }  // namespace
 
-// ---- writing --------------------------------------------------------------------
+// ---- writing
+// --------------------------------------------------------------------
 
 void EngineImpl::WriteState(SnapshotWriter& w) const {
   size_t section = w.BeginSection(kHeaderSection);
@@ -284,13 +287,18 @@ void EngineImpl::WriteState(SnapshotWriter& w) const {
   w.EndSection(section);
 
   section = w.BeginSection(kStatsSection);
-  const int64_t counters[] = {
-      stats_.events,           stats_.derived_events,
-      stats_.late_events,      stats_.rejected_events,
-      stats_.decisions,        stats_.timers_fired,
-      stats_.sessions_created, stats_.sessions_expired,
-      stats_.sessions_evicted, stats_.timers_dropped,
-      stats_.deflects_without_channel, stats_.derived_events_dropped};
+  const int64_t counters[] = {stats_.events,
+                              stats_.derived_events,
+                              stats_.late_events,
+                              stats_.rejected_events,
+                              stats_.decisions,
+                              stats_.timers_fired,
+                              stats_.sessions_created,
+                              stats_.sessions_expired,
+                              stats_.sessions_evicted,
+                              stats_.timers_dropped,
+                              stats_.deflects_without_channel,
+                              stats_.derived_events_dropped};
   w.PutVarint(std::size(counters));
   for (int64_t c : counters) w.PutSigned(c);
   w.PutVarint(rs_->rules.size());
@@ -347,16 +355,17 @@ void EngineImpl::WriteState(SnapshotWriter& w) const {
     for (size_t f = 0; f < rs_->session.fields.size(); ++f) {
       const SessionField& field = rs_->session.fields[f];
       const size_t i = field.index - kFirstDeclaredSessionField;
-      const bool present = i < session.fields.size() && session.fields[i].present;
+      const bool present =
+          i < session.fields.size() && session.fields[i].present;
       w.PutString(field.name);
       w.PutString(field_types[f]);
       w.PutBool(present);
       if (present) PutValue(w, session.fields[i].Get());
     }
     static const EventRecord kNoRecord;  // immutable
-    PutRecord(w, *rs_,
-              session.records != nullptr ? session.records->last_event
-                                         : kNoRecord);
+    PutRecord(
+        w, *rs_,
+        session.records != nullptr ? session.records->last_event : kNoRecord);
     // Pending timers: trigger key, deadline, the `since` event (after).
     uint64_t armed = 0;
     for (size_t g = 0; g < groups_.size() && g < session.timers.size(); ++g) {
@@ -388,7 +397,8 @@ absl::StatusOr<std::string> EngineImpl::Snapshot() const {
   return FrameSnapshot(w.data());
 }
 
-// ---- reading --------------------------------------------------------------------
+// ---- reading
+// --------------------------------------------------------------------
 
 absl::Status EngineImpl::ReadState(std::string_view payload,
                                    size_t base_offset) {
@@ -420,13 +430,18 @@ absl::Status EngineImpl::ReadState(std::string_view payload,
         break;
       }
       case kStatsSection: {
-        int64_t* const counters[] = {
-            &stats_.events,           &stats_.derived_events,
-            &stats_.late_events,      &stats_.rejected_events,
-            &stats_.decisions,        &stats_.timers_fired,
-            &stats_.sessions_created, &stats_.sessions_expired,
-            &stats_.sessions_evicted, &stats_.timers_dropped,
-            &stats_.deflects_without_channel, &stats_.derived_events_dropped};
+        int64_t* const counters[] = {&stats_.events,
+                                     &stats_.derived_events,
+                                     &stats_.late_events,
+                                     &stats_.rejected_events,
+                                     &stats_.decisions,
+                                     &stats_.timers_fired,
+                                     &stats_.sessions_created,
+                                     &stats_.sessions_expired,
+                                     &stats_.sessions_evicted,
+                                     &stats_.timers_dropped,
+                                     &stats_.deflects_without_channel,
+                                     &stats_.derived_events_dropped};
         uint64_t n;
         if (!r.ReadCount(&n, 1, "counter count")) return r.status();
         for (uint64_t i = 0; i < n; ++i) {
@@ -571,7 +586,8 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
     session.live = true;
     session.header.id.assign(id.data(), id.size());
     session.header.has_channel = has_channel;
-    if (has_channel) session.header.channel.assign(channel.data(), channel.size());
+    if (has_channel)
+      session.header.channel.assign(channel.data(), channel.size());
     session.header.started = started;
     session.header.last_seen = last_seen;
     session.header.events = events;
@@ -594,8 +610,8 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
       }
       if (present && !ReadValue(r, &value)) return r.status();
       auto it = field_index.find(name);
-      if (it == field_index.end()) continue;           // removed: dropped
-      if (field_types[it->second] != type) continue;   // retyped: default
+      if (it == field_index.end()) continue;          // removed: dropped
+      if (field_types[it->second] != type) continue;  // retyped: default
       const SessionField& field = rs_->session.fields[it->second];
       Slot& slot = session.fields[field.index - kFirstDeclaredSessionField];
       if (!present) {
@@ -663,7 +679,8 @@ absl::Status EngineImpl::ReplaceState(std::shared_ptr<const Ruleset> ruleset,
   const EngineOptions options = options_;
   EngineImpl* const self = this;
   std::destroy_at(self);
-  EngineImpl* const fresh = std::construct_at(self, std::move(ruleset), options);
+  EngineImpl* const fresh =
+      std::construct_at(self, std::move(ruleset), options);
   if (absl::Status st = fresh->ReadState(payload, base_offset); !st.ok()) {
     return absl::InternalError(absl::StrCat(
         "engine state lost after a successful trial read: ", st.message()));

@@ -12,7 +12,11 @@ namespace {
 
 constexpr int64_t kNanosPerSecond = 1000000000;
 
-enum DurationKind : uint8_t { kFinite = 0, kPlusInfinite = 1, kMinusInfinite = 2 };
+enum DurationKind : uint8_t {
+  kFinite = 0,
+  kPlusInfinite = 1,
+  kMinusInfinite = 2
+};
 
 uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
@@ -33,7 +37,8 @@ uint32_t Crc32c(std::string_view bytes) {
   return crc.checksum();
 }
 
-// ---- writer -------------------------------------------------------------------
+// ---- writer
+// -------------------------------------------------------------------
 
 void SnapshotWriter::PutVarint(uint64_t v) {
   while (v >= 0x80) {
@@ -118,7 +123,8 @@ std::string SnapshotWriter::Release() {
   return out;
 }
 
-// ---- reader -------------------------------------------------------------------
+// ---- reader
+// -------------------------------------------------------------------
 
 bool SnapshotReader::Fail(std::string_view what) {
   if (status_.ok()) {
@@ -283,8 +289,8 @@ bool SnapshotReader::ReadSection(uint64_t* tag, SnapshotReader* body) {
     return false;
   }
   if (n > remaining()) return Fail("section length");
-  *body = SnapshotReader(data_.substr(pos_, static_cast<size_t>(n)),
-                         base_ + pos_);
+  *body =
+      SnapshotReader(data_.substr(pos_, static_cast<size_t>(n)), base_ + pos_);
   pos_ += static_cast<size_t>(n);
   return true;
 }
@@ -297,7 +303,8 @@ bool SnapshotReader::ExpectDone(std::string_view what) {
   return true;
 }
 
-// ---- frame --------------------------------------------------------------------
+// ---- frame
+// --------------------------------------------------------------------
 
 std::string FrameSnapshot(std::string_view payload) {
   SnapshotWriter w;
@@ -323,9 +330,11 @@ absl::StatusOr<std::string_view> UnframeSnapshot(std::string_view bytes) {
   uint64_t version = 0, length = 0;
   if (!r.ReadVarint(&version, "format version")) return r.status();
   if (version != kSnapshotFormatVersion) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "snapshot format version ", version, " is not supported (this build "
-        "reads version ", kSnapshotFormatVersion, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("snapshot format version ", version,
+                     " is not supported (this build "
+                     "reads version ",
+                     kSnapshotFormatVersion, ")"));
   }
   if (!r.ReadVarint(&length, "payload length")) return r.status();
   if (length > r.remaining() || r.remaining() - length != 4) {
@@ -343,9 +352,9 @@ absl::StatusOr<std::string_view> UnframeSnapshot(std::string_view bytes) {
   const uint32_t actual = Crc32c(bytes.substr(0, header + payload.size()));
   if (stored != actual) {
     return absl::DataLossError(absl::StrCat(
-        "snapshot: checksum mismatch (stored ", absl::Hex(stored, absl::kZeroPad8),
-        ", computed ", absl::Hex(actual, absl::kZeroPad8),
-        "): the file is corrupted"));
+        "snapshot: checksum mismatch (stored ",
+        absl::Hex(stored, absl::kZeroPad8), ", computed ",
+        absl::Hex(actual, absl::kZeroPad8), "): the file is corrupted"));
   }
   return payload;
 }

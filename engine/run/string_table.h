@@ -81,16 +81,15 @@ class StringTable {
   size_t Locate(std::string_view key) const {
     const uint64_t word = KeyWord(key);
     const uint64_t mask = entries_.size() - 1;
-    uint64_t h = (word + key.size() * 0x9E3779B97F4A7C15ull) *
-                 0xBF58476D1CE4E5B9ull;
+    uint64_t h =
+        (word + key.size() * 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
     h ^= h >> 31;
     for (uint64_t at = h & mask;; at = (at + 1) & mask) {
       const Entry& e = entries_[at];
       if (e.value < 0) return at;
       if (e.word == word && e.size == key.size() &&
-          (key.size() <= 8 ||
-           std::memcmp(e.text.data() + 8, key.data() + 8, key.size() - 8) ==
-               0)) {
+          (key.size() <= 8 || std::memcmp(e.text.data() + 8, key.data() + 8,
+                                          key.size() - 8) == 0)) {
         return at;
       }
     }

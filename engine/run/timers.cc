@@ -18,9 +18,7 @@ void TimerHeap::Push(const TimerEntry& entry) {
   std::push_heap(heap_.begin(), heap_.end(), Later);
 }
 
-void TimerHeap::Rebuild() {
-  std::make_heap(heap_.begin(), heap_.end(), Later);
-}
+void TimerHeap::Rebuild() { std::make_heap(heap_.begin(), heap_.end(), Later); }
 
 TimerEntry TimerHeap::Pop() {
   std::pop_heap(heap_.begin(), heap_.end(), Later);

@@ -65,8 +65,7 @@ class TimerHeap {
   // compaction of wake-ups of dropped sessions (engine_impl.cc).
   template <typename Pred>
   void EraseIf(Pred stale) {
-    heap_.erase(std::remove_if(heap_.begin(), heap_.end(), stale),
-                heap_.end());
+    heap_.erase(std::remove_if(heap_.begin(), heap_.end(), stale), heap_.end());
     Rebuild();
   }
 

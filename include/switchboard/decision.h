@@ -55,13 +55,13 @@ struct Explanation {
 };
 
 struct Decision {
-  absl::Time time;             // event time (a timer's deadline for timers)
+  absl::Time time;  // event time (a timer's deadline for timers)
   std::string_view ruleset;
   std::string_view session;
   std::string_view rule;
-  std::string_view action;     // "route", "handoff", "deflect", ...
-  std::string_view trigger;    // the event type, "idle", "after" or "assign"
-  absl::Span<const DecisionParam> params;  // in the rule's written order
+  std::string_view action;   // "route", "handoff", "deflect", ...
+  std::string_view trigger;  // the event type, "idle", "after" or "assign"
+  absl::Span<const DecisionParam> params;    // in the rule's written order
   const Explanation* explanation = nullptr;  // with EngineOptions::explain
 
   // The decision as one JSON object (SPEC section 1), without a newline:

@@ -13,9 +13,9 @@ namespace switchboard {
 enum class Severity { kError, kWarning };
 
 struct Diagnostic {
-  std::string file;         // as given to the loader
-  int line = 0;             // 1-based; 0 when the mistake has no position
-  int column = 0;           // 1-based, in bytes; 0 when unknown
+  std::string file;  // as given to the loader
+  int line = 0;      // 1-based; 0 when the mistake has no position
+  int column = 0;    // 1-based, in bytes; 0 when unknown
   Severity severity = Severity::kError;
   std::string message;      // one line, with a hint: "...; did you mean 'x'?"
   std::string source_line;  // the text of `line`, without its newline

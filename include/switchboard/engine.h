@@ -47,10 +47,10 @@ struct EngineOptions {
 // Counters since the engine was created. Rule-indexed vectors follow the
 // ruleset's rule order.
 struct EngineStats {
-  int64_t events = 0;            // input events processed (not derived ones)
-  int64_t derived_events = 0;    // emit / route.timeout events processed
-  int64_t late_events = 0;       // events older than the clock
-  int64_t rejected_events = 0;   // Process() calls that returned an error
+  int64_t events = 0;           // input events processed (not derived ones)
+  int64_t derived_events = 0;   // emit / route.timeout events processed
+  int64_t late_events = 0;      // events older than the clock
+  int64_t rejected_events = 0;  // Process() calls that returned an error
   int64_t decisions = 0;
   int64_t timers_fired = 0;
   int64_t sessions_created = 0;
@@ -61,9 +61,9 @@ struct EngineStats {
   int64_t timers_dropped = 0;
   int64_t deflects_without_channel = 0;  // no healthy channel on the chain
   // Skill routing (SPEC section 6, docs/skill-routing.md).
-  int64_t assignments = 0;             // `assign` decisions
+  int64_t assignments = 0;              // `assign` decisions
   int64_t conversations_abandoned = 0;  // ended (ends_on) while waiting
-  int64_t route_timeouts = 0;          // route.timeout events derived
+  int64_t route_timeouts = 0;           // route.timeout events derived
   // Routes whose session had no channel, or one the queue does not serve:
   // they wait without being assignable until timeout, transfer or end.
   int64_t unassignable_routes = 0;
@@ -76,8 +76,8 @@ struct EngineStats {
   // Derived events dropped because one trigger's emit chain passed the
   // engine's cap (1,000 derived events per input event or timer).
   int64_t derived_events_dropped = 0;
-  std::vector<int64_t> rule_runs;         // per rule: triggers where it ran
-  std::vector<int64_t> rule_errors;       // per rule: failed conditions/actions
+  std::vector<int64_t> rule_runs;    // per rule: triggers where it ran
+  std::vector<int64_t> rule_errors;  // per rule: failed conditions/actions
   // Decisions per rule and action name, e.g. {"cart-abandonment", "offer"}.
   std::vector<std::pair<std::pair<std::string, std::string>, int64_t>>
       decisions_by_rule_action;
@@ -96,7 +96,8 @@ class Engine {
   // Creates an engine for `ruleset` (must be non-null). The clock starts at
   // absl::InfinitePast() (the first event sets it).
   static absl::StatusOr<std::unique_ptr<Engine>> Create(
-      std::shared_ptr<const Ruleset> ruleset, const EngineOptions& options = {});
+      std::shared_ptr<const Ruleset> ruleset,
+      const EngineOptions& options = {});
 
   virtual ~Engine() = default;
 

@@ -45,8 +45,8 @@ class Event {
     int32_t schema_index = -1;
     absl::Duration duration_value;
     absl::Time time_value;
-    std::vector<std::string> strings;                    // kStringList
-    std::vector<std::pair<std::string, int64_t>> ints;   // kIntMap
+    std::vector<std::string> strings;                   // kStringList
+    std::vector<std::pair<std::string, int64_t>> ints;  // kIntMap
   };
 
   Event() = default;

@@ -266,7 +266,9 @@ struct Outcome {
   std::string message;  // kFail: what went wrong; kSkip: why
 };
 
-Outcome Fail(std::string message) { return {Outcome::kFail, std::move(message)}; }
+Outcome Fail(std::string message) {
+  return {Outcome::kFail, std::move(message)};
+}
 
 Outcome RunTest(const element& test) {
   std::string expr_text = StringMember(test, "expr").value_or("");
@@ -441,9 +443,8 @@ bool RunFile(const std::filesystem::path& path, Counts* total) {
       }
     }
   }
-  std::printf("%s: %d passed, %d failed, %d skipped\n",
-              path.filename().c_str(), counts.passed, counts.failed,
-              counts.skipped);
+  std::printf("%s: %d passed, %d failed, %d skipped\n", path.filename().c_str(),
+              counts.passed, counts.failed, counts.skipped);
   total->passed += counts.passed;
   total->failed += counts.failed;
   total->skipped += counts.skipped;

@@ -130,8 +130,8 @@ class Generator {
     if (!extra.empty()) {
       // map(v, filter, transform)
       std::string filter = Generate(T::kBool, depth);
-      text = absl::StrCat(range, ".", macro, "(", var, ", ", filter, ", ",
-                          body, ")");
+      text = absl::StrCat(range, ".", macro, "(", var, ", ", filter, ", ", body,
+                          ")");
     } else {
       text = absl::StrCat(range, ".", macro, "(", var, ", ", body, ")");
     }
@@ -154,17 +154,28 @@ class Generator {
     switch (type) {
       case T::kInt:
         switch (Pick(14)) {
-          case 0: return Binary(T::kInt, "+", d);
-          case 1: return Binary(T::kInt, "-", d);
-          case 2: return Binary(T::kInt, "*", d);
-          case 3: return Binary(T::kInt, "/", d);
-          case 4: return Binary(T::kInt, "%", d);
-          case 5: return absl::StrCat("-", Leaf(T::kInt));
-          case 6: return Ternary(T::kInt, d);
-          case 7: return absl::StrCat("size(", Generate(T::kString, d), ")");
-          case 8: return absl::StrCat(Generate(T::kList, d), ".size()");
-          case 9: return absl::StrCat("int(", Generate(T::kDouble, d), ")");
-          case 10: return absl::StrCat("twice(", Generate(T::kInt, d), ")");
+          case 0:
+            return Binary(T::kInt, "+", d);
+          case 1:
+            return Binary(T::kInt, "-", d);
+          case 2:
+            return Binary(T::kInt, "*", d);
+          case 3:
+            return Binary(T::kInt, "/", d);
+          case 4:
+            return Binary(T::kInt, "%", d);
+          case 5:
+            return absl::StrCat("-", Leaf(T::kInt));
+          case 6:
+            return Ternary(T::kInt, d);
+          case 7:
+            return absl::StrCat("size(", Generate(T::kString, d), ")");
+          case 8:
+            return absl::StrCat(Generate(T::kList, d), ".size()");
+          case 9:
+            return absl::StrCat("int(", Generate(T::kDouble, d), ")");
+          case 10:
+            return absl::StrCat("twice(", Generate(T::kInt, d), ")");
           case 11:
             return absl::StrCat(Generate(T::kList, d), "[",
                                 Generate(T::kInt, d), "]");
@@ -172,35 +183,49 @@ class Generator {
             return absl::StrCat(Generate(T::kMap, d), "[",
                                 Generate(T::kString, d), "]");
           default:
-            return absl::StrCat(Loop(Generate(T::kList, d), T::kInt, "map",
-                                     T::kInt, d),
-                                ".size()");
+            return absl::StrCat(
+                Loop(Generate(T::kList, d), T::kInt, "map", T::kInt, d),
+                ".size()");
         }
       case T::kDouble:
         switch (Pick(7)) {
-          case 0: return Binary(T::kDouble, "+", d);
-          case 1: return Binary(T::kDouble, "-", d);
-          case 2: return Binary(T::kDouble, "*", d);
-          case 3: return Binary(T::kDouble, "/", d);
-          case 4: return absl::StrCat("-", Leaf(T::kDouble));
-          case 5: return absl::StrCat("double(", Generate(T::kInt, d), ")");
-          default: return Ternary(T::kDouble, d);
+          case 0:
+            return Binary(T::kDouble, "+", d);
+          case 1:
+            return Binary(T::kDouble, "-", d);
+          case 2:
+            return Binary(T::kDouble, "*", d);
+          case 3:
+            return Binary(T::kDouble, "/", d);
+          case 4:
+            return absl::StrCat("-", Leaf(T::kDouble));
+          case 5:
+            return absl::StrCat("double(", Generate(T::kInt, d), ")");
+          default:
+            return Ternary(T::kDouble, d);
         }
       case T::kString:
         switch (Pick(5)) {
-          case 0: return Binary(T::kString, "+", d);
-          case 1: return absl::StrCat("string(", Generate(T::kInt, d), ")");
-          case 2: return absl::StrCat(Generate(T::kString, d), ".shout()");
-          case 3: return Ternary(T::kString, d);
+          case 0:
+            return Binary(T::kString, "+", d);
+          case 1:
+            return absl::StrCat("string(", Generate(T::kInt, d), ")");
+          case 2:
+            return absl::StrCat(Generate(T::kString, d), ".shout()");
+          case 3:
+            return Ternary(T::kString, d);
           default:
             return absl::StrCat("['x', ", Generate(T::kString, d), "][",
                                 OneOf("0", "1", "2"), "]");
         }
       case T::kBool:
         switch (Pick(24)) {
-          case 0: return Binary(T::kInt, OneOf("<", "<=", ">", ">=").c_str(), d);
-          case 1: return Binary(T::kDouble, OneOf("<", ">=").c_str(), d);
-          case 2: return Binary(T::kString, OneOf("<", ">").c_str(), d);
+          case 0:
+            return Binary(T::kInt, OneOf("<", "<=", ">", ">=").c_str(), d);
+          case 1:
+            return Binary(T::kDouble, OneOf("<", ">=").c_str(), d);
+          case 2:
+            return Binary(T::kString, OneOf("<", ">").c_str(), d);
           case 3:
             return absl::StrCat("(", Generate(T::kInt, d), " ",
                                 OneOf("<", "==", ">="), " ",
@@ -210,11 +235,15 @@ class Generator {
             return Binary(t, OneOf("==", "!=").c_str(), d);
           }
           case 5:
-          case 6: return Binary(T::kBool, "&&", d);
+          case 6:
+            return Binary(T::kBool, "&&", d);
           case 7:
-          case 8: return Binary(T::kBool, "||", d);
-          case 9: return absl::StrCat("!", Leaf(T::kBool));
-          case 10: return Ternary(T::kBool, d);
+          case 8:
+            return Binary(T::kBool, "||", d);
+          case 9:
+            return absl::StrCat("!", Leaf(T::kBool));
+          case 10:
+            return Ternary(T::kBool, d);
           case 11:
             return OneOf("has(obj.x)", "has(obj.n)", "has(m.a)", "has(m.q)",
                          "has(obj.ok)");
@@ -223,10 +252,9 @@ class Generator {
                                 OneOf("contains", "startsWith", "endsWith"),
                                 "(", Generate(T::kString, d), ")");
           case 13:
-            return absl::StrCat(Generate(T::kString, d), ".matches(",
-                                OneOf("'h.*'", "'^a'", "'[a-c]+'", "''",
-                                      "'l{2}'"),
-                                ")");
+            return absl::StrCat(
+                Generate(T::kString, d), ".matches(",
+                OneOf("'h.*'", "'^a'", "'[a-c]+'", "''", "'l{2}'"), ")");
           case 14:
             return absl::StrCat(Generate(T::kInt, d), " in ",
                                 Generate(T::kList, d));
@@ -249,8 +277,8 @@ class Generator {
                                 ")");
           case 21:
             return absl::StrCat("(", Generate(T::kString, d), " ",
-                                OneOf("==", "!="), " ",
-                                Generate(T::kString, d), ")");
+                                OneOf("==", "!="), " ", Generate(T::kString, d),
+                                ")");
           case 22:
             return OneOf("nope || true", "unknown_fn(1) || true",
                          "false && i.frob()", "i.all(v, true)",
@@ -260,17 +288,20 @@ class Generator {
         }
       case T::kList:
         switch (Pick(6)) {
-          case 0: return Binary(T::kList, "+", d);
+          case 0:
+            return Binary(T::kList, "+", d);
           case 1:
             return absl::StrCat("[", Generate(T::kInt, d), ", ",
                                 Generate(T::kInt, d), "]");
-          case 2: return Loop(Generate(T::kList, d), T::kInt, "map", T::kInt, d);
+          case 2:
+            return Loop(Generate(T::kList, d), T::kInt, "map", T::kInt, d);
           case 3:
             return Loop(Generate(T::kList, d), T::kInt, "filter", T::kBool, d);
           case 4:
             return Loop(Generate(T::kList, d), T::kInt, "map", T::kInt, d,
                         "filter");
-          default: return Ternary(T::kList, d);
+          default:
+            return Ternary(T::kList, d);
         }
       case T::kMap:
         switch (Pick(3)) {
@@ -280,7 +311,8 @@ class Generator {
           case 1:
             return absl::StrCat("{'k': ", Generate(T::kInt, d), ", ",
                                 Generate(T::kString, d), ": 0}");
-          default: return Ternary(T::kMap, d);
+          default:
+            return Ternary(T::kMap, d);
         }
     }
     return "null";
@@ -336,8 +368,8 @@ class CrossCheckTest : public ::testing::Test {
         return Value::Int(r);
       }
       if (id == kShoutId) {
-        return Value::String(absl::StrCat(
-            std::string(args[0].string_value()), "!"));
+        return Value::String(
+            absl::StrCat(std::string(args[0].string_value()), "!"));
       }
       return Value::Error(ErrorCode::kHost, "unexpected extension");
     });
@@ -409,22 +441,47 @@ class CrossCheckTest : public ::testing::Test {
 TEST_F(CrossCheckTest, HandPickedExpressionsAgree) {
   Stats stats;
   for (const char* text : {
-           "i / 0 > 1 && false", "false && i / 0 > 1", "i / 0 > 1 || true",
-           "true && i / 0 > 1", "i / 0 > 1 && i % 0 > 1", "'horses' || true",
-           "a.as() || true", "b ? 1 : i / 0", "'cows' ? 1 : 2",
-           "big + 2", "-(-9223372036854775807 - 1)", "big * 2 > 0",
-           "[1].exists(v, [0].exists(v, v == 0))", "li.map(v, v / (v - 2))",
-           "li.filter(v, v > 1)", "li.exists_one(v, v > 2)",
-           "m.all(k, k.size() == 1)", "obj.x > 1.0 || true",
-           "has(obj.x) ? obj.x : 0.0", "obj.name + s", "a.b + 1",
-           "u + 1", "u + 1 > 0 || true", "twice(i)", "twice(big)",
-           "s.shout()", "s.matches('l+')", "{'a': 1, 'a': 2}",
-           "{'a': 1}.a", "[1, 2, 3][5]", "m['zz']", "1.0 / 0.0",
-           "0.0 / 0.0 == 0.0 / 0.0", "li.map(v, li.map(v, v * 2))",
-           "li.map(v, v > 1, v * 10)", "i.all(v, true)",
+           "i / 0 > 1 && false",
+           "false && i / 0 > 1",
+           "i / 0 > 1 || true",
+           "true && i / 0 > 1",
+           "i / 0 > 1 && i % 0 > 1",
+           "'horses' || true",
+           "a.as() || true",
+           "b ? 1 : i / 0",
+           "'cows' ? 1 : 2",
+           "big + 2",
+           "-(-9223372036854775807 - 1)",
+           "big * 2 > 0",
+           "[1].exists(v, [0].exists(v, v == 0))",
+           "li.map(v, v / (v - 2))",
+           "li.filter(v, v > 1)",
+           "li.exists_one(v, v > 2)",
+           "m.all(k, k.size() == 1)",
+           "obj.x > 1.0 || true",
+           "has(obj.x) ? obj.x : 0.0",
+           "obj.name + s",
+           "a.b + 1",
+           "u + 1",
+           "u + 1 > 0 || true",
+           "twice(i)",
+           "twice(big)",
+           "s.shout()",
+           "s.matches('l+')",
+           "{'a': 1, 'a': 2}",
+           "{'a': 1}.a",
+           "[1, 2, 3][5]",
+           "m['zz']",
+           "1.0 / 0.0",
+           "0.0 / 0.0 == 0.0 / 0.0",
+           "li.map(v, li.map(v, v * 2))",
+           "li.map(v, v > 1, v * 10)",
+           "i.all(v, true)",
            // The checker accepts dyn arguments; the host must still get
            // only what it declared.
-           "['x', 1.5][1].shout()", "dyn(1).shout()", "twice(dyn('a'))",
+           "['x', 1.5][1].shout()",
+           "dyn(1).shout()",
+           "twice(dyn('a'))",
            "dyn(s).shout() == 'hello!'",
        }) {
     CrossCheck(text, &stats);
@@ -453,8 +510,9 @@ TEST_F(CrossCheckTest, RandomExpressionsAgree) {
   EXPECT_GT(stats.errors, stats.total / 20);
   EXPECT_GT(stats.checked, stats.total / 5);
   EXPECT_EQ(stats.failures, 0);
-  std::printf("cross-checked %d expressions: %d checked, %d values, %d errors\n",
-              stats.total, stats.checked, stats.values, stats.errors);
+  std::printf(
+      "cross-checked %d expressions: %d checked, %d values, %d errors\n",
+      stats.total, stats.checked, stats.values, stats.errors);
 }
 
 }  // namespace

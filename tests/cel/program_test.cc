@@ -290,8 +290,7 @@ TEST_F(ProgramTest, AndOrAreCommutativeOverErrors) {
       {"false || x / 0 > 1", true, std::nullopt, ErrorCode::kDivisionByZero},
       {"x / 0 > 1 && x % 0 > 1", true, std::nullopt,
        ErrorCode::kDivisionByZero},
-      {"x % 0 > 1 || x / 0 > 1", true, std::nullopt,
-       ErrorCode::kModulusByZero},
+      {"x % 0 > 1 || x / 0 > 1", true, std::nullopt, ErrorCode::kModulusByZero},
       {"'horses' || true", false, true},
       {"true || 'horses'", false, true},
       {"'horses' && false", false, false},
@@ -482,9 +481,9 @@ TEST_F(ProgramTest, CapsIterations) {
   ExpectError(Eval("[1, 2].all(a, [1, 2, 3].all(b, true))", true, options),
               ErrorCode::kLimit);
   // Even when the loop's own result would be absorbed.
-  ExpectError(Eval("[1, 2, 3, 4, 5, 6].exists(c, false) || true", false,
-                   options),
-              ErrorCode::kLimit);
+  ExpectError(
+      Eval("[1, 2, 3, 4, 5, 6].exists(c, false) || true", false, options),
+      ErrorCode::kLimit);
 }
 
 TEST_F(ProgramTest, CapsWorkInLoopBodies) {
@@ -577,8 +576,7 @@ TEST_F(ProgramTest, EvaluatesConditionWithoutAllocating) {
 
 TEST_F(ProgramTest, EvaluatesFromManyThreads) {
   absl::StatusOr<Program> program = CompileText(
-      "l.map(v, v * x).exists(v, v == 21) && event.intent.matches('^b')",
-      true);
+      "l.map(v, v * x).exists(v, v == 21) && event.intent.matches('^b')", true);
   ASSERT_TRUE(program.ok()) << program.status();
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;

@@ -57,13 +57,15 @@ TEST(ReachabilityTest, FinalUnconditionalRuleHidesLowerRules) {
 
 TEST(ReachabilityTest, EqualPriorityKeepsFileOrder) {
   // Same priority: the earlier rule runs first and hides the later one...
-  EXPECT_THAT(Errors(Rules("  - {name: a, on: x.y, final: true, then: [tag: [a]]}\n"
-                           "  - {name: b, on: x.y, then: [tag: [b]]}\n")),
-              ElementsAre(HasSubstr("rule 'b' is never reached")));
+  EXPECT_THAT(
+      Errors(Rules("  - {name: a, on: x.y, final: true, then: [tag: [a]]}\n"
+                   "  - {name: b, on: x.y, then: [tag: [b]]}\n")),
+      ElementsAre(HasSubstr("rule 'b' is never reached")));
   // ...but not an earlier one.
-  EXPECT_THAT(Errors(Rules("  - {name: b, on: x.y, then: [tag: [b]]}\n"
-                           "  - {name: a, on: x.y, final: true, then: [tag: [a]]}\n")),
-              IsEmpty());
+  EXPECT_THAT(
+      Errors(Rules("  - {name: b, on: x.y, then: [tag: [b]]}\n"
+                   "  - {name: a, on: x.y, final: true, then: [tag: [a]]}\n")),
+      IsEmpty());
   // A higher priority later in the file runs first.
   EXPECT_THAT(Errors(Rules("  - {name: b, on: x.y, then: [tag: [b]]}\n"
                            "  - {name: a, priority: 1, on: x.y, final: true, "
@@ -75,7 +77,8 @@ TEST(ReachabilityTest, ConditionsDisabledRulesAndOtherTriggersDoNotHide) {
   EXPECT_THAT(
       Errors(Rules(
           "  - {name: a, on: x.y, if: 'true', final: true, then: [tag: [a]]}\n"
-          "  - {name: b, on: x.y, final: true, enabled: false, then: [tag: [b]]}\n"
+          "  - {name: b, on: x.y, final: true, enabled: false, then: [tag: "
+          "[b]]}\n"
           "  - {name: c, on: x.z, final: true, then: [tag: [c]]}\n"
           "  - {name: d, on: x.y, then: [tag: [d]]}\n"
           "  - {name: e, on: [x.y, x.z, x.w], then: [tag: [e]]}\n")),
@@ -91,22 +94,23 @@ TEST(ReachabilityTest, BrokenConditionStillCounts) {
 }
 
 TEST(ReachabilityTest, PrefixesAndListsCover) {
-  EXPECT_THAT(
-      Errors(Rules("  - {name: all, priority: 9, on: cart.*, final: true, "
-                   "then: [tag: [a]]}\n"
-                   "  - {name: one, on: cart.updated, then: [tag: [b]]}\n"
-                   "  - {name: deeper, on: cart.item.*, then: [tag: [c]]}\n"
-                   "  - {name: both, on: [cart.a, cart.b], then: [tag: [d]]}\n"
-                   "  - {name: other, on: [cart.a, order.b], then: [tag: [e]]}\n"
-                   "  - {name: carts, on: carts.x, then: [tag: [f]]}\n")),
-      ElementsAre(HasSubstr("rule 'one' is never reached"),
-                  HasSubstr("rule 'deeper' is never reached"),
-                  HasSubstr("rule 'both' is never reached")));
+  EXPECT_THAT(Errors(Rules(
+                  "  - {name: all, priority: 9, on: cart.*, final: true, "
+                  "then: [tag: [a]]}\n"
+                  "  - {name: one, on: cart.updated, then: [tag: [b]]}\n"
+                  "  - {name: deeper, on: cart.item.*, then: [tag: [c]]}\n"
+                  "  - {name: both, on: [cart.a, cart.b], then: [tag: [d]]}\n"
+                  "  - {name: other, on: [cart.a, order.b], then: [tag: [e]]}\n"
+                  "  - {name: carts, on: carts.x, then: [tag: [f]]}\n")),
+              ElementsAre(HasSubstr("rule 'one' is never reached"),
+                          HasSubstr("rule 'deeper' is never reached"),
+                          HasSubstr("rule 'both' is never reached")));
   // An exact type does not cover a prefix.
-  EXPECT_THAT(Errors(Rules("  - {name: a, priority: 9, on: cart.x, final: true, "
-                           "then: [tag: [a]]}\n"
-                           "  - {name: b, on: cart.*, then: [tag: [b]]}\n")),
-              IsEmpty());
+  EXPECT_THAT(
+      Errors(Rules("  - {name: a, priority: 9, on: cart.x, final: true, "
+                   "then: [tag: [a]]}\n"
+                   "  - {name: b, on: cart.*, then: [tag: [b]]}\n")),
+      IsEmpty());
 }
 
 TEST(ReachabilityTest, TimersCoverTheSameTimerOnly) {
@@ -139,34 +143,39 @@ TEST(DuplicateRuleTest, ManyRulesStayFast) {
   // 20,000 distinct names and one repeat: found by hashing, not by pairs.
   std::string rules;
   for (int i = 0; i < 20000; ++i) {
-    rules += "  - {name: r" + std::to_string(i) + ", on: x.y, then: [tag: [a]]}\n";
+    rules +=
+        "  - {name: r" + std::to_string(i) + ", on: x.y, then: [tag: [a]]}\n";
   }
   rules += "  - {name: r123, on: x.y, then: [tag: [a]]}\n";
-  EXPECT_THAT(Errors(Rules(rules)),
-              ElementsAre("20003: duplicate rule name 'r123' (first at line 126)"));
+  EXPECT_THAT(
+      Errors(Rules(rules)),
+      ElementsAre("20003: duplicate rule name 'r123' (first at line 126)"));
 }
 
 // ---- emit cycles ------------------------------------------------------------
 
 TEST(EmitCycleTest, FindsSelfCycle) {
-  EXPECT_THAT(Errors(Rules("  - {name: a, on: x.y, then: [emit: {type: x.y}]}\n")),
-              ElementsAre("3: emit cycle: rule 'a' emits 'x.y', which "
-                          "triggers 'a' again"));
+  EXPECT_THAT(
+      Errors(Rules("  - {name: a, on: x.y, then: [emit: {type: x.y}]}\n")),
+      ElementsAre("3: emit cycle: rule 'a' emits 'x.y', which "
+                  "triggers 'a' again"));
 }
 
 TEST(EmitCycleTest, FindsThreeRuleCycleOnce) {
   EXPECT_THAT(
-      Errors(Rules("  - {name: a, on: e.a, then: [emit: {type: e.b}]}\n"
-                   "  - {name: b, on: e.b, then: [tag: [x], emit: {type: e.c}]}\n"
-                   "  - {name: c, on: e.c, then: [emit: {type: e.a}]}\n")),
+      Errors(
+          Rules("  - {name: a, on: e.a, then: [emit: {type: e.b}]}\n"
+                "  - {name: b, on: e.b, then: [tag: [x], emit: {type: e.c}]}\n"
+                "  - {name: c, on: e.c, then: [emit: {type: e.a}]}\n")),
       ElementsAre("3: emit cycle: rule 'a' emits 'e.b', which triggers rule "
                   "'b', which emits 'e.c', which triggers rule 'c', which "
                   "emits 'e.a', which triggers 'a' again"));
 }
 
 TEST(EmitCycleTest, FindsCycleThroughPrefix) {
-  EXPECT_THAT(Errors(Rules("  - {name: a, on: e.*, then: [emit: {type: e.b.c}]}\n")),
-              ElementsAre(HasSubstr("emit cycle: rule 'a' emits 'e.b.c'")));
+  EXPECT_THAT(
+      Errors(Rules("  - {name: a, on: e.*, then: [emit: {type: e.b.c}]}\n")),
+      ElementsAre(HasSubstr("emit cycle: rule 'a' emits 'e.b.c'")));
 }
 
 TEST(EmitCycleTest, IgnoresChainsTimersAndDisabledRules) {
@@ -177,8 +186,10 @@ TEST(EmitCycleTest, IgnoresChainsTimersAndDisabledRules) {
           "  - {name: c, on: e.c, enabled: false, then: [emit: {type: e.a}]}\n"
           "  - {name: t, on: {idle: 1m}, then: [emit: {type: e.t}]}\n"
           "  - {name: u, on: e.t, then: [emit: {type: e.u}]}\n"
-          "  - {name: w, on: {after: 1m, since: e.w}, then: [emit: {type: e.w}]}\n"
-          "  - {name: r, on: route.timeout, then: [route: {queue: q, timeout: 1m}]}\n",
+          "  - {name: w, on: {after: 1m, since: e.w}, then: [emit: {type: "
+          "e.w}]}\n"
+          "  - {name: r, on: route.timeout, then: [route: {queue: q, timeout: "
+          "1m}]}\n",
           "queues: {q: {}}\n")),
       IsEmpty());
 }
@@ -187,13 +198,13 @@ TEST(EmitCycleTest, IgnoresChainsTimersAndDisabledRules) {
 
 TEST(GlobalEventTest, CannotTriggerRulesOrTimers) {
   EXPECT_THAT(
-      Errors(Rules(
-          "  - {name: a, on: channel.down, then: [tag: [a]]}\n"
-          "  - {name: b, on: [x.y, agent.login], then: [tag: [b]]}\n"
-          "  - {name: c, on: agent.*, then: [tag: [c]]}\n"
-          "  - {name: d, on: {after: 1m, since: channel.up}, then: [tag: [d]]}\n"
-          "  - {name: e, on: channel.*, then: [tag: [e]]}\n"
-          "  - {name: f, on: agents.x, then: [tag: [f]]}\n")),
+      Errors(Rules("  - {name: a, on: channel.down, then: [tag: [a]]}\n"
+                   "  - {name: b, on: [x.y, agent.login], then: [tag: [b]]}\n"
+                   "  - {name: c, on: agent.*, then: [tag: [c]]}\n"
+                   "  - {name: d, on: {after: 1m, since: channel.up}, then: "
+                   "[tag: [d]]}\n"
+                   "  - {name: e, on: channel.*, then: [tag: [e]]}\n"
+                   "  - {name: f, on: agents.x, then: [tag: [f]]}\n")),
       ElementsAre(HasSubstr("global event 'channel.down'"),
                   HasSubstr("global event 'agent.login'"),
                   HasSubstr("global event 'agent.*'"),
@@ -203,24 +214,27 @@ TEST(GlobalEventTest, CannotTriggerRulesOrTimers) {
 // ---- set and emit -----------------------------------------------------------
 
 constexpr char kSchema[] =
-    "session:\n  fields:\n    n: int = 0\n    d: double = 0\n    b: bool = false\n"
-    "    s: string = ''\n    t: timestamp\n    w: duration\n    l: list(int) = []\n"
+    "session:\n  fields:\n    n: int = 0\n    d: double = 0\n    b: bool = "
+    "false\n"
+    "    s: string = ''\n    t: timestamp\n    w: duration\n    l: list(int) = "
+    "[]\n"
     "event:\n  intent: string\n  value: double\n  count: int\n";
 
 TEST(SetEmitTest, AcceptsValuesOfTheFieldType) {
   EXPECT_THAT(
-      Errors(Rules("  - name: r\n    on: x.y\n    then:\n"
-                   "      - set: {n: 1, d: 2, b: true, s: \"'x'\", t: now, "
-                   "w: 90s, l: '[1, 2]'}\n"
-                   "      - set: {d: 'session.n + 1', n: 'session.n * 2', "
-                   "t: 2026-01-01T00:00:00Z, w: \"duration('1h')\"}\n"
-                   "      - set: {s: 'has(event.intent) ? event.intent : \"\"'}\n"
-                   "      - emit: {type: a.b, value: 1, count: 'session.n', "
-                   "intent: \"'x'\", channel: \"'chat'\"}\n"
-                   "    if: session.n < 3 && session.d < 1.0 && session.b && "
-                   "session.s == '' && has(session.t) && has(session.w) && "
-                   "size(session.l) > 0\n",
-                   kSchema)),
+      Errors(
+          Rules("  - name: r\n    on: x.y\n    then:\n"
+                "      - set: {n: 1, d: 2, b: true, s: \"'x'\", t: now, "
+                "w: 90s, l: '[1, 2]'}\n"
+                "      - set: {d: 'session.n + 1', n: 'session.n * 2', "
+                "t: 2026-01-01T00:00:00Z, w: \"duration('1h')\"}\n"
+                "      - set: {s: 'has(event.intent) ? event.intent : \"\"'}\n"
+                "      - emit: {type: a.b, value: 1, count: 'session.n', "
+                "intent: \"'x'\", channel: \"'chat'\"}\n"
+                "    if: session.n < 3 && session.d < 1.0 && session.b && "
+                "session.s == '' && has(session.t) && has(session.w) && "
+                "size(session.l) > 0\n",
+                kSchema)),
       IsEmpty());
 }
 
@@ -262,11 +276,12 @@ TEST(SetEmitTest, RefusesUnknownAndBuiltInNames) {
 // ---- conditions -------------------------------------------------------------
 
 TEST(ConditionTest, MustBeBool) {
-  EXPECT_THAT(Errors(Rules("  - {name: r, on: x.y, if: '1 + 1', then: [tag: [a]]}\n"
-                           "  - {name: s, on: x.y, if: ['true', \"'x'\"], "
-                           "then: [tag: [a]]}\n")),
-              ElementsAre("3: condition must be bool, got int",
-                          "4: condition must be bool, got string"));
+  EXPECT_THAT(
+      Errors(Rules("  - {name: r, on: x.y, if: '1 + 1', then: [tag: [a]]}\n"
+                   "  - {name: s, on: x.y, if: ['true', \"'x'\"], "
+                   "then: [tag: [a]]}\n")),
+      ElementsAre("3: condition must be bool, got int",
+                  "4: condition must be bool, got string"));
 }
 
 TEST(ConditionTest, ReportsCelErrorsAtTheirColumn) {
@@ -318,12 +333,14 @@ TEST(CalendarTest, ReadsPastMidnightAndEndOfDay) {
 
 TEST(DurationTest, NeedsAUnitAndAPositiveValue) {
   EXPECT_THAT(
-      Errors(Rules("  - {name: a, on: {idle: 90}, then: [tag: [a]]}\n"
-                   "  - {name: b, on: {idle: -1s}, then: [tag: [b]]}\n"
-                   "  - {name: c, on: {idle: 0s}, then: [tag: [c]]}\n"
-                   "  - {name: d, on: {after: 1x, since: a.b}, then: [tag: [d]]}\n"
-                   "  - {name: e, on: {idle: 1h30m}, then: [callback: {within: 1.5h}]}\n",
-                   "session: {expire: 0h}\n")),
+      Errors(
+          Rules("  - {name: a, on: {idle: 90}, then: [tag: [a]]}\n"
+                "  - {name: b, on: {idle: -1s}, then: [tag: [b]]}\n"
+                "  - {name: c, on: {idle: 0s}, then: [tag: [c]]}\n"
+                "  - {name: d, on: {after: 1x, since: a.b}, then: [tag: [d]]}\n"
+                "  - {name: e, on: {idle: 1h30m}, then: [callback: {within: "
+                "1.5h}]}\n",
+                "session: {expire: 0h}\n")),
       ElementsAre(HasSubstr("expire must be a positive duration"),
                   HasSubstr("bad duration '90' for idle"),
                   HasSubstr("idle must be a positive duration, got '-1s'"),
@@ -331,14 +348,16 @@ TEST(DurationTest, NeedsAUnitAndAPositiveValue) {
                   HasSubstr("bad duration '1x' for after")));
 }
 
-// ---- field usage warnings ----------------------------------------------------
+// ---- field usage warnings
+// ----------------------------------------------------
 
 TEST(FieldUsageTest, WarnsAboutPointlessFields) {
   EXPECT_THAT(
-      Warnings(Rules("  - {name: r, on: x.y, if: 'session.r > 0 && has(session.a)', "
-                     "then: [set: {w: 1, r: 2}]}\n",
-                     "session:\n  fields:\n    r: int = 0\n    w: int = 0\n"
-                     "    u: int = 0\n    a: string\n")),
+      Warnings(
+          Rules("  - {name: r, on: x.y, if: 'session.r > 0 && has(session.a)', "
+                "then: [set: {w: 1, r: 2}]}\n",
+                "session:\n  fields:\n    r: int = 0\n    w: int = 0\n"
+                "    u: int = 0\n    a: string\n")),
       ElementsAre(HasSubstr("'w' is written but never read"),
                   HasSubstr("'u' is never read or written"),
                   HasSubstr("'a' is never written and has no default")));

@@ -27,8 +27,8 @@ TEST(DiagnosticTest, FormatsPositionSourceAndCaret) {
             "a.yaml:3:5: error: unknown key 'x'\n"
             "    x: 1\n"
             "    ^\n");
-  EXPECT_EQ(FormatDiagnostic(Make("a.yaml", 3, 1, Severity::kWarning,
-                                  "unused", "x: 1")),
+  EXPECT_EQ(FormatDiagnostic(
+                Make("a.yaml", 3, 1, Severity::kWarning, "unused", "x: 1")),
             "a.yaml:3:1: warning: unused\nx: 1\n^\n");
 }
 

@@ -55,8 +55,8 @@ TEST_P(GoldenDiagnosticsTest, MatchesExpected) {
   const std::string name = GetParam();
   const LoadResult result = LoadCase(name);
   const std::string actual = FormatDiagnostics(result.diagnostics());
-  const std::string expected_path = testing::SourceDir() + "/" + kDir + "/" +
-                                    name + ".expected";
+  const std::string expected_path =
+      testing::SourceDir() + "/" + kDir + "/" + name + ".expected";
   if (UpdateGolden()) {
     std::ofstream(expected_path, std::ios::binary) << actual;
     GTEST_SKIP() << "rewrote " << expected_path;
@@ -79,11 +79,11 @@ TEST_P(GoldenDiagnosticsTest, MatchesExpected) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, GoldenDiagnosticsTest, ::testing::ValuesIn(Cases()),
-    [](const ::testing::TestParamInfo<std::string>& info) {
-      return info.param;
-    });
+INSTANTIATE_TEST_SUITE_P(Cases, GoldenDiagnosticsTest,
+                         ::testing::ValuesIn(Cases()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 TEST(GoldenDiagnosticsTest, HasTheCases) {
   const std::vector<std::string> cases = Cases();

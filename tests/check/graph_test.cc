@@ -54,10 +54,9 @@ std::string Dot() {
 // The vertex id whose label is `label`, or "".
 std::string Vertex(const std::string& dot, const std::string& label) {
   std::smatch m;
-  const std::regex re("\n([0-9]+)\\[label=\"" +
-                      std::regex_replace(label, std::regex(R"([.*+?])"),
-                                         R"(\$&)") +
-                      "\"");
+  const std::regex re(
+      "\n([0-9]+)\\[label=\"" +
+      std::regex_replace(label, std::regex(R"([.*+?])"), R"(\$&)") + "\"");
   return std::regex_search(dot, m, re) ? m[1].str() : "";
 }
 

@@ -59,18 +59,24 @@ class FixedObject : public cel::ObjectValue {
  private:
   static std::optional<Value> SampleOf(const Type& type) {
     switch (type.kind()) {
-      case cel::TypeKind::kBool: return Value::Bool(true);
-      case cel::TypeKind::kInt: return Value::Int(-7);
-      case cel::TypeKind::kDouble: return Value::Double(2.5);
-      case cel::TypeKind::kString: return Value::String("gold");
-      case cel::TypeKind::kDuration: return Value::Duration(absl::Seconds(90));
+      case cel::TypeKind::kBool:
+        return Value::Bool(true);
+      case cel::TypeKind::kInt:
+        return Value::Int(-7);
+      case cel::TypeKind::kDouble:
+        return Value::Double(2.5);
+      case cel::TypeKind::kString:
+        return Value::String("gold");
+      case cel::TypeKind::kDuration:
+        return Value::Duration(absl::Seconds(90));
       case cel::TypeKind::kTimestamp:
         return Value::Timestamp(absl::FromUnixSeconds(1795000000));
       case cel::TypeKind::kList:
         return Value::List({Value::String("a"), Value::String("b")});
       case cel::TypeKind::kMap:
         return Value::Map({{Value::String("billing"), Value::Int(2)}});
-      default: return std::nullopt;
+      default:
+        return std::nullopt;
     }
   }
 
@@ -86,11 +92,14 @@ class FixedActivation : public cel::Activation {
         stats_(env.queue_stats_type.get()) {}
   Value GetVariable(int index) const override {
     switch (index) {
-      case switchboard::kEventVariable: return Value::Object(&event_);
-      case switchboard::kSessionVariable: return Value::Object(&session_);
+      case switchboard::kEventVariable:
+        return Value::Object(&event_);
+      case switchboard::kSessionVariable:
+        return Value::Object(&session_);
       case switchboard::kNowVariable:
         return Value::Timestamp(absl::FromUnixSeconds(1795000123));
-      default: return Value::Error(cel::ErrorCode::kUnknownVariable);
+      default:
+        return Value::Error(cel::ErrorCode::kUnknownVariable);
     }
   }
   Value CallExtension(int id, absl::Span<const Value> args) const override {
@@ -98,10 +107,12 @@ class FixedActivation : public cel::Activation {
       case switchboard::kOpenExtension:
       case switchboard::kOpenAtExtension:
       case switchboard::kChannelUpExtension:
-        return Value::Bool(!args.empty() && args[0].kind() ==
-                                                cel::ValueKind::kString);
-      case switchboard::kQueueExtension: return Value::Object(&stats_);
-      default: return Value::Error(cel::ErrorCode::kNoSuchOverload);
+        return Value::Bool(!args.empty() &&
+                           args[0].kind() == cel::ValueKind::kString);
+      case switchboard::kQueueExtension:
+        return Value::Object(&stats_);
+      default:
+        return Value::Error(cel::ErrorCode::kNoSuchOverload);
     }
   }
 
@@ -125,9 +136,9 @@ const switchboard::RuleEnv& Env() {
         {"extra", Type::Dyn()},
     };
     const std::vector<std::pair<std::string, Type>> fields = {
-        {"bot_turns", Type::Int()},     {"score", Type::Double()},
-        {"language", Type::String()},   {"escalated", Type::Bool()},
-        {"last_offer", Type::Timestamp()}, {"budget", Type::Duration()},
+        {"bot_turns", Type::Int()},           {"score", Type::Double()},
+        {"language", Type::String()},         {"escalated", Type::Bool()},
+        {"last_offer", Type::Timestamp()},    {"budget", Type::Duration()},
         {"tags", Type::List(Type::String())},
     };
     return new switchboard::RuleEnv(
@@ -138,8 +149,10 @@ const switchboard::RuleEnv& Env() {
 
 bool KindMatches(const Type& type, const Value& value) {
   switch (type.kind()) {
-    case cel::TypeKind::kBool: return value.kind() == cel::ValueKind::kBool;
-    case cel::TypeKind::kInt: return value.kind() == cel::ValueKind::kInt;
+    case cel::TypeKind::kBool:
+      return value.kind() == cel::ValueKind::kBool;
+    case cel::TypeKind::kInt:
+      return value.kind() == cel::ValueKind::kInt;
     case cel::TypeKind::kDouble:
       return value.kind() == cel::ValueKind::kDouble;
     case cel::TypeKind::kString:
@@ -148,11 +161,14 @@ bool KindMatches(const Type& type, const Value& value) {
       return value.kind() == cel::ValueKind::kDuration;
     case cel::TypeKind::kTimestamp:
       return value.kind() == cel::ValueKind::kTimestamp;
-    case cel::TypeKind::kList: return value.kind() == cel::ValueKind::kList;
-    case cel::TypeKind::kMap: return value.kind() == cel::ValueKind::kMap;
+    case cel::TypeKind::kList:
+      return value.kind() == cel::ValueKind::kList;
+    case cel::TypeKind::kMap:
+      return value.kind() == cel::ValueKind::kMap;
     case cel::TypeKind::kObject:
       return value.kind() == cel::ValueKind::kObject;
-    default: return true;  // dyn, null (null or a wrapper), type parameters
+    default:
+      return true;  // dyn, null (null or a wrapper), type parameters
   }
 }
 

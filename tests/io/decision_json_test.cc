@@ -2,6 +2,8 @@
 // exact JSON of decisions with every kind of parameter, escaping, times,
 // durations and explanations; and the direct path of AppendJson against the
 // general one (AppendDecisionJsonGeneral) on random decisions.
+#include "engine/io/decision_json.h"
+
 #include <cstdint>
 #include <iterator>
 #include <random>
@@ -11,7 +13,6 @@
 
 #include "absl/time/time.h"
 #include "engine/common/time_util.h"
-#include "engine/io/decision_json.h"
 #include "gtest/gtest.h"
 #include "switchboard/decision.h"
 
@@ -44,17 +45,19 @@ TEST(DecisionJsonTest, SpecExample) {
   const DecisionParam params[] = {StringParam("channel", "chat"),
                                   StringParam("message", "cart_help")};
   d.params = params;
-  EXPECT_EQ(d.ToJson(),
-            R"({"time":"2026-11-23T18:03:30Z","ruleset":"shop","session":"v-17",)"
-            R"("rule":"cart-abandonment","action":"offer","channel":"chat",)"
-            R"("message":"cart_help","trigger":"idle"})");
+  EXPECT_EQ(
+      d.ToJson(),
+      R"({"time":"2026-11-23T18:03:30Z","ruleset":"shop","session":"v-17",)"
+      R"("rule":"cart-abandonment","action":"offer","channel":"chat",)"
+      R"("message":"cart_help","trigger":"idle"})");
 }
 
 TEST(DecisionJsonTest, NoParams) {
   Decision d = Base();
-  EXPECT_EQ(d.ToJson(),
-            R"({"time":"2026-11-23T18:03:30Z","ruleset":"shop","session":"v-17",)"
-            R"("rule":"cart-abandonment","action":"offer","trigger":"idle"})");
+  EXPECT_EQ(
+      d.ToJson(),
+      R"({"time":"2026-11-23T18:03:30Z","ruleset":"shop","session":"v-17",)"
+      R"("rule":"cart-abandonment","action":"offer","trigger":"idle"})");
 }
 
 TEST(DecisionJsonTest, EveryParamKind) {
@@ -62,7 +65,7 @@ TEST(DecisionJsonTest, EveryParamKind) {
   d.action = "route";
   d.trigger = "message.received";
   const std::vector<std::pair<std::string, int64_t>> skills = {{"billing", 2},
-                                                                {"german", 1}};
+                                                               {"german", 1}};
   const std::vector<std::string> labels = {"vip", "b\"x"};
   DecisionParam queue = StringParam("queue", "billing_de");
   DecisionParam priority;
@@ -90,12 +93,13 @@ TEST(DecisionJsonTest, EveryParamKind) {
   const DecisionParam params[] = {queue,       priority,   skill_param, timeout,
                                   label_param, empty_list, empty_map};
   d.params = params;
-  EXPECT_EQ(d.ToJson(),
-            R"({"time":"2026-11-23T18:03:30Z","ruleset":"shop","session":"v-17",)"
-            R"("rule":"cart-abandonment","action":"route","queue":"billing_de",)"
-            R"("priority":-9223372036854775808,"skills":{"billing":2,"german":1},)"
-            R"("timeout":"0.250s","labels":["vip","b\"x"],"empty":[],"none":{},)"
-            R"("trigger":"message.received"})");
+  EXPECT_EQ(
+      d.ToJson(),
+      R"({"time":"2026-11-23T18:03:30Z","ruleset":"shop","session":"v-17",)"
+      R"("rule":"cart-abandonment","action":"route","queue":"billing_de",)"
+      R"("priority":-9223372036854775808,"skills":{"billing":2,"german":1},)"
+      R"("timeout":"0.250s","labels":["vip","b\"x"],"empty":[],"none":{},)"
+      R"("trigger":"message.received"})");
 }
 
 TEST(DecisionJsonTest, Durations) {
@@ -125,9 +129,9 @@ TEST(DecisionJsonTest, TimesMatchFormatTimestamp) {
   Decision d = Base();
   const absl::Time base = At("2026-11-23T18:03:30Z");
   const absl::Duration offsets[] = {
-      absl::ZeroDuration(),       absl::Milliseconds(250),
-      absl::Microseconds(1),      absl::Nanoseconds(1),
-      -absl::Nanoseconds(1),      absl::Hours(24 * 365 * 7000),
+      absl::ZeroDuration(),          absl::Milliseconds(250),
+      absl::Microseconds(1),         absl::Nanoseconds(1),
+      -absl::Nanoseconds(1),         absl::Hours(24 * 365 * 7000),
       -absl::Hours(24 * 365 * 2020), absl::Seconds(-1) + absl::Milliseconds(5)};
   for (absl::Duration offset : offsets) {
     d.time = base + offset;
@@ -154,12 +158,16 @@ TEST(DecisionJsonTest, EscapesStrings) {
 TEST(DecisionJsonTest, PassesValidUtf8AndReplacesInvalid) {
   Decision d = Base();
   d.session = "Grüße 日本 😀";
-  EXPECT_NE(d.ToJson().find("\"session\":\"Grüße 日本 😀\""),
-            std::string::npos);
+  EXPECT_NE(d.ToJson().find("\"session\":\"Grüße 日本 😀\""), std::string::npos);
   // A lone continuation byte, a truncated sequence, an overlong '/', a
   // surrogate: each invalid byte becomes U+FFFD.
-  d.session = "a\x80" "b\xE6\x97" "c\xC0\xAF" "d\xED\xA0\x80";
-  EXPECT_NE(d.ToJson().find("\"session\":\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD"
+  d.session =
+      "a\x80"
+      "b\xE6\x97"
+      "c\xC0\xAF"
+      "d\xED\xA0\x80";
+  EXPECT_NE(d.ToJson().find("\"session\":\"a\xEF\xBF\xBD"
+                            "b\xEF\xBF\xBD\xEF\xBF\xBD"
                             "c\xEF\xBF\xBD\xEF\xBF\xBD"
                             "d\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\""),
             std::string::npos)
@@ -175,13 +183,14 @@ TEST(DecisionJsonTest, Explanation) {
                                   StringParam("reason", "channel_down")};
   d.params = params;
   Explanation e;
-  e.rules.push_back({"deflect-voice",
-                     "ran",
-                     {{"session.events > 0", "true"},
-                      {"event.tier == \"gold\"", "false"}},
-                     ""});
-  e.rules.push_back({"other", "error", {{"event.intent == 'x'",
-                                         "error(\"no such attribute\")"}},
+  e.rules.push_back(
+      {"deflect-voice",
+       "ran",
+       {{"session.events > 0", "true"}, {"event.tier == \"gold\"", "false"}},
+       ""});
+  e.rules.push_back({"other",
+                     "error",
+                     {{"event.intent == 'x'", "error(\"no such attribute\")"}},
                      "no such attribute 'intent'"});
   e.notes.push_back("whatsapp is down; chose sms");
   d.explanation = &e;
@@ -199,10 +208,11 @@ TEST(DecisionJsonTest, Explanation) {
   Explanation empty;
   d.explanation = &empty;
   d.params = {};
-  EXPECT_EQ(d.ToJson(),
-            R"({"time":"2026-11-23T18:03:30Z","ruleset":"shop","session":"v-17",)"
-            R"("rule":"cart-abandonment","action":"deflect","trigger":"call.queued",)"
-            R"("explain":{"rules":[],"notes":[]}})");
+  EXPECT_EQ(
+      d.ToJson(),
+      R"({"time":"2026-11-23T18:03:30Z","ruleset":"shop","session":"v-17",)"
+      R"("rule":"cart-abandonment","action":"deflect","trigger":"call.queued",)"
+      R"("explain":{"rules":[],"notes":[]}})");
 }
 
 TEST(DecisionJsonTest, AppendJsonAppends) {
@@ -219,10 +229,24 @@ TEST(DecisionJsonTest, AppendJsonAppends) {
 // Random strings mixing plain text with every byte that needs care: quotes,
 // backslashes, control bytes, valid and invalid UTF-8.
 std::string RandomText(std::mt19937& rng) {
-  static const std::string kPieces[] = {
-      "a",  "route", "q47", "c-9069", "\"", "\\", "\n", std::string(1, '\0'),
-      "\x1f", "\x7f", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80", "\xff",
-      "\xc3", "\xed\xa0\x80", "0123456789abcdef", " "};
+  static const std::string kPieces[] = {"a",
+                                        "route",
+                                        "q47",
+                                        "c-9069",
+                                        "\"",
+                                        "\\",
+                                        "\n",
+                                        std::string(1, '\0'),
+                                        "\x1f",
+                                        "\x7f",
+                                        "\xc3\xa9",
+                                        "\xe6\x97\xa5",
+                                        "\xf0\x9f\x98\x80",
+                                        "\xff",
+                                        "\xc3",
+                                        "\xed\xa0\x80",
+                                        "0123456789abcdef",
+                                        " "};
   std::string s;
   const int n = static_cast<int>(rng() % 12);
   for (int i = 0; i < n; ++i) s += kPieces[rng() % std::size(kPieces)];
@@ -231,13 +255,17 @@ std::string RandomText(std::mt19937& rng) {
 
 TEST(DecisionJsonTest, DirectPathWritesWhatTheGeneralPathWrites) {
   std::mt19937 rng(20261123);
-  const absl::Time times[] = {
-      At("2026-11-23T18:03:30Z"), At("2026-11-23T18:03:30.125Z"),
-      At("2026-11-23T18:03:30.000125Z"), At("2026-11-23T18:03:30.000000001Z"),
-      At("0001-01-01T00:00:00Z"), At("9999-12-31T23:59:59.999999999Z"),
-      At("1969-12-31T23:59:59.5Z"), At("2000-02-29T12:00:00Z"),
-      absl::InfiniteFuture(), absl::InfinitePast(),
-      absl::FromUnixSeconds(int64_t{1} << 40)};
+  const absl::Time times[] = {At("2026-11-23T18:03:30Z"),
+                              At("2026-11-23T18:03:30.125Z"),
+                              At("2026-11-23T18:03:30.000125Z"),
+                              At("2026-11-23T18:03:30.000000001Z"),
+                              At("0001-01-01T00:00:00Z"),
+                              At("9999-12-31T23:59:59.999999999Z"),
+                              At("1969-12-31T23:59:59.5Z"),
+                              At("2000-02-29T12:00:00Z"),
+                              absl::InfiniteFuture(),
+                              absl::InfinitePast(),
+                              absl::FromUnixSeconds(int64_t{1} << 40)};
   int direct_kinds = 0;
   for (int round = 0; round < 3000; ++round) {
     std::vector<std::string> texts;
@@ -276,8 +304,8 @@ TEST(DecisionJsonTest, DirectPathWritesWhatTheGeneralPathWrites) {
         case 3:
         case 4: {
           p.kind = DecisionParam::Kind::kInt;
-          const int64_t extremes[] = {0, -1, 7, INT64_MIN, INT64_MAX,
-                                      static_cast<int64_t>(rng())};
+          const int64_t extremes[] = {
+              0, -1, 7, INT64_MIN, INT64_MAX, static_cast<int64_t>(rng())};
           p.int_value = extremes[rng() % std::size(extremes)];
           break;
         }

@@ -41,9 +41,8 @@ TEST(EventTest, SettersStoreEachKind) {
   EXPECT_EQ(e.Find("du")->duration_value, absl::Seconds(90));
   EXPECT_EQ(e.Find("ts")->time_value, kT + absl::Minutes(1));
   EXPECT_EQ(e.Find("l")->strings, (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(e.Find("m")->ints,
-            (std::vector<std::pair<std::string, int64_t>>{{"billing", 2},
-                                                          {"german", 1}}));
+  EXPECT_EQ(e.Find("m")->ints, (std::vector<std::pair<std::string, int64_t>>{
+                                   {"billing", 2}, {"german", 1}}));
   EXPECT_EQ(e.Find("m")->kind, Event::Kind::kIntMap);
   EXPECT_EQ(e.Find("missing"), nullptr);
 }

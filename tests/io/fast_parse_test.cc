@@ -64,13 +64,13 @@ TEST(FastParseTest, UtcTimestampsLikeParseTimestamp) {
       s += '.';
       for (int k = 0; k < digits; ++k) s += static_cast<char>('0' + rng() % 10);
     }
-    const char* const endings[] = {"Z", "Z", "Z", "z", "+01:00", "-00:30", "",
-                                   "Zx"};
+    const char* const endings[] = {"Z",      "Z",      "Z", "z",
+                                   "+01:00", "-00:30", "",  "Zx"};
     const std::string ending = endings[rng() % std::size(endings)];
     s += ending;
-    const bool fields_ok = year >= 1 && month >= 1 && month <= 12 &&
-                           day >= 1 && day <= 28 && hour <= 23 &&
-                           minute <= 59 && second <= 59 && digits <= 9;
+    const bool fields_ok = year >= 1 && month >= 1 && month <= 12 && day >= 1 &&
+                           day <= 28 && hour <= 23 && minute <= 59 &&
+                           second <= 59 && digits <= 9;
     const bool got = CheckTimestamp(s, &cache);
     if (got) ++answered;
     if (fields_ok && ending == "Z") {
@@ -83,11 +83,11 @@ TEST(FastParseTest, UtcTimestampsLikeParseTimestamp) {
 TEST(FastParseTest, UtcTimestampEdges) {
   UtcDateCache cache;
   const char* const accepted[] = {
-      "2026-11-23T00:00:08Z",        "2026-11-23T23:59:59Z",
-      "2026-11-23T23:59:59.5Z",      "2026-11-23T23:59:59.123456789Z",
-      "0001-01-01T00:00:00Z",        "9999-12-31T23:59:59.999999999Z",
-      "2000-02-29T00:00:00Z",        "2024-02-29T12:00:00Z",
-      "1970-01-01T00:00:00Z",        "1969-12-31T23:59:59.000000001Z",
+      "2026-11-23T00:00:08Z",   "2026-11-23T23:59:59Z",
+      "2026-11-23T23:59:59.5Z", "2026-11-23T23:59:59.123456789Z",
+      "0001-01-01T00:00:00Z",   "9999-12-31T23:59:59.999999999Z",
+      "2000-02-29T00:00:00Z",   "2024-02-29T12:00:00Z",
+      "1970-01-01T00:00:00Z",   "1969-12-31T23:59:59.000000001Z",
       "1600-02-29T00:00:00Z",
   };
   for (const char* t : accepted) {
@@ -167,12 +167,32 @@ TEST(FastParseTest, DecimalsLikeFromChars) {
   }
   EXPECT_GT(answered, 50000);
   const char* const edges[] = {
-      "0",     "-0",   "0.0",  "-0.0",  "17.77", "0.1",  "0.3",
-      "1.5",   "-2.5", "9007199254740992",   "9007199254740993",
-      "9007199254740991.5",   "0.0000000000000000000001",
-      "0.00000000000000000000001", "123456789012345678.9",
-      "1234567890123456789",  "12345678901234567890", "1e5",
-      "1.5E-3", "",     "-",    ".5",   "1.",   "1..2", "1.2.3", "abc",
+      "0",
+      "-0",
+      "0.0",
+      "-0.0",
+      "17.77",
+      "0.1",
+      "0.3",
+      "1.5",
+      "-2.5",
+      "9007199254740992",
+      "9007199254740993",
+      "9007199254740991.5",
+      "0.0000000000000000000001",
+      "0.00000000000000000000001",
+      "123456789012345678.9",
+      "1234567890123456789",
+      "12345678901234567890",
+      "1e5",
+      "1.5E-3",
+      "",
+      "-",
+      ".5",
+      "1.",
+      "1..2",
+      "1.2.3",
+      "abc",
   };
   for (const char* t : edges) CheckDecimal(t);
   double d;

@@ -96,7 +96,7 @@ struct RunOutcome {
 // (a trailing '\r' is the reader's to accept), blank lines are skipped, a
 // bad line is recorded and skipped. Then advances the clock to kUntil.
 RunOutcome Feed(const std::shared_ptr<const Ruleset>& ruleset,
-               std::string_view text, const ReaderOptions& options = {}) {
+                std::string_view text, const ReaderOptions& options = {}) {
   RunOutcome out;
   EventReader reader(ruleset->checked(), options);
   std::unique_ptr<Engine> engine = *Engine::Create(ruleset);
@@ -205,17 +205,27 @@ TEST_F(HostileEventsTest, EachBadLineIsAClearErrorNamingItsLine) {
   EXPECT_EQ(run.events, 7);
   // Every kind of problem is there, with a message a person can act on.
   for (const char* expected :
-       {"malformed JSON", "a line must be one JSON object",
-        "unexpected text after the JSON object", "NUL byte", "invalid UTF-8",
-        "nested deeper than 64", "member 'cart_items'",
+       {"malformed JSON",
+        "a line must be one JSON object",
+        "unexpected text after the JSON object",
+        "NUL byte",
+        "invalid UTF-8",
+        "nested deeper than 64",
+        "member 'cart_items'",
         "member 'cart_value': number out of range",
         "invalid timestamp '2026-02-30T10:01:10Z': day out of range",
-        "hour out of range", "time zone offset out of range",
-        "second out of range", "is outside 0001-01-01..9999-12-31",
-        "integer out of range (int64)", "duplicate member 'time'",
-        "duplicate key 'a'", "member 'visitor' must be string, got a number",
-        "member 'wait' must be duration", "missing the session key 'visitor'",
-        "missing member 'type'", "member 'type': must not be empty"}) {
+        "hour out of range",
+        "time zone offset out of range",
+        "second out of range",
+        "is outside 0001-01-01..9999-12-31",
+        "integer out of range (int64)",
+        "duplicate member 'time'",
+        "duplicate key 'a'",
+        "member 'visitor' must be string, got a number",
+        "member 'wait' must be duration",
+        "missing the session key 'visitor'",
+        "missing member 'type'",
+        "member 'type': must not be empty"}) {
     EXPECT_THAT(errors, HasSubstr(expected));
   }
 }
@@ -241,9 +251,8 @@ TEST_F(HostileEventsTest, ByteOrderMarkAndCrlfAreAccepted) {
 
 TEST_F(HostileEventsTest, HugeLinesAreRefusedAndTheRunGoesOn) {
   // 2 MiB of string in one line, between two valid lines.
-  const std::string huge =
-      Valid("v9", 1, R"(,"intent":")" + std::string(size_t{2} << 20, 'x') +
-                         "\"");
+  const std::string huge = Valid(
+      "v9", 1, R"(,"intent":")" + std::string(size_t{2} << 20, 'x') + "\"");
   const std::string text =
       Valid("v1", 0) + "\n" + huge + "\n" + Valid("v2", 2) + "\n";
   const RunOutcome run = Feed(ruleset_, text);
@@ -256,8 +265,8 @@ TEST_F(HostileEventsTest, HugeLinesAreRefusedAndTheRunGoesOn) {
 
 TEST_F(HostileEventsTest, VeryDeepNestingIsRefused) {
   const std::string deep =
-      Valid("v9", 1, R"(,"x":)" + std::string(100000, '[') +
-                         std::string(100000, ']'));
+      Valid("v9", 1,
+            R"(,"x":)" + std::string(100000, '[') + std::string(100000, ']'));
   const std::string open_only = std::string(100000, '{');
   const std::string text = Valid("v1", 0) + "\n" + deep + "\n" + open_only +
                            "\n" + Valid("v2", 2) + "\n";
@@ -296,10 +305,10 @@ TEST_F(HostileEventsTest, EachLimitIsAnOptionWithADefault) {
       Valid("v1", 5, R"(,"intent":")" + long_string + "s\"") + "\n" +
       Valid("v1", 6, R"(,"levels":{")" + long_string + "k\":1}") + "\n" +
       Valid(long_string + "v", 7) + "\n" +
-      Valid("v1", 8, R"(,"x":)" + std::string(64, '[') +
-                         std::string(64, ']')) + "\n" +
-      Valid("v1", 9, R"(,"x":)" + std::string(65, '[') +
-                         std::string(65, ']')) + "\n";
+      Valid("v1", 8, R"(,"x":)" + std::string(64, '[') + std::string(64, ']')) +
+      "\n" +
+      Valid("v1", 9, R"(,"x":)" + std::string(65, '[') + std::string(65, ']')) +
+      "\n";
   const RunOutcome run = Feed(ruleset_, text);
   EXPECT_EQ(run.good, (std::vector<int64_t>{1, 3, 5, 9}));
   ASSERT_EQ(run.bad.size(), 6u);
@@ -322,9 +331,9 @@ TEST_F(HostileEventsTest, EachLimitIsAnOptionWithADefault) {
   tight.max_string_bytes = 24;  // the time and type strings fit
   tight.max_elements = 2;
   const std::string small =
-      Valid("v1", 0, list(2) + R"(,"x":[[1]])") + "\n" +      // fine
-      Valid("v1", 1, list(3)) + "\n" +                        // 3 elements
-      Valid("v1", 2, R"(,"x":[[[1]]])") + "\n" +              // depth 3
+      Valid("v1", 0, list(2) + R"(,"x":[[1]])") + "\n" +  // fine
+      Valid("v1", 1, list(3)) + "\n" +                    // 3 elements
+      Valid("v1", 2, R"(,"x":[[[1]]])") + "\n" +          // depth 3
       Valid("v1", 3, R"(,"intent":"1234567890123456789012345")") + "\n" +
       Valid("v1", 4, R"(,"y":")" + std::string(200, 'y') + "\"") + "\n";
   const RunOutcome limited = Feed(ruleset_, small, tight);
@@ -380,20 +389,19 @@ TEST_P(HostileRulesTest, RefusedWithPositionedErrors) {
   ExpectGolden(std::string(kRulesDir) + "/" + name + ".expected", formatted);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Corpus, HostileRulesTest, ::testing::ValuesIn(RuleCases()),
-    [](const ::testing::TestParamInfo<std::string>& info) {
-      return info.param;
-    });
+INSTANTIATE_TEST_SUITE_P(Corpus, HostileRulesTest,
+                         ::testing::ValuesIn(RuleCases()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 TEST(HostileRulesCorpusTest, HasTheCases) {
   const std::vector<std::string> cases = RuleCases();
   for (const char* name :
-       {"alias_bomb_maps", "recursive_alias", "deep_block", "deep_flow",
-        "tabs", "duplicate_keys", "invalid_utf8_value", "nul_in_comment",
+       {"alias_bomb_maps", "recursive_alias", "deep_block", "deep_flow", "tabs",
+        "duplicate_keys", "invalid_utf8_value", "nul_in_comment",
         "control_chars", "two_documents", "huge_numbers", "ok_bom_crlf"}) {
-    EXPECT_NE(std::find(cases.begin(), cases.end(), name), cases.end())
-        << name;
+    EXPECT_NE(std::find(cases.begin(), cases.end(), name), cases.end()) << name;
   }
 }
 
@@ -419,15 +427,15 @@ TEST(HostileRulesGeneratedTest, HugeScalarsAndFilesAreRefused) {
   result = LoadRulesetFromString(padding + head + "    then: [{tag: [x]}]\n",
                                  "padded.yaml", options);
   ASSERT_FALSE(result.ok());
-  EXPECT_THAT(FormatDiagnostics(result.diagnostics()),
-              HasSubstr("too large"));
+  EXPECT_THAT(FormatDiagnostics(result.diagnostics()), HasSubstr("too large"));
 
   // More rules than LoadOptions::max_rules.
   options = LoadOptions();
   options.max_rules = 10;
   std::string many = "ruleset: many\nrules:\n";
   for (int i = 0; i < 11; ++i) {
-    many += "  - {name: r" + std::to_string(i) + ", on: m, then: [{tag: [x]}]}\n";
+    many +=
+        "  - {name: r" + std::to_string(i) + ", on: m, then: [{tag: [x]}]}\n";
   }
   result = LoadRulesetFromString(many, "many.yaml", options);
   ASSERT_FALSE(result.ok());
@@ -451,8 +459,7 @@ TEST(HostileRulesGeneratedTest, AnEndlessFileIsCutAtTheSizeLimit) {
 TEST(HostileTestFilesTest, TextRunsAsTheFile) {
   const std::string path =
       testing::SourceDir() + "/tests/data/rule_tests/passing.yaml";
-  absl::StatusOr<std::vector<RuleTestResult>> from_file =
-      RunRuleTestFile(path);
+  absl::StatusOr<std::vector<RuleTestResult>> from_file = RunRuleTestFile(path);
   ASSERT_TRUE(from_file.ok()) << from_file.status();
   const std::vector<RuleTestResult> from_text =
       RunRuleTestText(testing::ReadFileOrEmpty(path), path);
@@ -479,8 +486,9 @@ TEST(HostileTestFilesTest, EventsFileMustBeARegularFile) {
         !std::filesystem::exists("/dev/zero")) {
       continue;
     }
-    const std::string text = std::string(
-        "ruleset: shop.yaml\ntests:\n  - name: t\n    events_file: ") +
+    const std::string text =
+        std::string(
+            "ruleset: shop.yaml\ntests:\n  - name: t\n    events_file: ") +
         events + "\n    only: true\n";
     const std::vector<RuleTestResult> results =
         RunRuleTestText(text, dir + "/endless.yaml");

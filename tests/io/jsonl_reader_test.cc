@@ -120,7 +120,8 @@ TEST_F(JsonlReaderTest, AcceptsAnIntWhereADoubleIsDeclared) {
       R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","amount":3})");
   EXPECT_EQ(e.Find("amount")->kind, Event::Kind::kDouble);
   EXPECT_EQ(e.Find("amount")->double_value, 3.0);
-  Read(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","amount":-1.5e3})");
+  Read(
+      R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","amount":-1.5e3})");
   EXPECT_EQ(event_.Find("amount")->double_value, -1500.0);
 }
 
@@ -142,8 +143,10 @@ TEST_F(JsonlReaderTest, TimeOffsetsAndFractions) {
 
 TEST_F(JsonlReaderTest, DynAttributes) {
   const auto read = [&](const char* value) -> const Event::Attribute* {
-    Read(std::string(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","anything":)") +
-         value + "}");
+    Read(
+        std::string(
+            R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","anything":)") +
+        value + "}");
     return event_.Find("anything");
   };
   EXPECT_EQ(read("null")->kind, Event::Kind::kNull);
@@ -152,8 +155,10 @@ TEST_F(JsonlReaderTest, DynAttributes) {
   EXPECT_EQ(read("\"s\"")->kind, Event::Kind::kString);
   EXPECT_EQ(read("[\"a\"]")->kind, Event::Kind::kStringList);
   EXPECT_EQ(read("{\"a\":1}")->kind, Event::Kind::kIntMap);
-  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","anything":[1]})"),
-              HasSubstr("member 'anything'"));
+  EXPECT_THAT(
+      Error(
+          R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","anything":[1]})"),
+      HasSubstr("member 'anything'"));
 }
 
 TEST_F(JsonlReaderTest, AgentBuiltins) {
@@ -172,15 +177,17 @@ TEST_F(JsonlReaderTest, AgentBuiltins) {
 
 TEST_F(JsonlReaderTest, AgentBuiltinsBeforeTheType) {
   // The type comes last: agent members are read in a second pass.
-  const Event& e = Read(
-      R"({"skills":{"sales":1},"agent":"a-1","ready":true,)"
-      R"("time":"2026-11-23T18:02:00Z","type":"agent.skills"})");
+  const Event& e =
+      Read(R"({"skills":{"sales":1},"agent":"a-1","ready":true,)"
+           R"("time":"2026-11-23T18:02:00Z","type":"agent.skills"})");
   EXPECT_EQ(e.type(), "agent.skills");
   ASSERT_NE(e.Find("skills"), nullptr);
   EXPECT_EQ(e.Find("skills")->kind, Event::Kind::kIntMap);
   EXPECT_EQ(e.Find("agent")->string_value, "a-1");
-  EXPECT_THAT(Error(R"({"skills":["x"],"time":"2026-11-23T18:02:00Z","type":"agent.skills"})"),
-              HasSubstr("member 'skills' must be map(string, int), got an array"));
+  EXPECT_THAT(
+      Error(
+          R"({"skills":["x"],"time":"2026-11-23T18:02:00Z","type":"agent.skills"})"),
+      HasSubstr("member 'skills' must be map(string, int), got an array"));
   // On other events, agent members that are not declared are ignored.
   const Event& other = Read(
       R"({"agent":"a","ready":1,"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v"})");
@@ -200,15 +207,17 @@ TEST_F(JsonlReaderTest, RouteTimeoutBuiltins) {
 }
 
 TEST_F(JsonlReaderTest, GlobalEventsNeedNoSessionKey) {
-  Read(R"({"time":"2026-11-23T18:02:00Z","type":"channel.down","channel":"whatsapp"})");
+  Read(
+      R"({"time":"2026-11-23T18:02:00Z","type":"channel.down","channel":"whatsapp"})");
   EXPECT_EQ(event_.type(), "channel.down");
   EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"cart.updated"})"),
               HasSubstr("missing the session key 'visitor'"));
   EventReader lenient(ruleset_->checked(),
                       ReaderOptions{.require_session_key = false});
   EXPECT_TRUE(
-      lenient.Next(R"({"time":"2026-11-23T18:02:00Z","type":"cart.updated"})",
-                   &event_)
+      lenient
+          .Next(R"({"time":"2026-11-23T18:02:00Z","type":"cart.updated"})",
+                &event_)
           .ok());
 }
 
@@ -220,7 +229,8 @@ TEST_F(JsonlReaderTest, IgnoresUndeclaredMembersOfAnyShape) {
 }
 
 TEST_F(JsonlReaderTest, ReusesTheEventAcrossLines) {
-  Read(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","count":1,"name":"n"})");
+  Read(
+      R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","count":1,"name":"n"})");
   EXPECT_EQ(event_.size(), 3u);
   Read(R"({"time":"2026-11-23T18:03:00Z","type":"u","visitor":"w"})");
   EXPECT_EQ(event_.size(), 1u);
@@ -234,86 +244,127 @@ TEST_F(JsonlReaderTest, RequiredMembers) {
             "missing member 'type'");
   EXPECT_THAT(Error(R"({"time":"2026-11-23","type":"t","visitor":"v"})"),
               HasSubstr("member 'time': invalid timestamp '2026-11-23'"));
-  EXPECT_THAT(Error(R"({"time":"2026-02-30T00:00:00Z","type":"t","visitor":"v"})"),
-              HasSubstr("member 'time'"));
-  EXPECT_THAT(Error(R"({"time":1795456920,"type":"t","visitor":"v"})"),
-              HasSubstr("member 'time' must be an RFC 3339 timestamp string, got a number"));
+  EXPECT_THAT(
+      Error(R"({"time":"2026-02-30T00:00:00Z","type":"t","visitor":"v"})"),
+      HasSubstr("member 'time'"));
+  EXPECT_THAT(
+      Error(R"({"time":1795456920,"type":"t","visitor":"v"})"),
+      HasSubstr(
+          "member 'time' must be an RFC 3339 timestamp string, got a number"));
   EXPECT_EQ(Error(R"({"time":"2026-11-23T18:02:00Z","type":"","visitor":"v"})"),
             "member 'type': must not be empty");
-  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":3,"visitor":"v"})"),
-              HasSubstr("member 'type' must be string, got a number"));
-  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":17})"),
-              HasSubstr("member 'visitor' must be string, got a number"));
+  EXPECT_THAT(
+      Error(R"({"time":"2026-11-23T18:02:00Z","type":3,"visitor":"v"})"),
+      HasSubstr("member 'type' must be string, got a number"));
+  EXPECT_THAT(
+      Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":17})"),
+      HasSubstr("member 'visitor' must be string, got a number"));
 }
 
 TEST_F(JsonlReaderTest, WrongJsonTypes) {
   const auto error = [&](const char* member) {
-    return Error(std::string(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v",)") +
-                 member + "}");
+    return Error(
+        std::string(
+            R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v",)") +
+        member + "}");
   };
-  EXPECT_EQ(error(R"("count":"3")"), "member 'count' must be int, got a string");
+  EXPECT_EQ(error(R"("count":"3")"),
+            "member 'count' must be int, got a string");
   EXPECT_EQ(error(R"("count":null)"), "member 'count' must be int, got null");
-  EXPECT_THAT(error(R"("count":3.5)"), HasSubstr("member 'count': expected an integer"));
-  EXPECT_THAT(error(R"("count":1e3)"), HasSubstr("member 'count': expected an integer"));
-  EXPECT_EQ(error(R"("amount":"1")"), "member 'amount' must be double, got a string");
+  EXPECT_THAT(error(R"("count":3.5)"),
+              HasSubstr("member 'count': expected an integer"));
+  EXPECT_THAT(error(R"("count":1e3)"),
+              HasSubstr("member 'count': expected an integer"));
+  EXPECT_EQ(error(R"("amount":"1")"),
+            "member 'amount' must be double, got a string");
   EXPECT_EQ(error(R"("flag":1)"), "member 'flag' must be bool, got a number");
-  EXPECT_EQ(error(R"("name":["a"])"), "member 'name' must be string, got an array");
-  EXPECT_EQ(error(R"("wait":90)"), "member 'wait' must be duration, got a number");
+  EXPECT_EQ(error(R"("name":["a"])"),
+            "member 'name' must be string, got an array");
+  EXPECT_EQ(error(R"("wait":90)"),
+            "member 'wait' must be duration, got a number");
   EXPECT_THAT(error(R"("wait":"90")"), HasSubstr("member 'wait': "));
-  EXPECT_THAT(error(R"("at":"yesterday")"), HasSubstr("member 'at': invalid timestamp"));
-  EXPECT_EQ(error(R"("labels":"a")"), "member 'labels' must be list(string), got a string");
+  EXPECT_THAT(error(R"("at":"yesterday")"),
+              HasSubstr("member 'at': invalid timestamp"));
+  EXPECT_EQ(error(R"("labels":"a")"),
+            "member 'labels' must be list(string), got a string");
   EXPECT_EQ(error(R"("labels":["a",1])"),
             "member 'labels': must be list(string): element 1 is a number");
   EXPECT_EQ(error(R"("levels":{"a":"1"})"),
             "member 'levels': must be map(string, int): 'a' is a string");
   EXPECT_THAT(error(R"("levels":{"a":1.5})"), HasSubstr("member 'levels'"));
-  EXPECT_EQ(error(R"("levels":{"a":1,"a":2})"), "member 'levels': duplicate key 'a'");
-  EXPECT_THAT(error(R"("ids":[1,2])"),
-              HasSubstr("member 'ids': attributes of type list(int) are not supported"));
-  EXPECT_THAT(error(R"("channel":true)"), HasSubstr("member 'channel' must be string"));
+  EXPECT_EQ(error(R"("levels":{"a":1,"a":2})"),
+            "member 'levels': duplicate key 'a'");
+  EXPECT_THAT(
+      error(R"("ids":[1,2])"),
+      HasSubstr(
+          "member 'ids': attributes of type list(int) are not supported"));
+  EXPECT_THAT(error(R"("channel":true)"),
+              HasSubstr("member 'channel' must be string"));
 }
 
 TEST_F(JsonlReaderTest, NumbersOutOfRange) {
   const auto error = [&](const char* member) {
-    return Error(std::string(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v",)") +
-                 member + "}");
+    return Error(
+        std::string(
+            R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v",)") +
+        member + "}");
   };
-  EXPECT_THAT(error(R"("count":9223372036854775808)"), HasSubstr("member 'count'"));
+  EXPECT_THAT(error(R"("count":9223372036854775808)"),
+              HasSubstr("member 'count'"));
   EXPECT_THAT(error(R"("count":123456789012345678901234567890)"),
               HasSubstr("member 'count'"));
   EXPECT_THAT(error(R"("amount":1e400)"), HasSubstr("member 'amount'"));
   EXPECT_THAT(error(R"("amount":-1e400)"), HasSubstr("member 'amount'"));
-  Read(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","count":-9223372036854775808})");
+  Read(
+      R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","count":-9223372036854775808})");
   EXPECT_EQ(event_.Find("count")->int_value, INT64_MIN);
 }
 
 TEST_F(JsonlReaderTest, DuplicateMembersAreAnError) {
-  EXPECT_EQ(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","count":1,"count":2})"),
-            "duplicate member 'count'");
-  EXPECT_EQ(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","type":"u","visitor":"v"})"),
-            "duplicate member 'type'");
+  EXPECT_EQ(
+      Error(
+          R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","count":1,"count":2})"),
+      "duplicate member 'count'");
+  EXPECT_EQ(
+      Error(
+          R"({"time":"2026-11-23T18:02:00Z","type":"t","type":"u","visitor":"v"})"),
+      "duplicate member 'type'");
   // ... also written with an escape, and on the next line the marks are new.
-  EXPECT_EQ(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","\u0076isitor":"w"})"),
-            "duplicate member 'visitor'");
+  EXPECT_EQ(
+      Error(
+          R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","\u0076isitor":"w"})"),
+      "duplicate member 'visitor'");
   Read(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","count":1})");
 }
 
 TEST_F(JsonlReaderTest, MalformedLines) {
-  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t")"), HasSubstr("malformed JSON"));
-  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z" "type":"t"})"), HasSubstr("malformed JSON"));
-  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","x":tru})"),
+  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t")"),
               HasSubstr("malformed JSON"));
-  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","x":[1,}})"),
+  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z" "type":"t"})"),
               HasSubstr("malformed JSON"));
-  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","x":"\q"})"),
-              HasSubstr("malformed JSON"));
+  EXPECT_THAT(
+      Error(
+          R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","x":tru})"),
+      HasSubstr("malformed JSON"));
+  EXPECT_THAT(
+      Error(
+          R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","x":[1,}})"),
+      HasSubstr("malformed JSON"));
+  EXPECT_THAT(
+      Error(
+          R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","x":"\q"})"),
+      HasSubstr("malformed JSON"));
   EXPECT_THAT(Error("not json"), HasSubstr("JSON"));
-  EXPECT_THAT(Error("[1,2]"), HasSubstr("a line must be one JSON object, got an array"));
-  EXPECT_THAT(Error("\"s\""), HasSubstr("a line must be one JSON object, got a string"));
-  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v"} {})"),
-              HasSubstr("after the JSON object"));
-  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v"} x)"),
-              HasSubstr("JSON"));
+  EXPECT_THAT(Error("[1,2]"),
+              HasSubstr("a line must be one JSON object, got an array"));
+  EXPECT_THAT(Error("\"s\""),
+              HasSubstr("a line must be one JSON object, got a string"));
+  EXPECT_THAT(
+      Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v"} {})"),
+      HasSubstr("after the JSON object"));
+  EXPECT_THAT(
+      Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v"} x)"),
+      HasSubstr("JSON"));
   EXPECT_EQ(Error(""), "empty line");
   EXPECT_EQ(Error("  \r"), "empty line");
   EXPECT_TRUE(EventReader::IsBlankLine(" \t\r"));
@@ -321,21 +372,25 @@ TEST_F(JsonlReaderTest, MalformedLines) {
 }
 
 TEST_F(JsonlReaderTest, NulBytesAndInvalidUtf8) {
-  EXPECT_EQ(Error(std::string_view(
-                "{\"time\":\"2026-11-23T18:02:00Z\",\"type\":\"t\0\",\"visitor\":\"v\"}",
-                58)),
+  EXPECT_EQ(Error(std::string_view("{\"time\":\"2026-11-23T18:02:00Z\","
+                                   "\"type\":\"t\0\",\"visitor\":\"v\"}",
+                                   58)),
             "NUL byte in the line");
-  EXPECT_EQ(Error("{\"time\":\"2026-11-23T18:02:00Z\",\"type\":\"t\",\"visitor\":\"v\xff\"}"),
+  EXPECT_EQ(Error("{\"time\":\"2026-11-23T18:02:00Z\",\"type\":\"t\","
+                  "\"visitor\":\"v\xff\"}"),
             "invalid UTF-8");
-  EXPECT_EQ(Error("{\"time\":\"2026-11-23T18:02:00Z\",\"type\":\"t\",\"visitor\":\"v\",\"x\":\"\xC0\xAF\"}"),
+  EXPECT_EQ(Error("{\"time\":\"2026-11-23T18:02:00Z\",\"type\":\"t\","
+                  "\"visitor\":\"v\",\"x\":\"\xC0\xAF\"}"),
             "invalid UTF-8");
   // An escaped lone surrogate is not valid text either.
-  EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"\ud800"})"),
-              HasSubstr("JSON"));
+  EXPECT_THAT(
+      Error(R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"\ud800"})"),
+      HasSubstr("JSON"));
 }
 
 TEST_F(JsonlReaderTest, DeepNesting) {
-  std::string deep = R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","x":)";
+  std::string deep =
+      R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","x":)";
   deep += std::string(200, '[') + std::string(200, ']') + "}";
   EXPECT_THAT(Error(deep), HasSubstr("nested deeper than 64"));
   std::string very_deep(100000, '[');
@@ -349,9 +404,11 @@ TEST_F(JsonlReaderTest, LongLinesAreRefusedBeforeParsing) {
       std::string(100, 'x') + "\"}";
   absl::Status status = small.Next(line, &event_);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(status.message()), HasSubstr("line too long: 166 bytes (the limit is 64)"));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("line too long: 166 bytes (the limit is 64)"));
   // The default limit is 1 MiB.
-  std::string big = R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","name":")";
+  std::string big =
+      R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","name":")";
   big += std::string(size_t{1} << 20, 'x') + "\"}";
   EXPECT_THAT(Error(big), HasSubstr("line too long"));
 }
@@ -363,14 +420,16 @@ TEST_F(JsonlReaderTest, FuzzNoCrash) {
       R"("count":-42,"amount":2.5,"name":"x\"\n","flag":true,"wait":"1m30s",)"
       R"("labels":["a","b"],"levels":{"billing":2},"skills":{"s":1},"agent":"a",)"
       R"("anything":7,"other":[{"q":[1,2.5e3,null,true]}]})";
-  const std::string alphabet = "{}[]:,\"\\0123456789.eE+-tfnul \x80\xff\xc3\xa9\x00";
+  const std::string alphabet =
+      "{}[]:,\"\\0123456789.eE+-tfnul \x80\xff\xc3\xa9\x00";
   int ok = 0;
   for (int i = 0; i < 20000; ++i) {
     std::string line;
     if (i % 2 == 0) {
       // Random bytes from a JSON-ish alphabet.
       const int n = static_cast<int>(rng() % 80);
-      for (int k = 0; k < n; ++k) line.push_back(alphabet[rng() % alphabet.size()]);
+      for (int k = 0; k < n; ++k)
+        line.push_back(alphabet[rng() % alphabet.size()]);
     } else {
       // A valid line with a few bytes changed, inserted or removed.
       line = valid;
@@ -378,9 +437,15 @@ TEST_F(JsonlReaderTest, FuzzNoCrash) {
       for (int k = 0; k < edits; ++k) {
         const size_t at = rng() % line.size();
         switch (rng() % 3) {
-          case 0: line[at] = static_cast<char>(rng() % 256); break;
-          case 1: line.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
-          default: line.erase(at, 1); break;
+          case 0:
+            line[at] = static_cast<char>(rng() % 256);
+            break;
+          case 1:
+            line.insert(at, 1, alphabet[rng() % alphabet.size()]);
+            break;
+          default:
+            line.erase(at, 1);
+            break;
         }
       }
     }

@@ -50,19 +50,33 @@ Event Untagged(const Event& e) {
   Event out(e.type(), e.time());
   for (const Event::Attribute& a : e) {
     switch (a.kind) {
-      case Event::Kind::kNull: out.SetNull(a.name); break;
-      case Event::Kind::kBool: out.SetBool(a.name, a.bool_value); break;
-      case Event::Kind::kInt: out.SetInt(a.name, a.int_value); break;
-      case Event::Kind::kDouble: out.SetDouble(a.name, a.double_value); break;
-      case Event::Kind::kString: out.SetString(a.name, a.string_value); break;
+      case Event::Kind::kNull:
+        out.SetNull(a.name);
+        break;
+      case Event::Kind::kBool:
+        out.SetBool(a.name, a.bool_value);
+        break;
+      case Event::Kind::kInt:
+        out.SetInt(a.name, a.int_value);
+        break;
+      case Event::Kind::kDouble:
+        out.SetDouble(a.name, a.double_value);
+        break;
+      case Event::Kind::kString:
+        out.SetString(a.name, a.string_value);
+        break;
       case Event::Kind::kDuration:
         out.SetDuration(a.name, a.duration_value);
         break;
       case Event::Kind::kTimestamp:
         out.SetTimestamp(a.name, a.time_value);
         break;
-      case Event::Kind::kStringList: out.SetStringList(a.name, a.strings); break;
-      case Event::Kind::kIntMap: out.SetIntMap(a.name, a.ints); break;
+      case Event::Kind::kStringList:
+        out.SetStringList(a.name, a.strings);
+        break;
+      case Event::Kind::kIntMap:
+        out.SetIntMap(a.name, a.ints);
+        break;
     }
   }
   return out;
@@ -186,12 +200,10 @@ int CompareFastPath(const Ruleset& ruleset,
 // Every shipped pack's rules and event files.
 constexpr std::pair<const char*, const char*> kPackEventFiles[] = {
     {"rules/after_hours/hours.yaml", "rules/after_hours/events.jsonl"},
-    {"rules/cart_abandonment/cart.yaml",
-     "rules/cart_abandonment/events.jsonl"},
+    {"rules/cart_abandonment/cart.yaml", "rules/cart_abandonment/events.jsonl"},
     {"rules/channel_deflection/deflection.yaml",
      "rules/channel_deflection/events.jsonl"},
-    {"rules/response_time/response.yaml",
-     "rules/response_time/events.jsonl"},
+    {"rules/response_time/response.yaml", "rules/response_time/events.jsonl"},
     {"rules/skill_routing/routing.yaml", "rules/skill_routing/roster.jsonl"},
     {"rules/skill_routing/routing.yaml", "rules/skill_routing/events.jsonl"},
 };
@@ -206,10 +218,10 @@ TEST(TypedEventTest, FastPathReadsCorpusFilesLikeTheFullParser) {
   for (const auto& [rules, events] : files) {
     LoadResult loaded = LoadRuleset(dir + rules);
     ASSERT_TRUE(loaded.ok()) << rules;
-    EXPECT_GT(CompareFastPath(*loaded.ruleset(),
-                              Lines(testing::ReadFileOrEmpty(dir + events)),
-                              events),
-              0);
+    EXPECT_GT(
+        CompareFastPath(*loaded.ruleset(),
+                        Lines(testing::ReadFileOrEmpty(dir + events)), events),
+        0);
   }
 }
 
@@ -238,47 +250,104 @@ TEST(TypedEventTest, FastPathReadsTrickyLinesLikeTheFullParser) {
   const std::string head =
       R"({"time":"2026-11-23T10:00:00Z","type":"probe","visitor":"v1",)";
   const std::vector<std::string> values = {
-      R"("count":1)", R"("count":-0)", R"("count":0)", R"("count":01)",
-      R"("count":1.0)", R"("count":1e2)", R"("count":-)", R"("count":1e)",
-      R"("count":123456789012345678)", R"("count":1234567890123456789)",
-      R"("count":9223372036854775807)", R"("count":9223372036854775808)",
-      R"("count":-9223372036854775809)", R"("count":"1")", R"("count":null)",
-      R"("count":true)", R"("count":[1])", R"("count":{"a":1})",
-      R"("amount":1)", R"("amount":-0)", R"("amount":-0.0)",
-      R"("amount":1.5e-3)", R"("amount":1E400)", R"("amount":4.9e-324)",
-      R"("amount":1e-400)", R"("amount":0.1)", R"("amount":.5)",
-      R"("amount":1.)", R"("amount":123456789012345678901234567890)",
-      R"("amount":-1.7976931348623157e308)", R"("amount":"x")",
-      R"("name":"plain")", R"("name":"")", R"("name":"a\"b")",
-      R"("name":"caf\u00e9")", "\"name\":\"caf\xc3\xa9\"",
-      "\"name\":\"bad\xff\"", "\"name\":\"tab\there\"", R"("name":1)",
-      R"("flag":true)", R"("flag":false)", R"("flag":tru)", R"("flag":truex)",
-      R"("flag":"true")", R"("flag":null)", R"("wait":"90s")",
-      R"("wait":"1h30m")", R"("wait":"soon")", R"("wait":90)",
-      R"("at":"2026-11-23T10:00:00.5+01:00")", R"("at":"yesterday")",
+      R"("count":1)",
+      R"("count":-0)",
+      R"("count":0)",
+      R"("count":01)",
+      R"("count":1.0)",
+      R"("count":1e2)",
+      R"("count":-)",
+      R"("count":1e)",
+      R"("count":123456789012345678)",
+      R"("count":1234567890123456789)",
+      R"("count":9223372036854775807)",
+      R"("count":9223372036854775808)",
+      R"("count":-9223372036854775809)",
+      R"("count":"1")",
+      R"("count":null)",
+      R"("count":true)",
+      R"("count":[1])",
+      R"("count":{"a":1})",
+      R"("amount":1)",
+      R"("amount":-0)",
+      R"("amount":-0.0)",
+      R"("amount":1.5e-3)",
+      R"("amount":1E400)",
+      R"("amount":4.9e-324)",
+      R"("amount":1e-400)",
+      R"("amount":0.1)",
+      R"("amount":.5)",
+      R"("amount":1.)",
+      R"("amount":123456789012345678901234567890)",
+      R"("amount":-1.7976931348623157e308)",
+      R"("amount":"x")",
+      R"("name":"plain")",
+      R"("name":"")",
+      R"("name":"a\"b")",
+      R"("name":"caf\u00e9")",
+      "\"name\":\"caf\xc3\xa9\"",
+      "\"name\":\"bad\xff\"",
+      "\"name\":\"tab\there\"",
+      R"("name":1)",
+      R"("flag":true)",
+      R"("flag":false)",
+      R"("flag":tru)",
+      R"("flag":truex)",
+      R"("flag":"true")",
+      R"("flag":null)",
+      R"("wait":"90s")",
+      R"("wait":"1h30m")",
+      R"("wait":"soon")",
+      R"("wait":90)",
+      R"("at":"2026-11-23T10:00:00.5+01:00")",
+      R"("at":"yesterday")",
       R"("anything":-0)",
-      R"("anything":-0.0)", R"("anything":7)", R"("anything":7.5)",
-      R"("anything":"s")", R"("anything":false)", R"("anything":null)",
-      R"("anything":["a"])", R"("anything":{"k":1})",
-      R"("anything":18446744073709551615)", R"("other":{"deep":[1,2,{}]})",
-      R"("other":[)", R"("other":1,"other":2)", R"("count":1,"count":2)",
-      R"("na\u006de":"escaped key")", R"("count" : 1 )", "\"count\":\t1",
-      R"("count":1,)", R"("count":1}trailing)", R"("count":1}})",
-      R"("visitor":"v2")", R"("channel":"chat")", R"("channel":5)",
-      R"("agent":"a1")", R"("queue":"q")", R"("waited":"5s")",
+      R"("anything":-0.0)",
+      R"("anything":7)",
+      R"("anything":7.5)",
+      R"("anything":"s")",
+      R"("anything":false)",
+      R"("anything":null)",
+      R"("anything":["a"])",
+      R"("anything":{"k":1})",
+      R"("anything":18446744073709551615)",
+      R"("other":{"deep":[1,2,{}]})",
+      R"("other":[)",
+      R"("other":1,"other":2)",
+      R"("count":1,"count":2)",
+      R"("na\u006de":"escaped key")",
+      R"("count" : 1 )",
+      "\"count\":\t1",
+      R"("count":1,)",
+      R"("count":1}trailing)",
+      R"("count":1}})",
+      R"("visitor":"v2")",
+      R"("channel":"chat")",
+      R"("channel":5)",
+      R"("agent":"a1")",
+      R"("queue":"q")",
+      R"("waited":"5s")",
       // Timestamps and decimals the fast path parses itself (and the forms
       // it leaves to the general parsers).
-      R"("at":"2026-11-23T10:00:00Z")", R"("at":"2026-11-23T10:00:00.5Z")",
+      R"("at":"2026-11-23T10:00:00Z")",
+      R"("at":"2026-11-23T10:00:00.5Z")",
       R"("at":"2024-02-29T10:00:00.123456789Z")",
-      R"("at":"2023-02-29T10:00:00Z")", R"("at":"2026-11-23T24:00:00Z")",
-      R"("at":"0000-01-01T00:00:00Z")", R"("at":"2026-11-23t10:00:00z")",
-      R"("amount":17.77)", R"("amount":-0.5)", R"("amount":0.30000000000000004)",
-      R"("amount":9007199254740993.5)", R"("amount":123456789.123456789)",
-      R"("anything":17.77)", R"("anything":-17.0)",
+      R"("at":"2023-02-29T10:00:00Z")",
+      R"("at":"2026-11-23T24:00:00Z")",
+      R"("at":"0000-01-01T00:00:00Z")",
+      R"("at":"2026-11-23t10:00:00z")",
+      R"("amount":17.77)",
+      R"("amount":-0.5)",
+      R"("amount":0.30000000000000004)",
+      R"("amount":9007199254740993.5)",
+      R"("amount":123456789.123456789)",
+      R"("anything":17.77)",
+      R"("anything":-17.0)",
       // Strings longer than one 16-byte block, and special bytes at
       // either side of a block's end.
       R"("name":"abcdefghijklmnopqrstuvwxyz0123456789")",
-      R"("name":"abcdefghijklmno"pq")", R"("name":"abcdefghijklmnop\q")",
+      R"("name":"abcdefghijklmno"pq")",
+      R"("name":"abcdefghijklmnop\q")",
       "\"name\":\"abcdefghijklmnop\xc3\xa9q\"",
       "\"name\":\"abcdefghijklmno\x01\"",
   };
@@ -299,14 +368,18 @@ TEST(TypedEventTest, FastPathReadsTrickyLinesLikeTheFullParser) {
                   R"("agent":"a1","ready":true})");
   lines.push_back(R"({"queue":"q","time":"2026-11-23T10:00:00Z",)"
                   R"("type":"route.timeout","visitor":"v","waited":"3s"})");
-  lines.push_back(R"({"time":"2026-11-23T10:00:00Z","time":"2026-11-23T10:00:01Z","type":"probe","visitor":"v"})");
+  lines.push_back(
+      R"({"time":"2026-11-23T10:00:00Z","time":"2026-11-23T10:00:01Z","type":"probe","visitor":"v"})");
   lines.push_back(R"([1,2])");
   lines.push_back(R"("text")");
   lines.push_back(R"({"time":"2026-11-23T10:00:00Z" "type":"probe"})");
-  lines.push_back(R"({"time":"2026-11-23T10:00:00Z","type":"probe","visitor":"v")");
+  lines.push_back(
+      R"({"time":"2026-11-23T10:00:00Z","type":"probe","visitor":"v")");
   // A time that is not the first of its date, after one that is.
-  lines.push_back(R"({"time":"2026-11-23T10:00:05Z","type":"probe","visitor":"v"})");
-  lines.push_back(R"({"time":"2026-11-24T00:00:00Z","type":"probe","visitor":"v"})");
+  lines.push_back(
+      R"({"time":"2026-11-23T10:00:05Z","type":"probe","visitor":"v"})");
+  lines.push_back(
+      R"({"time":"2026-11-24T00:00:00Z","type":"probe","visitor":"v"})");
   // The fast path reads most of these; count that some are valid and some
   // not, so that both outcomes are compared.
   const int valid = CompareFastPath(*loaded.ruleset(), lines, "tricky");
@@ -357,8 +430,8 @@ TEST(TypedEventTest, DeferredMembersAppearOnce) {
                   .ok());
   std::vector<std::string> names;
   for (const Event::Attribute& a : event) names.push_back(a.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"ready", "capacity", "agent",
-                                             "skills"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"ready", "capacity", "agent", "skills"}));
   ASSERT_NE(event.Find("skills"), nullptr);
   EXPECT_EQ(event.Find("skills")->kind, Event::Kind::kIntMap);
   EXPECT_EQ(event.Find("skills")->ints.size(), 1u);
@@ -402,8 +475,7 @@ TEST(TypedEventTest, UnindexedAttributesOfATaggedEventGoByName) {
   }
   ASSERT_GE(name_index, 0);
   ASSERT_GE(count_index, 0);
-  forged.AppendAttribute("count", Event::Kind::kInt, name_index)->int_value =
-      9;
+  forged.AppendAttribute("count", Event::Kind::kInt, name_index)->int_value = 9;
   forged.AppendAttribute("name", Event::Kind::kString, count_index)
       ->string_value = "x";
   ASSERT_TRUE((*engine)->Process(forged, &sink).ok());
@@ -440,14 +512,13 @@ TEST(TypedEventTest, FastPathFindsEveryMemberOfALargeSchema) {
   std::string rules = "ruleset: many\nsession:\n  key: visitor\nevent:\n";
   std::vector<std::string> names;
   for (int i = 0; i < 60; ++i) {
-    const std::string name = "a" + std::to_string(100 + i) + "xyz" +
-                             std::to_string(100 + i) + "a";
+    const std::string name =
+        "a" + std::to_string(100 + i) + "xyz" + std::to_string(100 + i) + "a";
     names.push_back(name);
     rules += "  " + name + (i % 2 == 0 ? ": int\n" : ": string\n");
   }
-  rules +=
-      "rules:\n  - name: r\n    on: probe\n    if: event." + names[0] +
-      " > 0\n    then:\n      - tag: [x]\n";
+  rules += "rules:\n  - name: r\n    on: probe\n    if: event." + names[0] +
+           " > 0\n    then:\n      - tag: [x]\n";
   LoadResult loaded = LoadRulesetFromString(rules, "many.yaml");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   std::mt19937 rng(7);
@@ -458,8 +529,8 @@ TEST(TypedEventTest, FastPathFindsEveryMemberOfALargeSchema) {
         R"("visitor":"v)" + std::to_string(n) + "\""};
     for (int i = 0; i < 60; ++i) {
       if (rng() % 3 == 0) continue;
-      members.push_back("\"" + names[i] + "\":" +
-                        (i % 2 == 0 ? std::to_string(i) : "\"s\""));
+      members.push_back("\"" + names[i] +
+                        "\":" + (i % 2 == 0 ? std::to_string(i) : "\"s\""));
     }
     members.push_back(R"("a999xyz999a":1)");  // unknown, alike
     members.push_back(R"("a100xyz100b":"x")");
@@ -470,9 +541,11 @@ TEST(TypedEventTest, FastPathFindsEveryMemberOfALargeSchema) {
     }
     lines.push_back(line + "}");
   }
-  lines.push_back("{\"time\":\"2026-11-23T10:00:00Z\",\"type\":\"probe\","
-                  "\"visitor\":\"v\",\"" + names[3] + "\":\"a\",\"" + names[3] +
-                  "\":\"b\"}");  // a duplicate: rejected either way
+  lines.push_back(
+      "{\"time\":\"2026-11-23T10:00:00Z\",\"type\":\"probe\","
+      "\"visitor\":\"v\",\"" +
+      names[3] + "\":\"a\",\"" + names[3] +
+      "\":\"b\"}");  // a duplicate: rejected either way
   EXPECT_EQ(CompareFastPath(*loaded.ruleset(), lines, "many"), 200);
   // Every member was read (the fast path did not skip them as unknown).
   EventReader reader(loaded.ruleset()->checked());

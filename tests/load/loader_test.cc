@@ -1,8 +1,6 @@
 // The public loading API (include/switchboard/ruleset.h): every key of the
 // rule language into the CheckedRuleset, the defaults, folders, limits and
 // hostile input.
-#include "switchboard/ruleset.h"
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +13,7 @@
 #include "engine/check/checked_ruleset.h"
 #include "engine/check/rule_env.h"
 #include "gtest/gtest.h"
+#include "switchboard/ruleset.h"
 #include "tests/support/test_util.h"
 
 namespace switchboard {
@@ -187,9 +186,9 @@ TEST(LoaderTest, LoadsEveryKey) {
   EXPECT_EQ(hours.weekly[5],
             (std::vector<MinuteRange>{{540, 840}, {1320, 1560}}));
   EXPECT_EQ(hours.weekly[6], (std::vector<MinuteRange>{{0, 1440}}));
-  EXPECT_EQ(hours.closed, (std::vector<absl::CivilDay>{
-                              absl::CivilDay(2026, 12, 24),
-                              absl::CivilDay(2026, 12, 25)}));
+  EXPECT_EQ(hours.closed,
+            (std::vector<absl::CivilDay>{absl::CivilDay(2026, 12, 24),
+                                         absl::CivilDay(2026, 12, 25)}));
   EXPECT_TRUE(hours.IsClosed(absl::CivilDay(2026, 12, 25)));
   ASSERT_EQ(hours.special.size(), 2u);
   EXPECT_EQ(hours.special[0].first, absl::CivilDay(2026, 12, 30));
@@ -352,8 +351,9 @@ rules:
 }
 
 TEST(LoaderTest, AppliesDefaults) {
-  auto ruleset = LoadOk("ruleset: min\nrules:\n  - name: r\n    on: a.b\n"
-                        "    then:\n      - tag: [x]\n");
+  auto ruleset = LoadOk(
+      "ruleset: min\nrules:\n  - name: r\n    on: a.b\n"
+      "    then:\n      - tag: [x]\n");
   ASSERT_NE(ruleset, nullptr);
   const CheckedRuleset& c = ruleset->checked();
   EXPECT_EQ(c.session.key, "conversation");
@@ -372,8 +372,9 @@ TEST(LoaderTest, AppliesDefaults) {
 }
 
 TEST(LoaderTest, StatusCarriesTheFormattedDiagnostics) {
-  LoadResult result = LoadBad("ruleset: x\nrules:\n  - name: r\n    on: a.b\n"
-                              "    priority: high\n    then:\n      - tag: [x]\n");
+  LoadResult result = LoadBad(
+      "ruleset: x\nrules:\n  - name: r\n    on: a.b\n"
+      "    priority: high\n    then:\n      - tag: [x]\n");
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(result.status().message()),
             FormatDiagnostics(result.diagnostics()));
@@ -440,7 +441,8 @@ TEST(LoaderTest, LoadsAFolderInFileNameOrder) {
   EXPECT_EQ(c.rules[1].name, "second");
   EXPECT_EQ(c.rules[2].name, "third");
   EXPECT_EQ(c.rules[1].index, 1);
-  EXPECT_EQ(c.rules[1].pos.file, (fs::path(dir.path()) / "20-rules.yml").string());
+  EXPECT_EQ(c.rules[1].pos.file,
+            (fs::path(dir.path()) / "20-rules.yml").string());
   ASSERT_EQ(c.files.size(), 3u);
   EXPECT_EQ(c.files[0], (fs::path(dir.path()) / "10-schema.yaml").string());
 }
@@ -491,24 +493,26 @@ TEST(LoaderTest, FolderSectionsMergeAndClash) {
   }
   const std::string one = (fs::path(dir.path()) / "1.yaml").string();
   const std::string three = (fs::path(dir.path()) / "3.yaml").string();
-  EXPECT_EQ(messages,
-            (std::vector<std::string>{
-                "attribute 'a' is already declared at " + one + ":3",
-                "calendar 'c' is already declared at " + one + ":5",
-                "queue 'q' is already declared at " + one + ":7",
-                "channel 'line' is already declared at " + one + ":9",
-                "'session' is already given at " + three + ":1"}));
+  EXPECT_EQ(messages, (std::vector<std::string>{
+                          "attribute 'a' is already declared at " + one + ":3",
+                          "calendar 'c' is already declared at " + one + ":5",
+                          "queue 'q' is already declared at " + one + ":7",
+                          "channel 'line' is already declared at " + one + ":9",
+                          "'session' is already given at " + three + ":1"}));
 }
 
 TEST(LoaderTest, SessionKeyCannotBeABuiltInAttribute) {
-  LoadResult result = LoadBad("ruleset: x\nsession: {key: channel}\nrules: []\n");
+  LoadResult result =
+      LoadBad("ruleset: x\nsession: {key: channel}\nrules: []\n");
   EXPECT_TRUE(Mentions(result, "the session key cannot be 'channel'"));
-  result = LoadBad("ruleset: x\nsession: {key: visitor}\n"
-                   "event: {visitor: int}\nrules: []\n");
+  result = LoadBad(
+      "ruleset: x\nsession: {key: visitor}\n"
+      "event: {visitor: int}\nrules: []\n");
   EXPECT_TRUE(Mentions(result, "always a string"));
   // Declaring the key as a string is allowed (and changes nothing).
-  auto ruleset = LoadOk("ruleset: x\nsession: {key: visitor}\n"
-                        "event: {visitor: string}\nrules: []\n");
+  auto ruleset = LoadOk(
+      "ruleset: x\nsession: {key: visitor}\n"
+      "event: {visitor: string}\nrules: []\n");
   ASSERT_NE(ruleset, nullptr);
   EXPECT_EQ(ruleset->checked().event_attributes.size(), 6u);
 }
@@ -558,8 +562,9 @@ std::string ManyRules(int n) {
             std::to_string(i % 7) + " && !session.offered\n";
     yaml += "    then:\n";
     yaml += "      - offer: {channel: chat, message: m" + id + "}\n";
-    yaml += "      - set: {count: \"session.count + 1\", offered: true, "
-            "score: \"session.score + 0.5\"}\n";
+    yaml +=
+        "      - set: {count: \"session.count + 1\", offered: true, "
+        "score: \"session.score + 0.5\"}\n";
   }
   return yaml;
 }
@@ -568,9 +573,9 @@ TEST(LoaderTest, LoadsTwentyThousandRules) {
   const std::string yaml = ManyRules(20000);
   const auto start = std::chrono::steady_clock::now();
   LoadResult result = LoadRulesetFromString(yaml, "big.yaml");
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   ASSERT_TRUE(result.ok()) << FormatDiagnostics(result.diagnostics());
   EXPECT_EQ(result.ruleset()->rule_count(), 20000);
   EXPECT_EQ(result.ruleset()->trigger_count(), 50);
@@ -624,9 +629,11 @@ TEST(LoaderTest, RefusesDeepCel) {
   LoadOptions options;
   options.cel_max_depth = 10;
   const std::string deep = std::string(20, '(') + "true" + std::string(20, ')');
-  LoadResult result = LoadBad("ruleset: x\nrules:\n  - name: r\n    on: a.b\n"
-                              "    if: " + deep + "\n    then:\n      - tag: [x]\n",
-                              options);
+  LoadResult result = LoadBad(
+      "ruleset: x\nrules:\n  - name: r\n    on: a.b\n"
+      "    if: " +
+          deep + "\n    then:\n      - tag: [x]\n",
+      options);
   EXPECT_EQ(result.diagnostics()[0].line, 5);
 }
 
@@ -662,8 +669,16 @@ TEST(LoaderTest, RefusesInvalidUtf8AndNul) {
 TEST(LoaderTest, SurvivesGarbage) {
   // Odd but valid YAML of every shape where sections and rules belong.
   const std::vector<std::string> texts = {
-      "", "~", "[]", "42", "\"text\"", "ruleset:", "ruleset: [a]",
-      "rules: 7", "rules: [1, [2], {a: b}, ~]", "rules: {a: b}",
+      "",
+      "~",
+      "[]",
+      "42",
+      "\"text\"",
+      "ruleset:",
+      "ruleset: [a]",
+      "rules: 7",
+      "rules: [1, [2], {a: b}, ~]",
+      "rules: {a: b}",
       "ruleset: x\nrules:\n  - {name: [x], on: {}, then: [[]], if: [[]]}\n",
       "ruleset: x\nrules:\n  - {name: r, on: [], then: [{}], if: []}\n",
       "ruleset: x\nsession: {fields: {a: '= 1', b: 'int =', c: '='}}\n",
@@ -674,7 +689,8 @@ TEST(LoaderTest, SurvivesGarbage) {
       "ruleset: x\nrules:\n  - {name: r, on: a.b, then: [{set: {a: ~}}, "
       "{emit: {type: [x]}}, {route: ~}, {tag: ~}, {callback: 1}]}\n",
       "ruleset: x\nrules:\n  - {name: r, on: '.*', then: [{tag: [x]}]}\n",
-      "ruleset: x\nrules:\n  - {name: r, on: {after: 1s}, then: [{tag: [x]}]}\n",
+      "ruleset: x\nrules:\n  - {name: r, on: {after: 1s}, then: [{tag: "
+      "[x]}]}\n",
       "ruleset: x\nrules:\n  - {name: r, on: {since: a}, then: [{tag: [x]}]}\n",
   };
   for (const std::string& text : texts) {

@@ -73,7 +73,9 @@ TEST(RuleFileTest, EmptyFileHasNullRoot) {
 }
 
 TEST(RuleFileTest, StripsByteOrderMark) {
-  auto file = ParseOk("\xEF\xBB\xBF" "a: 1\n");
+  auto file = ParseOk(
+      "\xEF\xBB\xBF"
+      "a: 1\n");
   ASSERT_NE(file, nullptr);
   EXPECT_EQ(file->root().Find("a")->column, 4);
   EXPECT_EQ(file->Line(1), "a: 1");
@@ -293,7 +295,8 @@ TEST(RuleFileTest, CutsVeryLongSourceLinesAroundTheColumn) {
 
 TEST(TextScanTest, AcceptsValidUtf8) {
   EXPECT_FALSE(FindEncodingProblem("plain ascii\n"));
-  EXPECT_FALSE(FindEncodingProblem("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(
+      FindEncodingProblem("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
 }
 
 TEST(TextScanTest, RefusesMalformedUtf8) {

@@ -78,8 +78,9 @@ class Driver {
       FastAssign(n);
       RouteTimeout rt;
       while (fast_.PopTimeout(n, &rt)) {
-        fast_log_.push_back(absl::StrCat("timeout ", std::string(rt.session), " ", std::string(rt.queue),
-                                         " ", Dur(rt.waited)));
+        fast_log_.push_back(absl::StrCat("timeout ", std::string(rt.session),
+                                         " ", std::string(rt.queue), " ",
+                                         Dur(rt.waited)));
         FastAssign(n);
       }
       ref_.HandleInstant(n, &ref_log_);
@@ -88,9 +89,10 @@ class Driver {
   void FastAssign(absl::Time now) {
     fast_.Assign(now, /*explain=*/false, &out_);
     for (const Assignment& a : out_) {
-      fast_log_.push_back(absl::StrCat("assign ", std::string(a.session), "->", std::string(a.agent), " ",
-                                       std::string(a.queue), " ", Dur(a.waited), " ring ",
-                                       a.ring, " rule ", std::string(a.rule)));
+      fast_log_.push_back(absl::StrCat(
+          "assign ", std::string(a.session), "->", std::string(a.agent), " ",
+          std::string(a.queue), " ", Dur(a.waited), " ring ", a.ring, " rule ",
+          std::string(a.rule)));
     }
   }
   void AfterOp(absl::Time now) {
@@ -131,7 +133,8 @@ TEST(AssignerCrossCheckTest, RandomRostersAndStreams) {
   for (uint32_t seed = 1; seed <= 60; ++seed) {
     std::mt19937 rng(seed);
     auto pick = [&](int n) {
-      return static_cast<int>(std::uniform_int_distribution<int>(0, n - 1)(rng));
+      return static_cast<int>(
+          std::uniform_int_distribution<int>(0, n - 1)(rng));
     };
     Driver d(rs);
     absl::Time now = T("09:00:00");
@@ -152,7 +155,8 @@ TEST(AssignerCrossCheckTest, RandomRostersAndStreams) {
       return m;
     };
     for (int step = 0; step < 400; ++step) {
-      if (pick(3) == 0) now += absl::Seconds(pick(4) == 0 ? pick(200) : pick(15));
+      if (pick(3) == 0)
+        now += absl::Seconds(pick(4) == 0 ? pick(200) : pick(15));
       d.AdvanceTo(now);
       const int op = pick(20);
       const std::string agent = absl::StrCat("ag", pick(agents));

@@ -5,6 +5,8 @@
 // timeouts (after relax and assignment of the same instant), transfers,
 // ends_on, unassignable conversations, queue statistics and the estimator,
 // explanations, snapshot state and reload.
+#include "engine/route/assigner.h"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/common/time_util.h"
-#include "engine/route/assigner.h"
 #include "engine/run/snapshot_codec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -242,7 +243,7 @@ TEST_F(AssignerTest, NotReadyAndLogoutKeepConversationsGetNoNewOnes) {
 
 TEST_F(AssignerTest, RelaxRingsTakeEffectAtTheirExactTime) {
   const absl::Time t0 = T("10:00:00");
-  Login("a-en", {{"billing", 2}}, std::nullopt, t0);     // no german
+  Login("a-en", {{"billing", 2}}, std::nullopt, t0);  // no german
   Login("a-jr", {{"billing", 1}, {"english", 1}}, std::nullopt, t0);
   Route("c1", "billing", "chat", t0);
   Route("c2", "billing", "chat", t0 + absl::Seconds(1));
@@ -330,8 +331,9 @@ TEST_F(AssignerTest, MissingOrUnservedChannelWaitsUnassignable) {
   EXPECT_TRUE(Assign(t0).empty());
   EXPECT_EQ(assigner_->stats().unassignable, 2);
   EXPECT_EQ(assigner_->Stats(rs_->FindQueue("tech"), t0).waiting, 2);
-  EXPECT_THAT(RunTo(t0 + absl::Minutes(1)),
-              ElementsAre("timeout c-email tech 60s", "timeout c-none tech 60s"));
+  EXPECT_THAT(
+      RunTo(t0 + absl::Minutes(1)),
+      ElementsAre("timeout c-email tech 60s", "timeout c-none tech 60s"));
 }
 
 TEST_F(AssignerTest, QueueStatsAndEstimator) {
@@ -360,7 +362,7 @@ TEST_F(AssignerTest, QueueStatsAndEstimator) {
   EXPECT_EQ(assigner_->Stats(billing, t0).available, 0);  // email not served
   Login("a-de", {{"billing", 2}, {"german", 1}}, IntMap{{"voice", 1}}, t0);
   EXPECT_EQ(assigner_->Stats(billing, t0).available, 1);  // voice is free
-  EXPECT_TRUE(Assign(t0).empty());  // b1 is on chat
+  EXPECT_TRUE(Assign(t0).empty());                        // b1 is on chat
   // One observation: c1 handled for 2 minutes.
   Login("a-1", {}, IntMap{{"chat", 1}}, t0 + absl::Seconds(40));
   EXPECT_THAT(Assign(t0 + absl::Seconds(40)), ElementsAre("c1->a-1 40s"));

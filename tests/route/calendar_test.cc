@@ -42,8 +42,8 @@ absl::Time Utc(const std::string& rfc3339) {
 }
 
 // Local wall-clock time in the calendar's zone (must exist and be unique).
-absl::Time Local(const Calendar& calendar, int y, int mo, int d, int h,
-                 int mi, int s = 0) {
+absl::Time Local(const Calendar& calendar, int y, int mo, int d, int h, int mi,
+                 int s = 0) {
   const absl::TimeZone::TimeInfo info =
       calendar.zone.At(absl::CivilSecond(y, mo, d, h, mi, s));
   EXPECT_EQ(info.kind, absl::TimeZone::TimeInfo::UNIQUE)
@@ -395,7 +395,7 @@ TEST(CalendarTest, LocalDayDecidesClosedAndSpecial) {
   EXPECT_TRUE(CalendarOpen(c, Utc("2026-12-23T22:59:59Z")));   // 23:59:59
   EXPECT_FALSE(CalendarOpen(c, Utc("2026-12-23T23:00:00Z")));  // 24th 00:00
   EXPECT_FALSE(CalendarOpen(c, Utc("2026-12-24T22:59:59Z")));
-  EXPECT_TRUE(CalendarOpen(c, Utc("2026-12-24T23:00:00Z")));   // 25th 00:00
+  EXPECT_TRUE(CalendarOpen(c, Utc("2026-12-24T23:00:00Z")));  // 25th 00:00
 }
 
 constexpr char kRuleset[] = R"yaml(

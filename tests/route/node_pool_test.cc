@@ -117,11 +117,13 @@ long long Churn(Set& set, int rounds, int max, uint32_t seed) {
       for (const Key& k : in) set.erase(k);
       in.clear();
     }
-    const bool insert = in.empty() || (static_cast<int>(in.size()) < max &&
-                                       rng() % 2 == 0);
+    const bool insert =
+        in.empty() || (static_cast<int>(in.size()) < max && rng() % 2 == 0);
     if (insert) {
-      const Key k{static_cast<int64_t>(rng() % 3), static_cast<int64_t>(r),
-                  {0, 0, 0}, next_id++};
+      const Key k{static_cast<int64_t>(rng() % 3),
+                  static_cast<int64_t>(r),
+                  {0, 0, 0},
+                  next_id++};
       set.insert(k);
       in.push_back(k);
     } else {

@@ -97,10 +97,11 @@ TEST(AgentsTest, AssignDecisionMatchesSpecExample) {
     std::vector<std::string>* out_;
   } sink(&json);
   ASSERT_TRUE(engine->Process(Msg("10:00:00", "c-9", "billing"), &sink).ok());
-  ASSERT_TRUE(engine
-                  ->Process(Login("10:00:42", "a-17", {{"billing", 3}, {"german", 2}}),
-                            &sink)
-                  .ok());
+  ASSERT_TRUE(
+      engine
+          ->Process(Login("10:00:42", "a-17", {{"billing", 3}, {"german", 2}}),
+                    &sink)
+          .ok());
   EXPECT_THAT(
       json,
       ElementsAre(
@@ -113,7 +114,11 @@ TEST(AgentsTest, AssignDecisionMatchesSpecExample) {
 TEST(AgentsTest, AssignmentRunsAfterTheEventThatRoutes) {
   auto engine = MakeEngine(kDesk);
   CollectingSink sink;
-  ASSERT_TRUE(engine->Process(Login("09:00:00", "a-1", {{"billing", 2}, {"german", 1}}), &sink).ok());
+  ASSERT_TRUE(
+      engine
+          ->Process(Login("09:00:00", "a-1", {{"billing", 2}, {"german", 1}}),
+                    &sink)
+          .ok());
   ASSERT_TRUE(engine->Process(Msg("10:00:00", "c1", "billing"), &sink).ok());
   EXPECT_THAT(sink.Lines(),
               ElementsAre("10:00:00 c1 billing route message.received",
@@ -125,7 +130,8 @@ TEST(AgentsTest, AssignmentRunsAfterTheEventThatRoutes) {
 TEST(AgentsTest, RelaxRingAssignsAtItsExactTimeAsATimer) {
   auto engine = MakeEngine(kDesk);
   CollectingSink sink;
-  ASSERT_TRUE(engine->Process(Login("09:00:00", "a-en", {{"billing", 2}}), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(Login("09:00:00", "a-en", {{"billing", 2}}), &sink).ok());
   ASSERT_TRUE(engine->Process(Msg("10:00:00", "c1", "billing"), &sink).ok());
   sink.got.clear();
   engine->AdvanceTo(T("10:00:29"), &sink);
@@ -141,19 +147,29 @@ TEST(AgentsTest, TimeoutDerivesRouteTimeoutForTheSession) {
   ASSERT_TRUE(engine->Process(Msg("10:00:00", "c1", "billing"), &sink).ok());
   sink.got.clear();
   engine->AdvanceTo(T("10:10:00"), &sink);
-  EXPECT_THAT(sink.Lines(),
-              ElementsAre("10:02:00 c1 callback-on-timeout callback route.timeout"));
+  EXPECT_THAT(
+      sink.Lines(),
+      ElementsAre("10:02:00 c1 callback-on-timeout callback route.timeout"));
   EXPECT_EQ(engine->stats().route_timeouts, 1);
   EXPECT_EQ(engine->stats().derived_events, 1);
   // Nothing waits any more: an agent logging in gets nothing.
-  ASSERT_TRUE(engine->Process(Login("10:11:00", "a-1", {{"billing", 9}, {"german", 9}}), &sink).ok());
+  ASSERT_TRUE(
+      engine
+          ->Process(Login("10:11:00", "a-1", {{"billing", 9}, {"german", 9}}),
+                    &sink)
+          .ok());
   EXPECT_EQ(engine->stats().assignments, 0);
 }
 
 TEST(AgentsTest, TransferLeavesTheAgentAndRestartsWaited) {
   auto engine = MakeEngine(kDesk);
   CollectingSink sink;
-  ASSERT_TRUE(engine->Process(Login("09:00:00", "a-1", {{"billing", 2}, {"german", 1}}, {{"chat", 1}}), &sink).ok());
+  ASSERT_TRUE(
+      engine
+          ->Process(Login("09:00:00", "a-1", {{"billing", 2}, {"german", 1}},
+                          {{"chat", 1}}),
+                    &sink)
+          .ok());
   ASSERT_TRUE(engine->Process(Msg("10:00:00", "c1", "billing"), &sink).ok());
   ASSERT_TRUE(engine->Process(Msg("10:00:10", "c2", "other"), &sink).ok());
   sink.got.clear();
@@ -174,12 +190,21 @@ TEST(AgentsTest, TransferLeavesTheAgentAndRestartsWaited) {
 TEST(AgentsTest, CapacityPerChannelAndEndsOn) {
   auto engine = MakeEngine(kDesk);
   CollectingSink sink;
-  ASSERT_TRUE(engine->Process(Login("09:00:00", "a-1", {}, {{"chat", 2}, {"voice", 1}}), &sink).ok());
-  ASSERT_TRUE(engine->Process(Msg("10:00:00", "c1", "other", "chat"), &sink).ok());
-  ASSERT_TRUE(engine->Process(Msg("10:00:01", "c2", "other", "chat"), &sink).ok());
-  ASSERT_TRUE(engine->Process(Msg("10:00:02", "c3", "other", "chat"), &sink).ok());
-  ASSERT_TRUE(engine->Process(Msg("10:00:03", "v1", "other", "voice"), &sink).ok());
-  ASSERT_TRUE(engine->Process(Msg("10:00:04", "e1", "other", "email"), &sink).ok());
+  ASSERT_TRUE(
+      engine
+          ->Process(Login("09:00:00", "a-1", {}, {{"chat", 2}, {"voice", 1}}),
+                    &sink)
+          .ok());
+  ASSERT_TRUE(
+      engine->Process(Msg("10:00:00", "c1", "other", "chat"), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(Msg("10:00:01", "c2", "other", "chat"), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(Msg("10:00:02", "c3", "other", "chat"), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(Msg("10:00:03", "v1", "other", "voice"), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(Msg("10:00:04", "e1", "other", "email"), &sink).ok());
   std::vector<std::string> assigned;
   for (const auto& g : sink.got) {
     if (g.action == "assign") assigned.push_back(g.session);
@@ -230,7 +255,8 @@ TEST(AgentsTest, WaitingOrAssignedSessionsDoNotExpire) {
   EXPECT_EQ(sink.got.back().Param("waited"), "3600s");
   engine->AdvanceTo(T("12:00:00"), &sink);
   EXPECT_EQ(engine->session_count(), 1);  // assigned: still there
-  ASSERT_TRUE(engine->Process(Ev("conversation.closed", "12:00:00", "c1"), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(Ev("conversation.closed", "12:00:00", "c1"), &sink).ok());
   engine->AdvanceTo(T("12:02:00"), &sink);
   EXPECT_EQ(engine->session_count(), 0);  // expires after its conversation
   EXPECT_EQ(engine->stats().sessions_expired, 2);
@@ -239,32 +265,46 @@ TEST(AgentsTest, WaitingOrAssignedSessionsDoNotExpire) {
 TEST(AgentsTest, AgentEventsAndReadiness) {
   auto engine = MakeEngine(kDesk);
   CollectingSink sink;
-  ASSERT_TRUE(engine->Process(Login("09:00:00", "a-1", {}, {}, /*ready=*/false), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(Login("09:00:00", "a-1", {}, {}, /*ready=*/false), &sink)
+          .ok());
   ASSERT_TRUE(engine->Process(Msg("10:00:00", "c1", "other"), &sink).ok());
   EXPECT_EQ(engine->stats().assignments, 0);
-  ASSERT_TRUE(engine->Process(AgentEv("agent.ready", "10:00:05", "a-1"), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(AgentEv("agent.ready", "10:00:05", "a-1"), &sink).ok());
   EXPECT_EQ(engine->stats().assignments, 1);
-  ASSERT_TRUE(engine->Process(AgentEv("agent.not_ready", "10:00:06", "a-1"), &sink).ok());
-  ASSERT_TRUE(engine->Process(Msg("10:00:07", "c2", "other", "voice"), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(AgentEv("agent.not_ready", "10:00:06", "a-1"), &sink)
+          .ok());
+  ASSERT_TRUE(
+      engine->Process(Msg("10:00:07", "c2", "other", "voice"), &sink).ok());
   EXPECT_EQ(engine->stats().assignments, 1);
   Event skills = AgentEv("agent.skills", "10:00:08", "a-2");  // unknown
   ASSERT_TRUE(engine->Process(skills, &sink).ok());
-  ASSERT_TRUE(engine->Process(Ev("agent.login", "10:00:09"), &sink).ok());  // no agent
+  ASSERT_TRUE(
+      engine->Process(Ev("agent.login", "10:00:09"), &sink).ok());  // no agent
   EXPECT_EQ(engine->stats().agent_events_ignored, 2);
-  ASSERT_TRUE(engine->Process(AgentEv("agent.logout", "10:00:10", "a-1"), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(AgentEv("agent.logout", "10:00:10", "a-1"), &sink).ok());
   EXPECT_EQ(engine->stats().conversations_assigned, 1);  // kept
 }
 
 TEST(AgentsTest, ExplainOnAssign) {
   auto engine = MakeEngine(kDesk, /*explain=*/true);
   CollectingSink sink;
-  ASSERT_TRUE(engine->Process(Login("09:00:00", "a-en", {{"billing", 5}}), &sink).ok());
-  ASSERT_TRUE(engine->Process(Login("09:00:00", "a-off", {{"billing", 5}, {"german", 5}}, {}, false), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(Login("09:00:00", "a-en", {{"billing", 5}}), &sink).ok());
+  ASSERT_TRUE(engine
+                  ->Process(Login("09:00:00", "a-off",
+                                  {{"billing", 5}, {"german", 5}}, {}, false),
+                            &sink)
+                  .ok());
   ASSERT_TRUE(engine->Process(Msg("10:00:00", "c1", "billing"), &sink).ok());
   engine->AdvanceTo(T("10:01:00"), &sink);
   ASSERT_EQ(sink.got.back().action, "assign");
   ASSERT_TRUE(sink.got.back().has_explanation);
-  const std::string notes = absl::StrJoin(sink.got.back().explanation.notes, "\n");
+  const std::string notes =
+      absl::StrJoin(sink.got.back().explanation.notes, "\n");
   EXPECT_THAT(notes, HasSubstr("relax step 1 (after 30s: drop german)"));
   EXPECT_THAT(notes, HasSubstr("eligible (best first): a-en"));
   EXPECT_THAT(notes, HasSubstr("a-off (not ready)"));
@@ -273,7 +313,8 @@ TEST(AgentsTest, ExplainOnAssign) {
 TEST(AgentsTest, SnapshotKeepsAgentsAndQueues) {
   auto engine = MakeEngine(kDesk);
   CollectingSink sink;
-  ASSERT_TRUE(engine->Process(Login("09:00:00", "a-1", {}, {{"chat", 1}}), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(Login("09:00:00", "a-1", {}, {{"chat", 1}}), &sink).ok());
   ASSERT_TRUE(engine->Process(Msg("10:00:00", "c1", "other"), &sink).ok());
   ASSERT_TRUE(engine->Process(Msg("10:00:10", "c2", "other"), &sink).ok());
   absl::StatusOr<std::string> snap = engine->Snapshot();
@@ -282,7 +323,8 @@ TEST(AgentsTest, SnapshotKeepsAgentsAndQueues) {
   ASSERT_TRUE(other->Restore(*snap).ok());
   for (Engine* e : {engine.get(), other.get()}) {
     CollectingSink s;
-    ASSERT_TRUE(e->Process(Ev("conversation.closed", "10:01:00", "c1"), &s).ok());
+    ASSERT_TRUE(
+        e->Process(Ev("conversation.closed", "10:01:00", "c1"), &s).ok());
     EXPECT_THAT(s.Lines(), ElementsAre("10:01:00 c2 general assign assign"));
     EXPECT_EQ(s.got[0].Param("waited"), "50s");
   }

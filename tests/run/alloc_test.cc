@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/check/checked_ruleset.h"
 #include "absl/strings/str_cat.h"
+#include "engine/check/checked_ruleset.h"
 #include "engine/io/jsonl_reader.h"
 #include "gtest/gtest.h"
 #include "switchboard/engine.h"
@@ -301,7 +301,9 @@ std::vector<Event> RoutingPeriod(std::mt19937& rng, absl::Time start,
   auto session = [](int i) {
     return absl::StrCat("conversation-routing-session-", 1000 + i);
   };
-  auto agent = [](int i) { return absl::StrCat("agent-with-a-long-id-", 100 + i); };
+  auto agent = [](int i) {
+    return absl::StrCat("agent-with-a-long-id-", 100 + i);
+  };
   auto next = [&](std::string_view type) -> Event& {
     out.emplace_back(type, t);
     t += absl::Seconds(1);
@@ -345,7 +347,8 @@ std::vector<Event> RoutingPeriod(std::mt19937& rng, absl::Time start,
   for (int s = 0; s < sessions; ++s) {
     next("conversation.closed").SetString("conversation", session(s));
   }
-  for (int a = 0; a < agents; ++a) next("agent.logout").SetString("agent", agent(a));
+  for (int a = 0; a < agents; ++a)
+    next("agent.logout").SetString("agent", agent(a));
   return out;
 }
 
@@ -366,7 +369,8 @@ TEST(AllocTest, SkillRoutingDoesNotAllocateInSteadyState) {
   absl::Time start = T("10:00:00");
   for (int p = 0; p < kPeriods; ++p) {
     std::mt19937 rng = seed_state;
-    periods.push_back(RoutingPeriod(rng, start, kSessions, kAgents, kPeriodEvents));
+    periods.push_back(
+        RoutingPeriod(rng, start, kSessions, kAgents, kPeriodEvents));
     start = periods.back().back().time() + absl::Seconds(30);
   }
   ActionCountingSink sink;

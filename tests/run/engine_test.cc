@@ -49,10 +49,9 @@ rules:
   ASSERT_NE(engine, nullptr);
   CollectingSink sink;
   ASSERT_TRUE(engine->Process(Ev("msg.in", "10:00:00", "a"), &sink).ok());
-  EXPECT_THAT(sink.Lines(),
-              ElementsAre("10:00:00 a high tag msg.in",
-                          "10:00:00 a low tag msg.in",
-                          "10:00:00 a tie tag msg.in"));
+  EXPECT_THAT(sink.Lines(), ElementsAre("10:00:00 a high tag msg.in",
+                                        "10:00:00 a low tag msg.in",
+                                        "10:00:00 a tie tag msg.in"));
   EXPECT_EQ(sink.got[0].Param("labels"), "high");
   EXPECT_EQ(engine->stats().events, 1);
   EXPECT_EQ(engine->stats().decisions, 3);
@@ -119,7 +118,8 @@ rules:
               ElementsAre("10:00:01 a any-cart tag cart.cleared",
                           "10:00:01 a both tag cart.cleared"));
   // "cart." itself does not match the prefix; other types match nothing.
-  ASSERT_TRUE(engine->Process(Ev("cartx.updated", "10:00:02", "a"), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(Ev("cartx.updated", "10:00:02", "a"), &sink).ok());
   EXPECT_THAT(sink.TakeLines(), IsEmpty());
 }
 
@@ -191,7 +191,8 @@ rules:
   EXPECT_THAT(sink.TakeLines(), ElementsAre("10:00:00 v1 first tag x",
                                             "10:00:00 v1 absent tag x"));
   // No channel on this event: session.channel keeps the last one seen.
-  ASSERT_TRUE(engine->Process(Ev("y", "10:00:05", "v1", "visitor"), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(Ev("y", "10:00:05", "v1", "visitor"), &sink).ok());
   EXPECT_THAT(sink.TakeLines(), ElementsAre("10:00:05 v1 later tag y"));
 }
 
@@ -290,9 +291,9 @@ rules:
   ASSERT_NE(engine, nullptr);
   CollectingSink sink;
   ASSERT_TRUE(engine->Process(Ev("x", "10:00:00", "a"), &sink).ok());
-  EXPECT_THAT(sink.Lines(), ElementsAre("10:00:00 a r1 route x",
-                                        "10:00:00 a r2 tag x",
-                                        "10:00:00 a r2 handoff x"));
+  EXPECT_THAT(sink.Lines(),
+              ElementsAre("10:00:00 a r1 route x", "10:00:00 a r2 tag x",
+                          "10:00:00 a r2 handoff x"));
   EXPECT_EQ(sink.got[0].Param("queue"), "sales");
   EXPECT_EQ(sink.got[0].Param("priority"), "3");
   EXPECT_EQ(sink.got[0].Param("timeout"), "90s");

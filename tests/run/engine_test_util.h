@@ -90,7 +90,8 @@ class CollectingSink : public DecisionSink {
           v = ::switchboard::FormatDuration(p.duration_value);
           break;
         case DecisionParam::Kind::kStringList:
-          for (const std::string& s : p.strings) v += (v.empty() ? "" : ",") + s;
+          for (const std::string& s : p.strings)
+            v += (v.empty() ? "" : ",") + s;
           break;
         case DecisionParam::Kind::kIntMap:
           for (const auto& [k, n] : p.ints) {

@@ -39,8 +39,8 @@ struct Outcome {
   int64_t derived = 0;
 };
 
-Outcome RunEngine(std::shared_ptr<const Ruleset> rs, const std::vector<Event>& events,
-                  bool index) {
+Outcome RunEngine(std::shared_ptr<const Ruleset> rs,
+                  const std::vector<Event>& events, bool index) {
   EngineOptions options;
   options.index_rules = index;
   auto engine = Engine::Create(rs, options);
@@ -65,8 +65,7 @@ Outcome RunEngine(std::shared_ptr<const Ruleset> rs, const std::vector<Event>& e
     out.rule_errors += stats.rule_errors[r];
   }
   for (const auto& [key, n] : stats.decisions_by_rule_action) {
-    out.lines.push_back(key.first + " " + key.second + " " +
-                        std::to_string(n));
+    out.lines.push_back(key.first + " " + key.second + " " + std::to_string(n));
   }
   out.decisions = stats.decisions;
   out.derived = stats.derived_events;
@@ -98,9 +97,9 @@ TEST(IndexCrossCheckTest, SameDecisionsAndStatsOnRoutingWorkloads) {
     options.absent_percent = seed % 2 == 0 ? 5 : 25;
     RoutingWorkload w(seed, options);
     LoadResult loaded = LoadRulesetFromString(w.yaml(), "w.yaml");
-    ASSERT_TRUE(loaded.ok()) << "seed " << seed << "\n"
-                             << w.yaml()
-                             << FormatDiagnostics(loaded.diagnostics());
+    ASSERT_TRUE(loaded.ok())
+        << "seed " << seed << "\n"
+        << w.yaml() << FormatDiagnostics(loaded.diagnostics());
     const Outcome on = RunEngine(loaded.ruleset(), w.events(), true);
     const Outcome off = RunEngine(loaded.ruleset(), w.events(), false);
     EXPECT_TRUE(on.lines == off.lines)
@@ -125,8 +124,7 @@ TEST(IndexCrossCheckTest, ReferenceWorkloadWhenGiven) {
     GTEST_SKIP() << "SWITCHBOARD_INDEX_WORKLOAD not set";
   }
   for (const char* n : {"100", "1000"}) {
-    LoadResult loaded =
-        LoadRuleset(std::string(dir) + "/rules_" + n + ".yaml");
+    LoadResult loaded = LoadRuleset(std::string(dir) + "/rules_" + n + ".yaml");
     ASSERT_TRUE(loaded.ok()) << FormatDiagnostics(loaded.diagnostics());
     EventReader reader(loaded.ruleset()->checked());
     std::ifstream in(std::string(dir) + "/events.jsonl");

@@ -34,7 +34,8 @@ class Gen {
   std::mt19937 rng_;
 };
 
-// ---- rulesets ----------------------------------------------------------------
+// ---- rulesets
+// ----------------------------------------------------------------
 
 inline std::string GenRuleset(Gen& g) {
   std::string y =
@@ -57,13 +58,17 @@ inline std::string GenRuleset(Gen& g) {
       "rules:\n";
   // Triggers; the first group may emit (no emit cycles).
   static const std::vector<std::string> kEmitting = {
-      "a.b", "a.c", "\"a.*\"", "[a.c, \"a.*\"]", "{idle: 20s}", "{idle: 45s}",
+      "a.b",
+      "a.c",
+      "\"a.*\"",
+      "[a.c, \"a.*\"]",
+      "{idle: 20s}",
+      "{idle: 45s}",
       "{after: 30s, since: a.b, unless: [a.c]}",
       "{after: 25s, since: \"a.*\", unless: [x.y]}",
       "{after: 40s, since: d.e, unless: [a.c]}"};
   static const std::vector<std::string> kQuiet = {
-      "x.y", "d.e", "[a.b, x.y]", "[x.y, d.e]",
-      "{after: 50s, since: x.y}"};
+      "x.y", "d.e", "[a.b, x.y]", "[x.y, d.e]", "{after: 50s, since: x.y}"};
   static const std::vector<std::string> kConditions = {
       "event.n > 4",
       "has(event.n) && event.n % 2 == 0",
@@ -92,11 +97,11 @@ inline std::string GenRuleset(Gen& g) {
       "{score: \"session.score + 10\", maybe: \"session.score\"}",
       "{label: \"event.type\"}",
       "{label: \"'k'\"}",
-      "{label: \"session.label + event.type\", score: \"size(session.label)\"}"};
+      "{label: \"session.label + event.type\", score: "
+      "\"size(session.label)\"}"};
   static const std::vector<std::string> kEmits = {
       "{type: x.y}", "{type: d.e, n: \"session.score\"}",
-      "{type: x.y, n: \"event.n + 1\"}",
-      "{type: d.e, tier: \"session.label\"}",
+      "{type: x.y, n: \"event.n + 1\"}", "{type: d.e, tier: \"session.label\"}",
       "{type: x.y, tier: \"'k'\", n: 3}"};
   static const std::vector<std::string> kPlain = {
       "tag: [t1]",
@@ -117,7 +122,8 @@ inline std::string GenRuleset(Gen& g) {
   const int rules = g.Int(2, 6);
   for (int r = 0; r < rules; ++r) {
     y += "  - name: r" + std::to_string(r) + "\n";
-    if (g.Chance(75)) y += "    priority: " + std::to_string(g.Int(0, 2)) + "\n";
+    if (g.Chance(75))
+      y += "    priority: " + std::to_string(g.Int(0, 2)) + "\n";
     const bool emitting = g.Chance(60);
     const std::string trigger = emitting ? g.Pick(kEmitting) : g.Pick(kQuiet);
     y += "    on: " + trigger + "\n";
@@ -148,7 +154,8 @@ inline std::string GenRuleset(Gen& g) {
   return y;
 }
 
-// ---- events --------------------------------------------------------------------
+// ---- events
+// --------------------------------------------------------------------
 
 struct GenEvent {
   enum Bad { kValid, kNoKey, kBadAttr, kIntKey };
@@ -201,13 +208,12 @@ inline Stream GenStream(Gen& g) {
   const int count = g.Int(5, 40);
   absl::Time cur = absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0),
                                    absl::UTCTimeZone());
-  static const std::vector<std::string> kTypes = {"a.b", "a.b", "a.c", "x.y",
-                                                  "a.b.c", "d.e"};
+  static const std::vector<std::string> kTypes = {"a.b", "a.b",   "a.c",
+                                                  "x.y", "a.b.c", "d.e"};
   // Session ids whose byte order is not their numeric order.
   static const std::vector<std::string> kSessions = {"s9", "s10", "S2", "s1"};
-  static const std::vector<std::string> kChannels = {"chat", "voice",
-                                                     "whatsapp", "sms",
-                                                     "email"};
+  static const std::vector<std::string> kChannels = {
+      "chat", "voice", "whatsapp", "sms", "email"};
   for (int i = 0; i < count; ++i) {
     if (!g.Chance(15)) cur += absl::Seconds(g.Int(1, 40));
     if (i > 0 && g.Chance(6)) {

@@ -96,7 +96,8 @@ TEST(ReloadTest, KeepsSessionsClockChannelsAndStats) {
   Event down("channel.down", T("10:00:20"));
   down.SetString("channel", "chat");
   ASSERT_TRUE(engine->Process(down, &sink).ok());
-  ASSERT_TRUE(engine->Reload(MustLoad(R"yaml(
+  ASSERT_TRUE(engine
+                  ->Reload(MustLoad(R"yaml(
 ruleset: v2
 session:
   fields:
@@ -109,7 +110,8 @@ rules:
     if: "!channel_up('chat')"
     then:
       - tag: ["chat-down"]
-)yaml")).ok());
+)yaml"))
+                  .ok());
   EXPECT_EQ(engine->ruleset().checked().name, "v2");
   EXPECT_EQ(engine->now(), T("10:00:20"));
   EXPECT_EQ(engine->session_count(), 2);
@@ -118,8 +120,8 @@ rules:
   ASSERT_EQ(engine->stats().rule_runs.size(), 1u);
   EXPECT_EQ(engine->stats().rule_runs[0], 2);  // `count` ran twice under v1
   ASSERT_TRUE(engine->Process(Ev("a.b", "10:00:25", "c1", 1), &sink).ok());
-  EXPECT_EQ(sink.Lines(), std::vector<std::string>{
-                              "10:00:25 c1 count tag a.b"});
+  EXPECT_EQ(sink.Lines(),
+            std::vector<std::string>{"10:00:25 c1 count tag a.b"});
   EXPECT_EQ(engine->session_count(), 2);
   EXPECT_EQ(engine->stats().sessions_created, 2);  // c1 was kept
 }
@@ -128,7 +130,8 @@ TEST(ReloadTest, TimersOfAKeptTriggerKeepTheirDeadline) {
   std::unique_ptr<Engine> engine = Started();
   // `quiet` now offers instead of tagging, under a new name even: the idle
   // 30s trigger is the same, so the pending timers keep their deadlines.
-  ASSERT_TRUE(engine->Reload(MustLoad(R"yaml(
+  ASSERT_TRUE(engine
+                  ->Reload(MustLoad(R"yaml(
 ruleset: v2
 session:
   fields:
@@ -141,7 +144,8 @@ rules:
     if: "session.score >= 3"
     then:
       - offer: {channel: chat, message: back}
-)yaml")).ok());
+)yaml"))
+                  .ok());
   EXPECT_EQ(engine->stats().timers_dropped, 4);  // wait x2, slow x2
   CollectingSink sink;
   engine->AdvanceTo(T("10:10:00"), &sink);
@@ -155,7 +159,8 @@ TEST(ReloadTest, TimersOfRemovedOrChangedTriggersAreDroppedAndCounted) {
   std::unique_ptr<Engine> engine = Started();
   // `wait` is removed; `slow` goes from 5m to 6m (another trigger key);
   // `quiet` stays.
-  ASSERT_TRUE(engine->Reload(MustLoad(R"yaml(
+  ASSERT_TRUE(engine
+                  ->Reload(MustLoad(R"yaml(
 ruleset: v2
 event:
   n: int
@@ -168,7 +173,8 @@ rules:
     on: {idle: 6m}
     then:
       - tag: [slow]
-)yaml")).ok());
+)yaml"))
+                  .ok());
   EXPECT_EQ(engine->stats().timers_dropped, 4);
   std::vector<std::string> pending;
   for (const PendingTimer& t : engine->PendingTimers()) {
@@ -195,7 +201,8 @@ TEST(ReloadTest, FieldsAddedRemovedAndRetyped) {
   std::unique_ptr<Engine> engine = Started();
   // score: kept (int); note: string -> int (reset: absent, no default);
   // gone: removed; fresh: added with a default; blank: added without one.
-  ASSERT_TRUE(engine->Reload(MustLoad(R"yaml(
+  ASSERT_TRUE(engine
+                  ->Reload(MustLoad(R"yaml(
 ruleset: v2
 session:
   fields:
@@ -215,17 +222,19 @@ rules:
       - "!has(session.blank)"
     then:
       - tag: [as-documented]
-)yaml")).ok());
+)yaml"))
+                  .ok());
   CollectingSink sink;
   ASSERT_TRUE(engine->Process(Ev("a.look", "10:00:20", "c1"), &sink).ok());
-  EXPECT_EQ(sink.Lines(), std::vector<std::string>{
-                              "10:00:20 c1 look tag a.look"});
+  EXPECT_EQ(sink.Lines(),
+            std::vector<std::string>{"10:00:20 c1 look tag a.look"});
   EXPECT_EQ(engine->stats().rule_errors[0], 0);
   // A field dropped by one reload and added back by the next starts again
   // from its default (1 in v1); a later reload that changes only the
   // default keeps the value: defaults apply to added fields only.
   ASSERT_TRUE(engine->Reload(MustLoad(kBefore)).ok());
-  ASSERT_TRUE(engine->Reload(MustLoad(R"yaml(
+  ASSERT_TRUE(engine
+                  ->Reload(MustLoad(R"yaml(
 ruleset: v3
 session:
   fields:
@@ -236,14 +245,16 @@ rules:
     if: "session.gone == 1"
     then:
       - tag: [kept]
-)yaml")).ok());
+)yaml"))
+                  .ok());
   ASSERT_TRUE(engine->Process(Ev("a.look", "10:00:21", "c1"), &sink).ok());
   EXPECT_EQ(sink.Lines().back(), "10:00:21 c1 look tag a.look");
 }
 
 TEST(ReloadTest, ReloadedRulesRunOnTheNextEvent) {
   std::unique_ptr<Engine> engine = Started();
-  ASSERT_TRUE(engine->Reload(MustLoad(R"yaml(
+  ASSERT_TRUE(engine
+                  ->Reload(MustLoad(R"yaml(
 ruleset: v2
 session:
   fields:
@@ -260,17 +271,18 @@ rules:
     if: "session.score > 30"
     then:
       - tag: [big]
-)yaml")).ok());
+)yaml"))
+                  .ok());
   CollectingSink sink;
   ASSERT_TRUE(engine->Process(Ev("a.b", "10:00:20", "c1", 5), &sink).ok());
   ASSERT_TRUE(engine->Process(Ev("a.c", "10:00:21", "c1"), &sink).ok());
   ASSERT_TRUE(engine->Process(Ev("a.c", "10:00:22", "c2"), &sink).ok());
   // c1: 3 * 10 + 5 = 35; c2 keeps 4.
-  EXPECT_EQ(sink.Lines(), std::vector<std::string>{
-                              "10:00:21 c1 big tag a.c"});
+  EXPECT_EQ(sink.Lines(), std::vector<std::string>{"10:00:21 c1 big tag a.c"});
 }
 
-// ---- the property test ------------------------------------------------------------
+// ---- the property test
+// ------------------------------------------------------------
 
 class JsonSink : public DecisionSink {
  public:
@@ -286,8 +298,9 @@ int SeedCount(int default_count) {
 }
 
 std::vector<std::string> RunWithReload(std::shared_ptr<const Ruleset> rs,
-                             const Stream& st, const std::string& yaml,
-                             int reload_before, std::string* error) {
+                                       const Stream& st,
+                                       const std::string& yaml,
+                                       int reload_before, std::string* error) {
   std::unique_ptr<Engine> engine = *Engine::Create(rs);
   JsonSink sink;
   for (size_t i = 0; i < st.events.size(); ++i) {
@@ -308,16 +321,16 @@ std::vector<std::string> RunWithReload(std::shared_ptr<const Ruleset> rs,
   lines.push_back("now " + FormatTimestamp(engine->now()));
   lines.push_back("sessions " + std::to_string(engine->session_count()));
   for (const PendingTimer& t : engine->PendingTimers()) {
-    lines.push_back("pending " + FormatTimestamp(t.deadline) + "|" +
-                    t.session + "|" + t.rule);
+    lines.push_back("pending " + FormatTimestamp(t.deadline) + "|" + t.session +
+                    "|" + t.rule);
   }
   const EngineStats& s = engine->stats();
   lines.push_back(absl::StrCat("stats ", s.events, " ", s.decisions, " ",
                                s.timers_fired, " ", s.sessions_expired, " ",
                                s.timers_dropped));
   for (size_t r = 0; r < s.rule_runs.size(); ++r) {
-    lines.push_back(absl::StrCat("rule ", r, " ", s.rule_runs[r], " ",
-                                 s.rule_errors[r]));
+    lines.push_back(
+        absl::StrCat("rule ", r, " ", s.rule_runs[r], " ", s.rule_errors[r]));
   }
   return lines;
 }
@@ -345,9 +358,11 @@ TEST(ReloadTest, ReloadingTheSameRulesetChangesNothing) {
         for (const std::string& l : want) w += "    " + l + "\n";
         for (const std::string& l : got) gl += "    " + l + "\n";
         ADD_FAILURE() << "seed " << seed << ", reload before event " << at
-                      << " " << error << "\n--- ruleset:\n" << yaml
-                      << "--- events:\n" << DescribeStream(st)
-                      << "--- straight:\n" << w << "--- reloaded:\n" << gl;
+                      << " " << error << "\n--- ruleset:\n"
+                      << yaml << "--- events:\n"
+                      << DescribeStream(st) << "--- straight:\n"
+                      << w << "--- reloaded:\n"
+                      << gl;
       }
     }
   }

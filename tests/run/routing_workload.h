@@ -119,8 +119,8 @@ class RoutingWorkload {
   };
   static const std::vector<NumberAttr>& NumberAttrs() {
     static const auto* v = new std::vector<NumberAttr>{
-        {"sentiment", true, -1, 1},  {"cart_value", true, 0, 300},
-        {"cart_items", false, 0, 10}, {"turn", false, 0, 12},
+        {"sentiment", true, -1, 1},     {"cart_value", true, 0, 300},
+        {"cart_items", false, 0, 10},   {"turn", false, 0, 12},
         {"callers_ahead", false, 0, 6}, {"csat", false, 1, 5}};
     return *v;
   }
@@ -129,10 +129,10 @@ class RoutingWorkload {
   // reverse (not in `in` lists: the checker wants list(int) for an int).
   std::string NumberConstant(const NumberAttr& a, bool mixed = true) {
     if (a.name == "sentiment") {
-      static const std::vector<std::string> kS = {"-0.5", "0.0", "0.25",
-                                                  "0.5", "-1", "0", "1"};
-      static const std::vector<std::string> kD = {"-0.5", "0.0", "0.25",
-                                                  "0.5", "-1.0", "1.0"};
+      static const std::vector<std::string> kS = {"-0.5", "0.0", "0.25", "0.5",
+                                                  "-1",   "0",   "1"};
+      static const std::vector<std::string> kD = {"-0.5", "0.0",  "0.25",
+                                                  "0.5",  "-1.0", "1.0"};
       return mixed ? Pick(kS) : Pick(kD);
     }
     const int n = Int(a.lo, a.hi);
@@ -151,7 +151,7 @@ class RoutingWorkload {
     if (Chance(50)) {
       const std::string v = "'" + Pick(a.values) + "'";
       return options_.extras && Chance(20) ? v + " == " + attr
-                                            : attr + " == " + v;
+                                           : attr + " == " + v;
     }
     std::string list;
     const int k = Int(options_.extras ? 0 : 1, 3);

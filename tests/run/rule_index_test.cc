@@ -140,10 +140,8 @@ TEST(RuleIndexTest, IntRangesAtTheirBoundaries) {
             R("eq5", "event.n == 5") + R("in19", "event.n in [1, 9]") +
             R("flip", "3 < event.n") + R("neg", "event.n > -2"));
   ASSERT_TRUE(f.ok());
-  EXPECT_THAT(f.WithInt("n", 2),
-              ElementsAre("lt3", "le3", "neg"));
-  EXPECT_THAT(f.WithInt("n", 3),
-              ElementsAre("le3", "ge3", "range", "neg"));
+  EXPECT_THAT(f.WithInt("n", 2), ElementsAre("lt3", "le3", "neg"));
+  EXPECT_THAT(f.WithInt("n", 3), ElementsAre("le3", "ge3", "range", "neg"));
   EXPECT_THAT(f.WithInt("n", 4),
               ElementsAre("gt3", "ge3", "range", "flip", "neg"));
   EXPECT_THAT(f.WithInt("n", 5),
@@ -162,8 +160,7 @@ TEST(RuleIndexTest, IntRangesAtTheirBoundaries) {
 TEST(RuleIndexTest, IntAndDoubleMixes) {
   Fixture f(R("x_lt_int2", "event.x < 2") + R("x_eq_int1", "event.x == 1") +
             R("n_lt_2_5", "event.n < 2.5") + R("n_eq_2_0", "event.n == 2.0") +
-            R("n_eq_2_5", "event.n == 2.5") +
-            R("x_in", "event.x in [1, 2.5]"));
+            R("n_eq_2_5", "event.n == 2.5") + R("x_in", "event.x in [1, 2.5]"));
   ASSERT_TRUE(f.ok());
   // Double values against int constants.
   EXPECT_THAT(f.WithDouble("x", 1.0),
@@ -184,9 +181,8 @@ TEST(RuleIndexTest, IntAndDoubleMixes) {
                           "n_eq_2_5", "x_in"));
   // Int values against double constants: 2 == 2.0, 2 < 2.5, 3 > 2.5, and
   // no int equals 2.5.
-  EXPECT_THAT(f.WithInt("n", 2),
-              ElementsAre("x_lt_int2", "x_eq_int1", "n_lt_2_5", "n_eq_2_0",
-                          "x_in"));
+  EXPECT_THAT(f.WithInt("n", 2), ElementsAre("x_lt_int2", "x_eq_int1",
+                                             "n_lt_2_5", "n_eq_2_0", "x_in"));
   EXPECT_THAT(f.WithInt("n", 3), ElementsAre("x_lt_int2", "x_eq_int1", "x_in"));
   // NaN: every comparison is false, but the index does not prune on it.
   EXPECT_THAT(f.WithDouble("x", std::nan("")),
@@ -227,7 +223,7 @@ TEST(RuleIndexTest, ValuesOfAnotherKindAreNotPruned) {
   ASSERT_TRUE(f.ok());
   EventRecord rec = f.Event();
   f.At(rec, "s").SetValue(cel::Value::Int(1));  // not a string
-  f.At(rec, "n").SetText("seven");               // not a number
+  f.At(rec, "n").SetText("seven");              // not a number
   EXPECT_THAT(f.Candidates(rec), ElementsAre("s", "n", "other"));
   f.At(rec, "n").SetValue(cel::Value::Bool(true));
   EXPECT_THAT(f.Candidates(rec), ElementsAre("s", "n", "other"));
@@ -261,10 +257,8 @@ TEST(RuleIndexTest, SeveralAttributesAreAnded) {
 TEST(RuleIndexTest, ConjunctsTheIndexMustNotRead) {
   Fixture f(R("neq", "event.s != 'a'") +
             R("or", "event.s == 'a' || event.n > 5") +
-            R("not", "!(event.s == 'a')") +
-            R("dyn", "event.d == 'a'") +
-            R("session", "session.k == 3") +
-            R("arith", "event.n + 1 == 3") +
+            R("not", "!(event.s == 'a')") + R("dyn", "event.d == 'a'") +
+            R("session", "session.k == 3") + R("arith", "event.n + 1 == 3") +
             R("strorder", "event.s < 'm'") +
             R("has", "has(event.s) && event.s == 'zzz'") +
             // A comprehension's work-limit error is not absorbed by &&:
@@ -341,8 +335,8 @@ TEST(RuleIndexTest, ProvesConditionsMadeOfIndexedTestsOnly) {
   // A NaN is not checked by the table: not proven (and not pruned).
   f.At(rec, "x").SetValue(cel::Value::Double(std::nan("")));
   EXPECT_THAT(f.Candidates(rec, /*proven=*/true), IsEmpty());
-  EXPECT_THAT(f.Candidates(rec), ElementsAre("all", "extra", "list", "none",
-                                             "mixed"));
+  EXPECT_THAT(f.Candidates(rec),
+              ElementsAre("all", "extra", "list", "none", "mixed"));
 }
 
 TEST(RuleIndexTest, DebugStringShowsRows) {

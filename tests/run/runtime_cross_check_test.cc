@@ -126,8 +126,8 @@ TEST(RuntimeCrossCheckTest, EngineMatchesReferenceRuntime) {
   std::string first_load_error;
   // Decision-line fragments whose counts show what the cases exercised.
   static const std::vector<std::string> kFeatures = {
-      "|idle|", "|after|", "|x.y|", "|d.e|", "|a.b.c|", "requested=",
-      "|deflect|", "|route|", "|handoff|"};
+      "|idle|",     "|after|",   "|x.y|",   "|d.e|",    "|a.b.c|",
+      "requested=", "|deflect|", "|route|", "|handoff|"};
   std::vector<int64_t> feature_counts(kFeatures.size(), 0);
   for (int seed = 1; seed <= cases; ++seed) {
     Gen g(static_cast<uint32_t>(seed));
@@ -174,10 +174,11 @@ TEST(RuntimeCrossCheckTest, EngineMatchesReferenceRuntime) {
       }
     }
   }
-  std::printf("cases %d, loaded %d, failed to load %d, decisions %lld, "
-              "mismatches %d\n",
-              cases, loaded, failed_to_load,
-              static_cast<long long>(decisions), mismatches);
+  std::printf(
+      "cases %d, loaded %d, failed to load %d, decisions %lld, "
+      "mismatches %d\n",
+      cases, loaded, failed_to_load, static_cast<long long>(decisions),
+      mismatches);
   for (size_t k = 0; k < kFeatures.size(); ++k) {
     std::printf("  decisions with %s: %lld\n", kFeatures[k].c_str(),
                 static_cast<long long>(feature_counts[k]));

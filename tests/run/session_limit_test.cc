@@ -143,10 +143,9 @@ TEST(SessionLimitTest, MemoryIsReusedUnderAFlood) {
   std::unique_ptr<Engine> engine = Make(50);
   CollectingSink sink;
   for (int i = 0; i < 5000; ++i) {
-    ASSERT_TRUE(engine
-                    ->Process(Hit("10:00:00", "flood-" + std::to_string(i)),
-                              &sink)
-                    .ok());
+    ASSERT_TRUE(
+        engine->Process(Hit("10:00:00", "flood-" + std::to_string(i)), &sink)
+            .ok());
   }
   EXPECT_EQ(engine->session_count(), 50);
   EXPECT_EQ(engine->stats().sessions_evicted, 4950);

@@ -80,8 +80,8 @@ std::vector<std::string> FinalLines(const Engine& engine) {
   lines.push_back("now " + FormatTimestamp(engine.now()));
   lines.push_back("sessions " + std::to_string(engine.session_count()));
   for (const PendingTimer& t : engine.PendingTimers()) {
-    lines.push_back("pending " + FormatTimestamp(t.deadline) + "|" +
-                    t.session + "|" + t.rule + "|" + t.trigger);
+    lines.push_back("pending " + FormatTimestamp(t.deadline) + "|" + t.session +
+                    "|" + t.rule + "|" + t.trigger);
   }
   const EngineStats& s = engine.stats();
   lines.push_back(absl::StrCat(
@@ -117,12 +117,13 @@ TEST(SnapshotCodecTest, Crc32cCheckValue) {
 TEST(SnapshotCodecTest, RoundTripsEveryKind) {
   const std::vector<uint64_t> unsigned_values = {
       0, 1, 127, 128, 16383, 16384, (1ull << 35) + 3, ~0ull};
-  const std::vector<int64_t> signed_values = {
-      0, -1, 1, -64, 64, INT64_MIN, INT64_MAX};
+  const std::vector<int64_t> signed_values = {0,  -1,        1,        -64,
+                                              64, INT64_MIN, INT64_MAX};
   const std::vector<absl::Duration> durations = {
-      absl::ZeroDuration(), absl::Nanoseconds(1), -absl::Nanoseconds(1),
-      absl::Seconds(90) + absl::Milliseconds(5), -absl::Hours(30000),
-      absl::InfiniteDuration(), -absl::InfiniteDuration()};
+      absl::ZeroDuration(),     absl::Nanoseconds(1),
+      -absl::Nanoseconds(1),    absl::Seconds(90) + absl::Milliseconds(5),
+      -absl::Hours(30000),      absl::InfiniteDuration(),
+      -absl::InfiniteDuration()};
   const std::vector<absl::Time> times = {
       T("2026-11-23T10:00:00Z"), absl::UnixEpoch() - absl::Nanoseconds(3),
       absl::InfinitePast(), absl::InfiniteFuture()};
@@ -209,7 +210,8 @@ TEST(SnapshotCodecTest, ReaderRefusesLiesAboutLengths) {
   EXPECT_FALSE(bools.ReadBool(&b, "flag"));
 }
 
-// ---- the property test ---------------------------------------------------------
+// ---- the property test
+// ---------------------------------------------------------
 
 TEST(SnapshotTest, SplitRunWithRestoreEqualsStraightRun) {
   const int cases = SeedCount(1500);
@@ -222,8 +224,8 @@ TEST(SnapshotTest, SplitRunWithRestoreEqualsStraightRun) {
     ++loaded;
     std::shared_ptr<const Ruleset> rs = result.ruleset();
     const Stream st = GenStream(g);
-    const size_t split = static_cast<size_t>(
-        g.Int(0, static_cast<int>(st.events.size())));
+    const size_t split =
+        static_cast<size_t>(g.Int(0, static_cast<int>(st.events.size())));
 
     // Straight.
     std::unique_ptr<Engine> straight = *Engine::Create(rs);
@@ -268,15 +270,17 @@ TEST(SnapshotTest, SplitRunWithRestoreEqualsStraightRun) {
       }
     }
   }
-  std::printf("cases %d, loaded %d, snapshots with pending timers %d, "
-              "mismatches %d\n",
-              cases, loaded, with_timers, mismatches);
+  std::printf(
+      "cases %d, loaded %d, snapshots with pending timers %d, "
+      "mismatches %d\n",
+      cases, loaded, with_timers, mismatches);
   EXPECT_EQ(mismatches, 0);
   EXPECT_GT(loaded, cases / 2);
   EXPECT_GT(with_timers, loaded / 10) << "too few snapshots with timers";
 }
 
-// ---- refusals --------------------------------------------------------------------
+// ---- refusals
+// --------------------------------------------------------------------
 
 constexpr char kSmallRules[] = R"yaml(
 ruleset: small
@@ -452,9 +456,15 @@ TEST(SnapshotTest, MutatedPayloadsNeverCrash) {
     for (int e = 0; e < edits; ++e) {
       const size_t at = rng() % p.size();
       switch (rng() % 3) {
-        case 0: p[at] = static_cast<char>(rng()); break;
-        case 1: p.erase(at, 1 + rng() % 8); break;
-        default: p.insert(at, 1 + rng() % 4, static_cast<char>(rng())); break;
+        case 0:
+          p[at] = static_cast<char>(rng());
+          break;
+        case 1:
+          p.erase(at, 1 + rng() % 8);
+          break;
+        default:
+          p.insert(at, 1 + rng() % 4, static_cast<char>(rng()));
+          break;
       }
       if (p.empty()) p = "x";
     }
@@ -475,7 +485,8 @@ TEST(SnapshotTest, MutatedPayloadsNeverCrash) {
   EXPECT_GT(refused, 1000);
 }
 
-// ---- what a snapshot holds ----------------------------------------------------------
+// ---- what a snapshot holds
+// ----------------------------------------------------------
 
 TEST(SnapshotTest, RestoreReplacesStateAndKeepsEverything) {
   std::unique_ptr<Engine> source = SmallEngine();
@@ -550,7 +561,8 @@ rules:
   EXPECT_NE(target->Snapshot()->find("pigeon"), std::string::npos);
 }
 
-// ---- the CLI: --snapshot-out / --snapshot-in ------------------------------------
+// ---- the CLI: --snapshot-out / --snapshot-in
+// ------------------------------------
 
 std::string ReadFile(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -558,7 +570,8 @@ std::string ReadFile(const std::string& path) {
   std::string out;
   char buffer[4096];
   size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) out.append(buffer, n);
+  while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0)
+    out.append(buffer, n);
   std::fclose(f);
   return out;
 }
@@ -567,8 +580,8 @@ std::string ReadFile(const std::string& path) {
 int RunCli(const std::string& args, const std::string& out,
            const std::string& err) {
   const char* dir = std::getenv("SWITCHBOARD_BINARY_DIR");
-  const std::string cmd = std::string(dir) + "/switchboard run " + args +
-                          " >" + out + " 2>" + err;
+  const std::string cmd =
+      std::string(dir) + "/switchboard run " + args + " >" + out + " 2>" + err;
   const int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }

@@ -32,9 +32,9 @@ std::vector<std::string> SmallStrings() {
 TEST(StringTableTest, KeyWordAndLengthDetermineShortKeys) {
   // Lengths 0..8: distinct strings of one length never share a word.
   std::vector<std::string> keys = SmallStrings();
-  for (const char* s : {"abcd", "abce", "bbcd", "abcde", "abxde", "abcdf",
-                        "abcdef", "abcdeg", "abcdefg", "abcdefh", "abcdxfg",
-                        "abcdefgh", "abcdefgi", "abcdefgx"}) {
+  for (const char* s :
+       {"abcd", "abce", "bbcd", "abcde", "abxde", "abcdf", "abcdef", "abcdeg",
+        "abcdefg", "abcdefh", "abcdxfg", "abcdefgh", "abcdefgi", "abcdefgx"}) {
     keys.emplace_back(s);
   }
   std::set<std::pair<size_t, uint64_t>> seen;
@@ -48,9 +48,9 @@ TEST(StringTableTest, FindsEveryKeyAndNothingElse) {
   StringTable table;
   std::vector<std::string> keys = SmallStrings();
   for (const char* s :
-       {"whatsapp", "whatsapq", "conversation.started",
-        "conversation.ended", "conversation.startee", "message.received",
-        "x", "sms", "voice", "chat", "email", "abcdefgh"}) {
+       {"whatsapp", "whatsapq", "conversation.started", "conversation.ended",
+        "conversation.startee", "message.received", "x", "sms", "voice", "chat",
+        "email", "abcdefgh"}) {
     keys.emplace_back(s);
   }
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -63,8 +63,8 @@ TEST(StringTableTest, FindsEveryKeyAndNothingElse) {
   // Same first 8 bytes, same length, other tail; other lengths; prefixes.
   for (const char* miss :
        {"conversation.startex", "conversation.starte", "message.receive",
-        "message.receivee", "whatsap", "whatsappp", "abcdefgi", "voicf",
-        "aaaa", "b\1", "chat "}) {
+        "message.receivee", "whatsap", "whatsappp", "abcdefgi", "voicf", "aaaa",
+        "b\1", "chat "}) {
     EXPECT_EQ(table.Find(miss), -1) << miss;
   }
   // A key inserted again takes the new value.

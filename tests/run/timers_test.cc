@@ -109,10 +109,12 @@ TEST(TimerTest, AfterFiresUnlessCancelled) {
   CollectingSink sink;
   ASSERT_TRUE(engine->Process(Queued("10:00:00", "a", 1), &sink).ok());
   ASSERT_TRUE(engine->Process(Queued("10:00:00", "b", 1), &sink).ok());
-  ASSERT_TRUE(engine->Process(Ev("call.answered", "10:01:00", "b"), &sink).ok());
+  ASSERT_TRUE(
+      engine->Process(Ev("call.answered", "10:01:00", "b"), &sink).ok());
   engine->AdvanceTo(T("10:10:00"), &sink);
   // `event` of an after trigger is the since event.
-  EXPECT_THAT(sink.TakeLines(), ElementsAre("10:03:00 a no-answer offer after"));
+  EXPECT_THAT(sink.TakeLines(),
+              ElementsAre("10:03:00 a no-answer offer after"));
   EXPECT_THAT(engine->PendingTimers(), IsEmpty());
 }
 
@@ -124,7 +126,8 @@ TEST(TimerTest, ALaterSinceEventRestartsTheWait) {
   ASSERT_TRUE(engine->Process(Queued("10:02:00", "a", 2), &sink).ok());
   ASSERT_EQ(engine->PendingTimers().size(), 1u);
   engine->AdvanceTo(T("10:10:00"), &sink);
-  EXPECT_THAT(sink.TakeLines(), ElementsAre("10:05:00 a no-answer offer after"));
+  EXPECT_THAT(sink.TakeLines(),
+              ElementsAre("10:05:00 a no-answer offer after"));
 }
 
 TEST(TimerTest, TimerWinsOverAnUnlessEventOfTheSameInstant) {
@@ -132,8 +135,10 @@ TEST(TimerTest, TimerWinsOverAnUnlessEventOfTheSameInstant) {
   ASSERT_NE(engine, nullptr);
   CollectingSink sink;
   ASSERT_TRUE(engine->Process(Queued("10:00:00", "a", 1), &sink).ok());
-  ASSERT_TRUE(engine->Process(Ev("call.answered", "10:03:00", "a"), &sink).ok());
-  EXPECT_THAT(sink.TakeLines(), ElementsAre("10:03:00 a no-answer offer after"));
+  ASSERT_TRUE(
+      engine->Process(Ev("call.answered", "10:03:00", "a"), &sink).ok());
+  EXPECT_THAT(sink.TakeLines(),
+              ElementsAre("10:03:00 a no-answer offer after"));
   // One nanosecond earlier the unless event cancels it.
   ASSERT_TRUE(engine->Process(Queued("10:04:00", "b", 1), &sink).ok());
   Event answered("call.answered", T("10:07:00") - absl::Nanoseconds(1));
@@ -195,16 +200,14 @@ rules:
   EXPECT_EQ(pending[3].rule, "after-x");
   EXPECT_EQ(pending[4].rule, "idle-long");
   engine->AdvanceTo(T("10:05:00"), &sink);
-  EXPECT_THAT(sink.TakeLines(),
-              ElementsAre("10:00:30 a idle-short tag idle",
-                          "10:00:30 ab idle-short tag idle",
-                          "10:00:30 b idle-short tag idle",
-                          "10:01:00 a after-x tag after",
-                          "10:01:00 a idle-long tag idle",
-                          "10:01:00 ab after-x tag after",
-                          "10:01:00 ab idle-long tag idle",
-                          "10:01:00 b after-x tag after",
-                          "10:01:00 b idle-long tag idle"));
+  EXPECT_THAT(
+      sink.TakeLines(),
+      ElementsAre(
+          "10:00:30 a idle-short tag idle", "10:00:30 ab idle-short tag idle",
+          "10:00:30 b idle-short tag idle", "10:01:00 a after-x tag after",
+          "10:01:00 a idle-long tag idle", "10:01:00 ab after-x tag after",
+          "10:01:00 ab idle-long tag idle", "10:01:00 b after-x tag after",
+          "10:01:00 b idle-long tag idle"));
 }
 
 TEST(TimerTest, SameKeyTimersFormOneTriggerWithFinalAndExclusivity) {
@@ -303,7 +306,8 @@ rules:
   engine->AdvanceTo(T("11:30:00"), &sink);
   EXPECT_EQ(engine->session_count(), 1);
   engine->AdvanceTo(T("12:00:00"), &sink);
-  EXPECT_THAT(sink.TakeLines(), ElementsAre("12:00:00 a late-reminder tag after"));
+  EXPECT_THAT(sink.TakeLines(),
+              ElementsAre("12:00:00 a late-reminder tag after"));
   EXPECT_EQ(engine->session_count(), 0);
   EXPECT_EQ(engine->stats().sessions_expired, 1);
 }

@@ -227,10 +227,9 @@ void ReferenceAssigner::Assign(absl::Time now, std::vector<std::string>* log) {
     c.assigned = true;
     c.agent = best;
     c.assigned_at = now;
-    log->push_back(absl::StrCat("assign ", session, "->", best, " ",
-                                rs_.queues[c.queue].name, " ",
-                                Dur(now - c.since), " ring ", ring, " rule ",
-                                c.rule));
+    log->push_back(absl::StrCat(
+        "assign ", session, "->", best, " ", rs_.queues[c.queue].name, " ",
+        Dur(now - c.since), " ring ", ring, " rule ", c.rule));
   }
 }
 

@@ -31,15 +31,24 @@ bool Fits(const Value& v, const cel::Type& t) {
     case cel::TypeKind::kDyn:
     case cel::TypeKind::kTypeParam:
       return true;
-    case cel::TypeKind::kNull: return v.kind() == ValueKind::kNull;
-    case cel::TypeKind::kBool: return v.kind() == ValueKind::kBool;
-    case cel::TypeKind::kInt: return v.kind() == ValueKind::kInt;
-    case cel::TypeKind::kDouble: return v.kind() == ValueKind::kDouble;
-    case cel::TypeKind::kString: return v.kind() == ValueKind::kString;
-    case cel::TypeKind::kDuration: return v.kind() == ValueKind::kDuration;
-    case cel::TypeKind::kTimestamp: return v.kind() == ValueKind::kTimestamp;
-    case cel::TypeKind::kList: return v.kind() == ValueKind::kList;
-    case cel::TypeKind::kMap: return v.kind() == ValueKind::kMap;
+    case cel::TypeKind::kNull:
+      return v.kind() == ValueKind::kNull;
+    case cel::TypeKind::kBool:
+      return v.kind() == ValueKind::kBool;
+    case cel::TypeKind::kInt:
+      return v.kind() == ValueKind::kInt;
+    case cel::TypeKind::kDouble:
+      return v.kind() == ValueKind::kDouble;
+    case cel::TypeKind::kString:
+      return v.kind() == ValueKind::kString;
+    case cel::TypeKind::kDuration:
+      return v.kind() == ValueKind::kDuration;
+    case cel::TypeKind::kTimestamp:
+      return v.kind() == ValueKind::kTimestamp;
+    case cel::TypeKind::kList:
+      return v.kind() == ValueKind::kList;
+    case cel::TypeKind::kMap:
+      return v.kind() == ValueKind::kMap;
     case cel::TypeKind::kObject:
       return v.kind() == ValueKind::kObject && v.object_value() != nullptr &&
              &v.object_value()->type() == t.object();
@@ -64,23 +73,34 @@ class Evaluator {
   Value Eval(const Expr& e) {
     if (over_limit_) return Value::Error(ErrorCode::kLimit);
     switch (e.kind) {
-      case ExprKind::kConstant: return EvalConstant(e.constant);
-      case ExprKind::kIdent: return EvalIdent(e);
-      case ExprKind::kSelect: return EvalSelect(e);
-      case ExprKind::kCall: return EvalCall(e);
-      case ExprKind::kList: return EvalList(e);
-      case ExprKind::kMap: return EvalMap(e);
-      case ExprKind::kComprehension: return EvalComprehension(e);
+      case ExprKind::kConstant:
+        return EvalConstant(e.constant);
+      case ExprKind::kIdent:
+        return EvalIdent(e);
+      case ExprKind::kSelect:
+        return EvalSelect(e);
+      case ExprKind::kCall:
+        return EvalCall(e);
+      case ExprKind::kList:
+        return EvalList(e);
+      case ExprKind::kMap:
+        return EvalMap(e);
+      case ExprKind::kComprehension:
+        return EvalComprehension(e);
     }
     return Value::Error(ErrorCode::kNoSuchOverload);
   }
 
   static Value EvalConstant(const cel::Constant& c) {
     switch (c.kind) {
-      case cel::Constant::Kind::kNull: return Value::Null();
-      case cel::Constant::Kind::kBool: return Value::Bool(c.bool_value);
-      case cel::Constant::Kind::kInt: return Value::Int(c.int_value);
-      case cel::Constant::Kind::kDouble: return Value::Double(c.double_value);
+      case cel::Constant::Kind::kNull:
+        return Value::Null();
+      case cel::Constant::Kind::kBool:
+        return Value::Bool(c.bool_value);
+      case cel::Constant::Kind::kInt:
+        return Value::Int(c.int_value);
+      case cel::Constant::Kind::kDouble:
+        return Value::Double(c.double_value);
       case cel::Constant::Kind::kString:
         return Value::StringView(c.string_value);
       default:
@@ -136,8 +156,7 @@ class Evaluator {
     Value operand = Eval(*e.target);
     if (operand.is_error()) return operand;
     if (operand.kind() == ValueKind::kMap) {
-      const Value* found =
-          operand.map_value().Find(Value::StringView(e.name));
+      const Value* found = operand.map_value().Find(Value::StringView(e.name));
       if (e.test_only) return Value::Bool(found != nullptr);
       if (found == nullptr) return Value::Error(ErrorCode::kNoSuchKey);
       return *found;

@@ -272,7 +272,7 @@ std::string ParamText(const cel::Value& v) {
       for (const cel::Value& e : v.list_value().elements()) {
         if (!s.empty()) s += ",";
         s += e.kind() == cel::ValueKind::kString ? std::string(e.string_value())
-                                                  : e.DebugString();
+                                                 : e.DebugString();
       }
       return s;
     }
@@ -280,8 +280,8 @@ std::string ParamText(const cel::Value& v) {
       std::string s;
       for (const auto& [k, x] : v.map_value().entries()) {
         if (!s.empty()) s += ",";
-        s += std::string(k.string_value()) + ":" +
-             std::to_string(x.int_value());
+        s +=
+            std::string(k.string_value()) + ":" + std::to_string(x.int_value());
       }
       return s;
     }
@@ -293,9 +293,9 @@ std::string ParamText(const cel::Value& v) {
 }  // namespace
 
 std::string DecisionLine(const Decision& d) {
-  std::string line = ::switchboard::FormatTimestamp(d.time) + "|" + std::string(d.session) +
-                     "|" + std::string(d.rule) + "|" + std::string(d.action) +
-                     "|" + std::string(d.trigger) + "|";
+  std::string line = ::switchboard::FormatTimestamp(d.time) + "|" +
+                     std::string(d.session) + "|" + std::string(d.rule) + "|" +
+                     std::string(d.action) + "|" + std::string(d.trigger) + "|";
   bool first = true;
   for (const DecisionParam& p : d.params) {
     if (!first) line += ";";
@@ -484,8 +484,8 @@ void ReferenceRuntime::FireDue(absl::Time limit,
     NoteTimerGone(timer.session);
     Session& s = sessions_.at(timer.session);
     const std::vector<int> rules = RulesForKey(timer.key);
-    const bool idle = ruleset_->checked().rules[rules[0]].trigger.kind ==
-                      TriggerKind::kIdle;
+    const bool idle =
+        ruleset_->checked().rules[rules[0]].trigger.kind == TriggerKind::kIdle;
     const Record source = idle ? s.last_event : timer.since;
     RunTrigger(s, source, timer.deadline, idle ? "idle" : "after", rules, out);
     RunDerived(s, timer.deadline, out);
@@ -535,8 +535,7 @@ absl::Status ReferenceRuntime::Process(const Event& event,
   clock_ = t;
   if (global) {
     if (event.type() == "channel.down" || event.type() == "channel.up") {
-      channel_up_[std::string(
-          rec.attrs[kEventChannelField].string_value())] =
+      channel_up_[std::string(rec.attrs[kEventChannelField].string_value())] =
           event.type() == "channel.up";
     }
     return absl::OkStatus();
@@ -579,20 +578,20 @@ absl::Status ReferenceRuntime::Process(const Event& event,
 std::vector<std::string> ReferenceRuntime::PendingTimerLines() const {
   std::vector<const Timer*> sorted;
   for (const Timer& t : timers_) sorted.push_back(&t);
-  std::sort(sorted.begin(), sorted.end(), [this](const Timer* a,
-                                                 const Timer* b) {
-    if (a->deadline != b->deadline) return a->deadline < b->deadline;
-    if (a->session != b->session) return a->session < b->session;
-    return KeyRank(a->key) < KeyRank(b->key);
-  });
+  std::sort(sorted.begin(), sorted.end(),
+            [this](const Timer* a, const Timer* b) {
+              if (a->deadline != b->deadline) return a->deadline < b->deadline;
+              if (a->session != b->session) return a->session < b->session;
+              return KeyRank(a->key) < KeyRank(b->key);
+            });
   std::vector<std::string> out;
   for (const Timer* t : sorted) {
     for (int r : RulesForKey(t->key)) {
       const Rule& rule = ruleset_->checked().rules[r];
-      out.push_back(::switchboard::FormatTimestamp(t->deadline) + "|" +
-                    t->session + "|" + rule.name + "|" +
-                    (rule.trigger.kind == TriggerKind::kIdle ? "idle"
-                                                             : "after"));
+      out.push_back(
+          ::switchboard::FormatTimestamp(t->deadline) + "|" + t->session + "|" +
+          rule.name + "|" +
+          (rule.trigger.kind == TriggerKind::kIdle ? "idle" : "after"));
     }
   }
   return out;

@@ -68,7 +68,9 @@ class ReferenceRuntime {
   void AdvanceTo(absl::Time time, std::vector<std::string>* out);
   absl::Time now() const { return clock_; }
   // Number of live sessions.
-  int64_t session_count() const { return static_cast<int64_t>(sessions_.size()); }
+  int64_t session_count() const {
+    return static_cast<int64_t>(sessions_.size());
+  }
   // The pending timers as "deadline|session|rule|idle-or-after" lines, by
   // deadline, then session, then rule order (as Engine::PendingTimers).
   std::vector<std::string> PendingTimerLines() const;
