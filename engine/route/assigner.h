@@ -58,7 +58,7 @@
 #include "absl/time/time.h"
 #include "engine/check/checked_ruleset.h"
 #include "engine/route/node_pool.h"
-#include "engine/run/snapshot_codec.h"
+#include "engine/common/snapshot_codec.h"
 
 namespace switchboard {
 

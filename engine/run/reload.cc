@@ -18,7 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/run/engine_impl.h"
-#include "engine/run/snapshot_codec.h"
+#include "engine/common/snapshot_codec.h"
 
 namespace switchboard::run {
 

@@ -38,7 +38,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/check/rule_env.h"
 #include "engine/run/engine_impl.h"
-#include "engine/run/snapshot_codec.h"
+#include "engine/common/snapshot_codec.h"
 
 namespace switchboard::run {
 namespace {

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/common/time_util.h"
-#include "engine/run/snapshot_codec.h"
+#include "engine/common/snapshot_codec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/run/engine_test_util.h"

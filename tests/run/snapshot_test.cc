@@ -1,5 +1,5 @@
 // Tests of Engine::Snapshot / Restore and of the snapshot byte codec
-// (engine/run/snapshot_codec.h):
+// (engine/common/snapshot_codec.h):
 //   - codec round trips (varint edges, zigzag, durations and times with
 //     infinities, sections) and the CRC-32C check value;
 //   - the property test: for random rulesets and streams (the generator of
@@ -27,7 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "engine/common/time_util.h"
-#include "engine/run/snapshot_codec.h"
+#include "engine/common/snapshot_codec.h"
 #include "gtest/gtest.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"

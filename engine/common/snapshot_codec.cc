@@ -1,5 +1,5 @@
 // Snapshot byte primitives (see snapshot_codec.h).
-#include "engine/run/snapshot_codec.h"
+#include "engine/common/snapshot_codec.h"
 
 #include <cstring>
 #include <limits>
