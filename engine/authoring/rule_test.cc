@@ -31,7 +31,7 @@
 #include "absl/time/time.h"
 #include "engine/common/suggest.h"
 #include "engine/common/time_util.h"
-#include "engine/io/jsonl_reader.h"
+#include "switchboard/event_reader.h"
 #include "engine/load/rule_file.h"
 #include "simdjson.h"
 #include "switchboard/decision.h"
@@ -870,7 +870,7 @@ RuleTestResult RunTest(const RuleFile& file, const TestCase& test,
     result.report = Indent(std::string(engine.status().message()) + "\n");
     return result;
   }
-  EventReader reader(loaded.ruleset()->checked());
+  EventReader reader(*loaded.ruleset());
   CollectingSink sink;
   Event event;
   if (test.events != nullptr) {

@@ -33,6 +33,12 @@ int Ruleset::rule_count() const {
   return static_cast<int>(checked_->rules.size());
 }
 int Ruleset::trigger_count() const { return checked_->trigger_count; }
+const std::string& Ruleset::rule_name(int index) const {
+  return checked_->rules[index].name;
+}
+int Ruleset::queue_count() const {
+  return static_cast<int>(checked_->queues.size());
+}
 int Ruleset::field_count() const {
   return static_cast<int>(checked_->session.fields.size());
 }

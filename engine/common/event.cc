@@ -8,7 +8,7 @@
 #include <cstring>
 #include <utility>
 
-#include "engine/io/fast_parse.h"
+#include "engine/common/bytes.h"
 
 namespace switchboard {
 namespace {

@@ -320,14 +320,19 @@ std::string FrameSnapshot(std::string_view payload) {
   return out;
 }
 
-absl::StatusOr<std::string_view> UnframeSnapshot(std::string_view bytes) {
+namespace {
+
+// Reads the frame's header from the start of `bytes`: sets *header to its
+// size and *length to the payload's. Errors as UnframeSnapshot's.
+absl::Status ReadFrameHeader(std::string_view bytes, size_t* header,
+                             uint64_t* length) {
   if (bytes.size() < kSnapshotMagic.size() ||
       bytes.substr(0, kSnapshotMagic.size()) != kSnapshotMagic) {
     return absl::InvalidArgumentError(
         "not a switchboard snapshot (the magic 'SWBSNAP' is missing)");
   }
   SnapshotReader r(bytes.substr(kSnapshotMagic.size()), kSnapshotMagic.size());
-  uint64_t version = 0, length = 0;
+  uint64_t version = 0;
   if (!r.ReadVarint(&version, "format version")) return r.status();
   if (version != kSnapshotFormatVersion) {
     return absl::InvalidArgumentError(
@@ -336,13 +341,39 @@ absl::StatusOr<std::string_view> UnframeSnapshot(std::string_view bytes) {
                      "reads version ",
                      kSnapshotFormatVersion, ")"));
   }
-  if (!r.ReadVarint(&length, "payload length")) return r.status();
-  if (length > r.remaining() || r.remaining() - length != 4) {
+  if (!r.ReadVarint(length, "payload length")) return r.status();
+  *header = bytes.size() - r.remaining();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> SnapshotFrameSize(std::string_view prefix) {
+  size_t header = 0;
+  uint64_t length = 0;
+  if (absl::Status s = ReadFrameHeader(prefix, &header, &length); !s.ok()) {
+    return s;
+  }
+  constexpr uint64_t kMax = ~uint64_t{0};
+  if (length > kMax - header - 4) {
+    return absl::DataLossError(
+        absl::StrCat("snapshot: impossible payload length ", length));
+  }
+  return header + length + 4;
+}
+
+absl::StatusOr<std::string_view> UnframeSnapshot(std::string_view bytes) {
+  size_t header = 0;
+  uint64_t length = 0;
+  if (absl::Status s = ReadFrameHeader(bytes, &header, &length); !s.ok()) {
+    return s;
+  }
+  const size_t remaining = bytes.size() - header;
+  if (length > remaining || remaining - length != 4) {
     return absl::DataLossError(absl::StrCat(
         "snapshot: truncated or padded (payload length ", length, ", ",
-        r.remaining(), " bytes follow the header, expected ", length, " + 4)"));
+        remaining, " bytes follow the header, expected ", length, " + 4)"));
   }
-  const size_t header = bytes.size() - r.remaining();
   const std::string_view payload =
       bytes.substr(header, static_cast<size_t>(length));
   SnapshotReader tail(bytes.substr(header + payload.size()),

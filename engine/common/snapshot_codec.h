@@ -142,6 +142,11 @@ std::string FrameSnapshot(std::string_view payload);
 // proportion to a declared length.
 absl::StatusOr<std::string_view> UnframeSnapshot(std::string_view bytes);
 
+// The whole frame's size from its header alone: `prefix` is the frame's
+// first bytes (kSnapshotHeaderBytes or all of it). Errors as
+// UnframeSnapshot's for the header (DataLoss when it is cut short).
+absl::StatusOr<uint64_t> SnapshotFrameSize(std::string_view prefix);
+
 }  // namespace switchboard::run
 
 #endif  // SWITCHBOARD_ENGINE_RUN_SNAPSHOT_CODEC_H_

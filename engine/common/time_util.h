@@ -1,7 +1,6 @@
-// Text forms of time used everywhere: CEL / Go durations ("90s", "1h30m",
-// "-1.5h", "250ms"), protobuf-JSON durations for output ("90s", "0.250s"),
-// RFC 3339 timestamps (any offset, fractional seconds), and time zones
-// (IANA names such as "Europe/Berlin", or fixed offsets "+02:00" / "-09:30").
+// Time zones for calendars and CEL time functions (IANA names such as
+// "Europe/Berlin", or fixed offsets "+02:00" / "-09:30"). The text forms of
+// durations and timestamps are public: include/switchboard/time.h.
 #ifndef SWITCHBOARD_ENGINE_COMMON_TIME_UTIL_H_
 #define SWITCHBOARD_ENGINE_COMMON_TIME_UTIL_H_
 
@@ -11,32 +10,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "switchboard/time.h"
 
 namespace switchboard {
-
-// Parses a duration as CEL's duration() does: an optional sign, then one or
-// more decimal numbers each with a unit (h, m, s, ms, us, ns), e.g. "90s",
-// "1h30m", "1.5h", "-250ms", "0s"; also "0", fractions (".5s"), and the
-// micro sign (µs, μs). Errors: InvalidArgument for malformed text,
-// OutOfRange when the number does not fit absl::Duration. CEL's narrower
-// duration range is checked by Value::Duration, not here.
-absl::StatusOr<absl::Duration> ParseDuration(std::string_view text);
-
-// Protobuf-JSON form: seconds with 0, 3, 6 or 9 fractional digits and an
-// "s": "90s", "0.250s", "-1.000000001s".
-std::string FormatDuration(absl::Duration d);
-
-// Parses an RFC 3339 timestamp: "2026-11-23T18:02:00Z",
-// "2026-11-23T19:02:00.125+01:00" ('t', 'z' and a space for 'T' accepted).
-// Years 0001..9999, at most 9 fractional digits. Errors: InvalidArgument for
-// malformed text or an impossible date; OutOfRange for a well-formed time
-// outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z (e.g. year
-// 0000), which CEL reports as a range error.
-absl::StatusOr<absl::Time> ParseTimestamp(std::string_view text);
-
-// RFC 3339 in UTC with 'Z', and only as many fractional digits as needed
-// (0, 3, 6 or 9): "2026-11-23T18:02:00Z", "2026-11-23T18:02:00.250Z".
-std::string FormatTimestamp(absl::Time t);
 
 // Loads a time zone: an IANA name ("Europe/Berlin", "UTC") or a fixed offset
 // ("+02:00", "-09:30", "02:00"). Names are restricted to the characters of

@@ -1,6 +1,7 @@
 // The engine: setup, event input, clock, timers and sessions. Dispatch of a
 // trigger (conditions, actions, decisions) is in dispatch.cc. See
 // engine_impl.h for the data layout.
+#include "engine/common/event_access.h"
 #include "engine/run/engine_impl.h"
 
 #include <algorithm>
@@ -368,7 +369,7 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
   const bool route_timeout = event.type() == kRouteTimeoutEvent;
   // An event typed by a reader for this very ruleset carries each
   // attribute's schema index (Event::schema_tag): no name matching then.
-  const bool tagged = event.schema_tag() == rs_;
+  const bool tagged = internal::EventAccess::SchemaTag(event) == rs_;
   size_t position = 0;
   for (const Event::Attribute& a : event) {
     int index = -1;

@@ -696,3 +696,11 @@ absl::Status EngineImpl::Restore(std::string_view bytes) {
 }
 
 }  // namespace switchboard::run
+
+namespace switchboard {
+
+absl::StatusOr<uint64_t> SnapshotSize(std::string_view header) {
+  return run::SnapshotFrameSize(header);
+}
+
+}  // namespace switchboard

@@ -156,6 +156,18 @@ class Engine {
   virtual absl::Status Reload(std::shared_ptr<const Ruleset> ruleset) = 0;
 };
 
+// The most bytes a snapshot's header takes (magic, format version, payload
+// length).
+inline constexpr size_t kSnapshotHeaderBytes = 27;
+
+// The size in bytes of the snapshot that starts with `header` (its first
+// kSnapshotHeaderBytes bytes, or the whole snapshot when shorter), read from
+// the header alone: a caller can refuse a file that is not a snapshot, or
+// that is larger than it is willing to read, before reading its body.
+// Errors: InvalidArgument (not a snapshot, or a format version this build
+// does not read), DataLoss (the header is cut short or malformed).
+absl::StatusOr<uint64_t> SnapshotSize(std::string_view header);
+
 }  // namespace switchboard
 
 #endif  // SWITCHBOARD_ENGINE_H_

@@ -15,6 +15,10 @@
 
 namespace switchboard {
 
+namespace internal {
+class EventAccess;  // engine/common/event_access.h
+}  // namespace internal
+
 class Event {
  public:
   enum class Kind : uint8_t {
@@ -39,9 +43,9 @@ class Event {
     double double_value = 0;
     Kind kind = Kind::kNull;
     bool bool_value = false;
-    // The attribute's index in the event schema of the ruleset that
-    // schema_tag() names, or -1 (unknown: found by name). Set by
-    // AppendAttribute only; the Set* setters leave -1 on a new attribute.
+    // Set by switchboard's EventReader: the attribute's index in the event
+    // schema of the ruleset it read for, so that an engine running that
+    // ruleset needs no name lookup. -1 otherwise (the setters leave -1).
     int32_t schema_index = -1;
     absl::Duration duration_value;
     absl::Time time_value;
@@ -73,13 +77,24 @@ class Event {
   void SetIntMap(std::string_view name,
                  std::vector<std::pair<std::string, int64_t>> value);
 
+  // The attribute, or null. Linear in the number of attributes (events have
+  // few).
+  const Attribute* Find(std::string_view name) const;
+  // The attributes in the order first set.
+  const Attribute* begin() const { return attributes_.data(); }
+  const Attribute* end() const { return attributes_.data() + size_; }
+  size_t size() const { return size_; }
+
+ private:
+  friend class internal::EventAccess;
+
   // Fast path for readers that type a line by a ruleset's event schema
-  // (EventReader): appends attribute `name` of `kind`, emptied of old
-  // values, WITHOUT looking for an earlier attribute of that name, and
-  // returns it for the caller to fill in the member of `kind`. The caller
-  // guarantees that `name` was not set since the last Reset (else Find and
-  // the engine see the first of the two). `schema_index` is the attribute's
-  // index in the schema that schema_tag() names (see there), or -1.
+  // (EventReader, through internal::EventAccess): appends attribute `name` of
+  // `kind`, emptied of old values, WITHOUT looking for an earlier attribute of
+  // that name, and returns it for the caller to fill in the member of `kind`.
+  // The caller guarantees that `name` was not set since the last Reset (else
+  // Find and the engine see the first of the two). `schema_index` is the
+  // attribute's index in the schema that schema_tag() names (see there), or -1.
   Attribute* AppendAttribute(std::string_view name, Kind kind,
                              int32_t schema_index = -1);
 
@@ -91,15 +106,6 @@ class Event {
   const void* schema_tag() const { return schema_tag_; }
   void set_schema_tag(const void* tag) { schema_tag_ = tag; }
 
-  // The attribute, or null. Linear in the number of attributes (events have
-  // few).
-  const Attribute* Find(std::string_view name) const;
-  // The attributes in the order first set.
-  const Attribute* begin() const { return attributes_.data(); }
-  const Attribute* end() const { return attributes_.data() + size_; }
-  size_t size() const { return size_; }
-
- private:
   // Returns the slot for `name` (reused or appended), emptied of old values.
   Attribute* Slot(std::string_view name, Kind kind);
 

@@ -68,6 +68,11 @@ class Ruleset {
   int trigger_count() const;
   // Number of declared session fields.
   int field_count() const;
+  // The name of rule `index` (0 <= index < rule_count()), in file order:
+  // the order of EngineStats::rule_runs and rule_errors.
+  const std::string& rule_name(int index) const;
+  // Number of declared queues (skill routing).
+  int queue_count() const;
   // The files the ruleset was loaded from, in load order.
   const std::vector<std::string>& files() const;
   // The warnings found while loading (sorted).

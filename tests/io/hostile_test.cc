@@ -33,7 +33,7 @@
 
 #include "absl/status/status.h"
 #include "engine/common/time_util.h"
-#include "engine/io/jsonl_reader.h"
+#include "switchboard/event_reader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "switchboard/decision.h"
@@ -98,7 +98,7 @@ struct RunOutcome {
 RunOutcome Feed(const std::shared_ptr<const Ruleset>& ruleset,
                 std::string_view text, const ReaderOptions& options = {}) {
   RunOutcome out;
-  EventReader reader(ruleset->checked(), options);
+  EventReader reader(*ruleset, options);
   std::unique_ptr<Engine> engine = *Engine::Create(ruleset);
   CollectingSink sink;
   Event event;

@@ -2,7 +2,7 @@
 // by a ruleset's event schema; every attribute type, time offsets and
 // fractions, the built-ins of agent.* and route.timeout events, each class of
 // rejected line, and a fixed-seed fuzz loop (no crash on any bytes).
-#include "engine/io/jsonl_reader.h"
+#include "switchboard/event_reader.h"
 
 #include <cstdint>
 #include <random>
@@ -52,7 +52,7 @@ class JsonlReaderTest : public ::testing::Test {
     LoadResult result = LoadRulesetFromString(kRules, "types.yaml");
     EXPECT_TRUE(result.ok()) << result.status();
     ruleset_ = result.ruleset();
-    reader_ = std::make_unique<EventReader>(ruleset_->checked());
+    reader_ = std::make_unique<EventReader>(*ruleset_);
   }
 
   // Reads `line`, expecting success.
@@ -212,7 +212,7 @@ TEST_F(JsonlReaderTest, GlobalEventsNeedNoSessionKey) {
   EXPECT_EQ(event_.type(), "channel.down");
   EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"cart.updated"})"),
               HasSubstr("missing the session key 'visitor'"));
-  EventReader lenient(ruleset_->checked(),
+  EventReader lenient(*ruleset_,
                       ReaderOptions{.require_session_key = false});
   EXPECT_TRUE(
       lenient
@@ -398,7 +398,7 @@ TEST_F(JsonlReaderTest, DeepNesting) {
 }
 
 TEST_F(JsonlReaderTest, LongLinesAreRefusedBeforeParsing) {
-  EventReader small(ruleset_->checked(), ReaderOptions{.max_line_bytes = 64});
+  EventReader small(*ruleset_, ReaderOptions{.max_line_bytes = 64});
   const std::string line =
       R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","name":")" +
       std::string(100, 'x') + "\"}";

@@ -25,11 +25,12 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "engine/check/checked_ruleset.h"
-#include "engine/io/jsonl_reader.h"
+#include "engine/common/event_access.h"
 #include "gtest/gtest.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
+#include "switchboard/event_reader.h"
 #include "switchboard/ruleset.h"
 #include "tests/support/test_util.h"
 
@@ -101,7 +102,7 @@ int CompareOnFile(const std::string& rules, const std::string& events) {
   std::shared_ptr<const Ruleset> ruleset = loaded.ruleset();
   ReaderOptions options;
   options.require_session_key = false;  // let the engines judge those too
-  EventReader reader(ruleset->checked(), options);
+  EventReader reader(*ruleset, options);
   auto typed = Engine::Create(ruleset);
   auto generic = Engine::Create(ruleset);
   EXPECT_TRUE(typed.ok() && generic.ok());
@@ -116,7 +117,7 @@ int CompareOnFile(const std::string& rules, const std::string& events) {
     ++line_number;
     if (EventReader::IsBlankLine(line)) continue;
     if (!reader.Next(line, &event).ok()) continue;
-    EXPECT_EQ(event.schema_tag(), &ruleset->checked());
+    EXPECT_EQ(internal::EventAccess::SchemaTag(event), &ruleset->checked());
     // Each index names the attribute's schema entry; no name twice.
     for (const Event::Attribute& a : event) {
       EXPECT_EQ(event.Find(a.name), &a) << events << ":" << line_number;
@@ -133,7 +134,7 @@ int CompareOnFile(const std::string& rules, const std::string& events) {
       }
     }
     const Event plain = Untagged(event);
-    EXPECT_EQ(plain.schema_tag(), nullptr);
+    EXPECT_EQ(internal::EventAccess::SchemaTag(plain), nullptr);
     const absl::Status s1 = (*typed)->Process(event, &typed_sink);
     const absl::Status s2 = (*generic)->Process(plain, &generic_sink);
     EXPECT_EQ(s1, s2) << events << ":" << line_number;
@@ -149,7 +150,9 @@ int CompareOnFile(const std::string& rules, const std::string& events) {
 void ExpectSameEvent(const Event& a, const Event& b, const std::string& where) {
   EXPECT_EQ(a.type(), b.type()) << where;
   EXPECT_EQ(a.time(), b.time()) << where;
-  EXPECT_EQ(a.schema_tag(), b.schema_tag()) << where;
+  EXPECT_EQ(internal::EventAccess::SchemaTag(a),
+            internal::EventAccess::SchemaTag(b))
+      << where;
   ASSERT_EQ(a.size(), b.size()) << where;
   for (size_t i = 0; i < a.size(); ++i) {
     const Event::Attribute& x = a.begin()[i];
@@ -179,8 +182,8 @@ int CompareFastPath(const Ruleset& ruleset,
   ReaderOptions fast_options;
   ReaderOptions full_options;
   full_options.fast_path = false;
-  EventReader fast(ruleset.checked(), fast_options);
-  EventReader full(ruleset.checked(), full_options);
+  EventReader fast(ruleset, fast_options);
+  EventReader full(ruleset, full_options);
   Event a, b;
   int valid = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -420,7 +423,7 @@ rules:
 TEST(TypedEventTest, DeferredMembersAppearOnce) {
   LoadResult loaded = LoadRulesetFromString(kRules, "typed.yaml");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EventReader reader(loaded.ruleset()->checked());
+  EventReader reader(*loaded.ruleset());
   Event event;
   ASSERT_TRUE(reader
                   .Next(R"({"agent":"a1","skills":{"en":2},)"
@@ -444,7 +447,7 @@ TEST(TypedEventTest, UnindexedAttributesOfATaggedEventGoByName) {
   LoadResult loaded = LoadRulesetFromString(kRules, "typed.yaml");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   std::shared_ptr<const Ruleset> ruleset = loaded.ruleset();
-  EventReader reader(ruleset->checked());
+  EventReader reader(*ruleset);
   auto engine = Engine::Create(ruleset);
   ASSERT_TRUE(engine.ok());
   JsonSink sink;
@@ -464,7 +467,7 @@ TEST(TypedEventTest, UnindexedAttributesOfATaggedEventGoByName) {
   // the engine's own tag: the name decides.
   sink.text.clear();
   Event forged("probe", event.time() + absl::Seconds(1));
-  forged.set_schema_tag(&ruleset->checked());
+  internal::EventAccess::SetSchemaTag(forged, &ruleset->checked());
   forged.SetString("visitor", "v2");
   int name_index = -1;
   int count_index = -1;
@@ -475,8 +478,11 @@ TEST(TypedEventTest, UnindexedAttributesOfATaggedEventGoByName) {
   }
   ASSERT_GE(name_index, 0);
   ASSERT_GE(count_index, 0);
-  forged.AppendAttribute("count", Event::Kind::kInt, name_index)->int_value = 9;
-  forged.AppendAttribute("name", Event::Kind::kString, count_index)
+  internal::EventAccess::AppendAttribute(forged, "count", Event::Kind::kInt,
+                                         name_index)
+      ->int_value = 9;
+  internal::EventAccess::AppendAttribute(forged, "name", Event::Kind::kString,
+                                         count_index)
       ->string_value = "x";
   ASSERT_TRUE((*engine)->Process(forged, &sink).ok());
   EXPECT_NE(sink.text.find("\"big\""), std::string::npos) << sink.text;
@@ -485,13 +491,14 @@ TEST(TypedEventTest, UnindexedAttributesOfATaggedEventGoByName) {
 TEST(TypedEventTest, ResetClearsTheTagAndSettersLeaveNoIndex) {
   Event event("probe", absl::UnixEpoch());
   int tag = 0;
-  event.set_schema_tag(&tag);
-  event.AppendAttribute("a", Event::Kind::kInt, 3)->int_value = 1;
-  EXPECT_EQ(event.schema_tag(), &tag);
+  internal::EventAccess::SetSchemaTag(event, &tag);
+  internal::EventAccess::AppendAttribute(event, "a", Event::Kind::kInt, 3)
+      ->int_value = 1;
+  EXPECT_EQ(internal::EventAccess::SchemaTag(event), &tag);
   EXPECT_EQ(event.Find("a")->schema_index, 3);
   EXPECT_EQ(event.Find("a")->int_value, 1);
   event.Reset("probe", absl::UnixEpoch());
-  EXPECT_EQ(event.schema_tag(), nullptr);
+  EXPECT_EQ(internal::EventAccess::SchemaTag(event), nullptr);
   EXPECT_EQ(event.size(), 0u);
   // The reused slot is emptied and loses its index.
   event.SetString("b", "v");
@@ -499,7 +506,8 @@ TEST(TypedEventTest, ResetClearsTheTagAndSettersLeaveNoIndex) {
   EXPECT_EQ(event.Find("b")->int_value, 0);
   // AppendAttribute empties a reused slot of every old value.
   event.Reset("probe", absl::UnixEpoch());
-  Event::Attribute* a = event.AppendAttribute("c", Event::Kind::kBool);
+  Event::Attribute* a = internal::EventAccess::AppendAttribute(
+      event, "c", Event::Kind::kBool, -1);
   EXPECT_EQ(a->string_value, "");
   EXPECT_EQ(a->schema_index, -1);
   EXPECT_FALSE(a->bool_value);
@@ -548,7 +556,7 @@ TEST(TypedEventTest, FastPathFindsEveryMemberOfALargeSchema) {
       "\":\"b\"}");  // a duplicate: rejected either way
   EXPECT_EQ(CompareFastPath(*loaded.ruleset(), lines, "many"), 200);
   // Every member was read (the fast path did not skip them as unknown).
-  EventReader reader(loaded.ruleset()->checked());
+  EventReader reader(*loaded.ruleset());
   Event event;
   ASSERT_TRUE(reader.Next(lines[0], &event).ok());
   size_t known = 0;

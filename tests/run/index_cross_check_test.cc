@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/io/jsonl_reader.h"
+#include "switchboard/event_reader.h"
 #include "gtest/gtest.h"
 #include "switchboard/diagnostic.h"
 #include "switchboard/engine.h"
@@ -126,7 +126,7 @@ TEST(IndexCrossCheckTest, ReferenceWorkloadWhenGiven) {
   for (const char* n : {"100", "1000"}) {
     LoadResult loaded = LoadRuleset(std::string(dir) + "/rules_" + n + ".yaml");
     ASSERT_TRUE(loaded.ok()) << FormatDiagnostics(loaded.diagnostics());
-    EventReader reader(loaded.ruleset()->checked());
+    EventReader reader(*loaded.ruleset());
     std::ifstream in(std::string(dir) + "/events.jsonl");
     ASSERT_TRUE(in.good());
     std::vector<Event> events;

@@ -1,5 +1,9 @@
-// Events from JSON Lines (SPEC sections 1 and 7): EventReader turns one line,
-// a JSON object, into a switchboard::Event typed by a ruleset's event schema.
+// Events from JSON Lines, as `switchboard run` reads them.
+//
+// EventReader turns one line,
+// a JSON object, into a switchboard::Event typed by a ruleset's event schema,
+// and LineReader gives the lines of a file, so that a program reads a JSON
+// Lines stream as `switchboard run` does.
 // The parser is simdjson's On-Demand API; the reader keeps its parser, its
 // padded line buffer and its lookup table between lines, so reading does not
 // allocate per line once warmed up (except for list and map attributes).
@@ -8,7 +12,7 @@
 //   time      required: an RFC 3339 string, any offset, up to 9 fractional
 //             digits ("2026-11-23T19:02:00.125+01:00")
 //   type      required: a non-empty string
-//   channel, the session key (CheckedRuleset::session.key)
+//   channel, the session key (the ruleset's `session.key`)
 //             strings
 //   the attributes the ruleset declares under `event:`, by their type:
 //     int        a JSON integer (no fraction, no exponent, fits int64)
@@ -42,19 +46,20 @@
 // key (a string). Blank lines are the caller's to skip (IsBlankLine); given
 // one, Next rejects it. A UTF-8 byte order mark at the start of a line is
 // ignored (editors write one at the start of a file).
-#ifndef SWITCHBOARD_ENGINE_IO_JSONL_READER_H_
-#define SWITCHBOARD_ENGINE_IO_JSONL_READER_H_
+#ifndef SWITCHBOARD_EVENT_READER_H_
+#define SWITCHBOARD_EVENT_READER_H_
 
 #include <cstddef>
+#include <cstdio>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "switchboard/event.h"
+#include "switchboard/ruleset.h"
 
 namespace switchboard {
-
-struct CheckedRuleset;
 
 // Limits on what one line may cost (docs/reliability.md). A line past one is
 // rejected with a message naming the limit and, where there is one, the
@@ -86,8 +91,10 @@ struct ReaderOptions {
 
 class EventReader {
  public:
-  // `ruleset` must outlive the reader.
-  explicit EventReader(const CheckedRuleset& ruleset,
+  // A reader for the event schema of `ruleset`, which must outlive the
+  // reader (a reader does not follow an Engine::Reload: make a new one for
+  // the new ruleset).
+  explicit EventReader(const Ruleset& ruleset,
                        const ReaderOptions& options = {});
   ~EventReader();
   EventReader(const EventReader&) = delete;
@@ -107,6 +114,49 @@ class EventReader {
   std::unique_ptr<Impl> impl_;
 };
 
+// The lines of a file, read in large chunks: the JSON Lines framing of
+// `switchboard run`. Lines end at '\n' (a '\r' before it stays in the line;
+// EventReader accepts it); the last line needs no newline. A line longer
+// than `max_line_bytes` is not kept: it is skipped up to its newline and
+// reported with its length only, so a hostile file cannot make the reader
+// hold a huge line.
+//
+//   switchboard::LineReader lines(stdin);
+//   switchboard::LineReader::Line line;
+//   while (lines.Next(&line)) { ... line.text ... }
+//   if (!lines.status().ok()) { ... a read error ... }
+//
+// Not thread-safe. Does not own or close the file.
+class LineReader {
+ public:
+  explicit LineReader(std::FILE* file,
+                      size_t max_line_bytes = ReaderOptions().max_line_bytes);
+
+  struct Line {
+    std::string_view text;  // without the newline; empty when too_long
+    size_t length = 0;      // bytes, without the newline
+    bool too_long = false;  // longer than max_line_bytes: text is empty
+  };
+
+  // The next line, valid until the next call; false at the end of the
+  // input or on a read error (status() tells which).
+  bool Next(Line* line);
+
+  // OK, or DataLoss naming the system's error when a read failed.
+  const absl::Status& status() const { return status_; }
+
+ private:
+  bool Finish(const char* begin, size_t n, size_t skipped, Line* line);
+
+  std::FILE* file_;
+  size_t max_line_;
+  std::vector<char> buffer_;
+  size_t pos_ = 0;
+  size_t end_ = 0;
+  bool eof_ = false;
+  absl::Status status_;
+};
+
 }  // namespace switchboard
 
-#endif  // SWITCHBOARD_ENGINE_IO_JSONL_READER_H_
+#endif  // SWITCHBOARD_EVENT_READER_H_

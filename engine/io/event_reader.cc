@@ -1,20 +1,13 @@
-// EventReader (engine/io/jsonl_reader.h): one JSON Lines line -> an Event,
-// with simdjson's On-Demand API over a reused, padded copy of the line.
+// EventReader (include/switchboard/event_reader.h): one JSON Lines line ->
+// an Event, with simdjson's On-Demand API over a reused, padded copy of the
+// line. The fast path for plain lines (ReaderOptions::fast_path) is
+// event_reader_fast.cc; both share the member table of event_reader_impl.h.
 //
-// Members are looked up in a table built once from the ruleset's event
-// schema. A few members mean different things depending on the event's type
-// (agent, skills, capacity, ready on agent.* events; queue and waited only
-// on route.timeout); when such a member comes before "type" in the line, its
-// value is checked and skipped, and a second pass over the (rewound)
-// document reads it once the type is known.
-//
-// Before all that, a fast path (ReaderOptions::fast_path) reads flat lines
-// of plain ASCII by hand, in one pass over the line: strings found 16 bytes
-// at a time (SSE2), keys found in an open-addressing table hashed from
-// their length and three bytes, the UTC timestamp form and plain decimals
-// parsed by engine/io/fast_parse.h (the general parsers otherwise). Any
-// line it cannot read, or that is not valid, goes to simdjson from scratch.
-#include "engine/io/jsonl_reader.h"
+// A member that depends on the event's type (agent.* built-ins, route.timeout
+// built-ins) and comes before "type" in the line has its value checked and
+// skipped; a second pass over the (rewound) document reads it once the type
+// is known.
+#include "switchboard/event_reader.h"
 
 #include <charconv>
 #include <cmath>
@@ -24,119 +17,27 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "engine/check/checked_ruleset.h"
 #include "engine/check/rule_env.h"
+#include "engine/common/event_access.h"
 #include "engine/common/time_util.h"
-#include "engine/io/fast_parse.h"
+#include "engine/io/event_reader_impl.h"
 #include "simdjson.h"
+#include "switchboard/ruleset.h"
 
 namespace switchboard {
+
+using io::Cat;
+using io::kMaxDepth;
+using io::Member;
+using io::MemberView;
+using io::Shape;
+using io::ShapeOf;
+
 namespace {
 
 namespace od = simdjson::ondemand;
-
-// String concatenation for messages (absl::StrCat here takes only
-// absl::string_view, which is not std::string_view in this abseil build).
-void AppendPiece(std::string* s, std::string_view v) { s->append(v); }
-void AppendPiece(std::string* s, const char* v) { s->append(v); }
-void AppendPiece(std::string* s, const std::string& v) { s->append(v); }
-void AppendPiece(std::string* s, size_t n) { s->append(std::to_string(n)); }
-template <typename... Pieces>
-std::string Cat(const Pieces&... pieces) {
-  std::string s;
-  (AppendPiece(&s, pieces), ...);
-  return s;
-}
-
-// Deepest nesting accepted in any value (ignored members included), unless
-// ReaderOptions::max_depth says otherwise.
-constexpr int kMaxDepth = 64;
-
-// How a member's value is read.
-enum class Shape : uint8_t {
-  kIgnore,
-  kTime,
-  kType,
-  kString,
-  kInt,
-  kDouble,
-  kBool,
-  kNull,
-  kDuration,
-  kTimestamp,
-  kStringList,
-  kIntMap,
-  kDyn,
-  kUnsupported,
-};
-
-struct Member {
-  std::string name;
-  Shape shape = Shape::kIgnore;  // on ordinary events
-  std::string type_text;         // the schema's type, for messages
-  // On agent.* events, when not kIgnore (wins over `shape`).
-  Shape agent_shape = Shape::kIgnore;
-  // Read on route.timeout events only (queue, waited).
-  bool route_timeout_only = false;
-  uint32_t seen = 0;  // the line generation that last had this member
-  // The line generation whose first pass deferred this member (read in the
-  // second pass only then, so that no member is appended twice).
-  uint32_t deferred = 0;
-  // Index in the ruleset's event_attributes, or -1 (Event::schema_index).
-  int32_t schema_index = -1;
-  // The name has no '"' and no '\': a raw JSON key can be compared with
-  // it byte for byte (raw_json_string::unsafe_is_equal).
-  bool plain_name = false;
-
-  std::string agent_type_text;  // for messages, with agent_shape
-  // The shape the fast path reads: `shape`, or kUnsupported (the full
-  // parser decides) when the member depends on the event's type.
-  Shape fast_shape = Shape::kIgnore;
-
-  bool depends_on_type() const {
-    return agent_shape != Shape::kIgnore || route_timeout_only;
-  }
-};
-
-// What messages say of a member: its name and the type it should have.
-struct MemberView {
-  std::string_view name;
-  std::string_view type_text;
-  int32_t schema_index = -1;  // Event::Attribute::schema_index
-};
-
-Shape ShapeOf(const cel::Type& type) {
-  switch (type.kind()) {
-    case cel::TypeKind::kDyn:
-      return Shape::kDyn;
-    case cel::TypeKind::kNull:
-      return Shape::kNull;
-    case cel::TypeKind::kBool:
-      return Shape::kBool;
-    case cel::TypeKind::kInt:
-      return Shape::kInt;
-    case cel::TypeKind::kDouble:
-      return Shape::kDouble;
-    case cel::TypeKind::kString:
-      return Shape::kString;
-    case cel::TypeKind::kDuration:
-      return Shape::kDuration;
-    case cel::TypeKind::kTimestamp:
-      return Shape::kTimestamp;
-    case cel::TypeKind::kList:
-      return type.elem().kind() == cel::TypeKind::kString ? Shape::kStringList
-                                                          : Shape::kUnsupported;
-    case cel::TypeKind::kMap:
-      return type.key().kind() == cel::TypeKind::kString &&
-                     type.value().kind() == cel::TypeKind::kInt
-                 ? Shape::kIntMap
-                 : Shape::kUnsupported;
-    default:
-      return Shape::kUnsupported;
-  }
-}
 
 std::string_view JsonTypeName(od::json_type t) {
   switch (t) {
@@ -227,89 +128,6 @@ simdjson::error_code Validate(od::value v, int depth, int max_depth) {
 
 }  // namespace
 
-struct EventReader::Impl {
-  ReaderOptions options;
-  const CheckedRuleset* ruleset = nullptr;  // Event::schema_tag
-  std::string session_key;
-  // The member of the session key when reading it always sets the
-  // attribute (then `seen` tells whether the line had it), else -1.
-  int key_member = -1;
-  std::vector<Member> members;
-  absl::flat_hash_map<std::string, int> index;
-  // Interning of keys in the full parser: the member the i-th key of the
-  // last line named (-1: none), checked by comparing names before the hash
-  // map is asked. Lines of one stream usually list their keys in the same
-  // order.
-  std::vector<int> key_guess = std::vector<int>(32, -1);
-  // The fast path's key lookup: an open-addressing table (linear probing,
-  // -1 = empty) of member indexes by KeyHash, sized to a power of two at
-  // least four times the members, so that a key costs a few byte loads and
-  // one comparison of names (BuildKeyTable).
-  struct KeySlot {
-    const char* name = nullptr;  // the member's name (members never move
-                                 // once the table is built)
-    uint32_t size = 0;
-    int32_t member = -1;  // -1: empty
-  };
-  std::vector<KeySlot> key_table;
-  int key_shift = 32;  // KeyHash >> key_shift = the home slot
-
-  static uint32_t KeyHash(const char* s, size_t n) {
-    uint32_t h = static_cast<uint32_t>(n);
-    if (n > 0) {
-      h = h * 31 + static_cast<unsigned char>(s[0]);
-      h = h * 31 + static_cast<unsigned char>(s[n / 2]);
-      h = h * 31 + static_cast<unsigned char>(s[n - 1]);
-    }
-    return h * 0x9E3779B1u;  // Fibonacci hashing: the top bits are used
-  }
-  void BuildKeyTable();
-  // The member named `key` (bytes as written in the line: a plain key), or
-  // -1.
-  inline int FindKey(std::string_view key) const;
-
-  od::parser parser;
-  od::document doc;
-  std::string buffer;  // the line plus SIMDJSON_PADDING bytes
-  std::string type;    // the line's type
-  bool type_known = false;
-  bool time_known = false;
-  UtcDateCache date_cache;  // the fast path's timestamps
-  // RFC 3339 text: the UTC fast path, else the general parser.
-  bool ParseTime(std::string_view text, absl::Time* time) {
-    if (FastParseUtcTimestamp(text, time, &date_cache)) return true;
-    absl::StatusOr<absl::Time> parsed = switchboard::ParseTimestamp(text);
-    if (!parsed.ok()) return false;
-    *time = *parsed;
-    return true;
-  }
-  uint32_t generation = 0;  // of the current line (Member::seen)
-  std::vector<std::string> strings;
-  std::vector<std::pair<std::string, int64_t>> ints;
-
-  Member& AddMember(std::string_view name) {
-    auto [it, inserted] =
-        index.try_emplace(std::string(name), static_cast<int>(members.size()));
-    if (inserted) members.emplace_back().name = std::string(name);
-    return members[it->second];
-  }
-
-  absl::Status Read(std::string_view line, Event* out);
-  // The fast path (ReaderOptions::fast_path): true when it read the whole
-  // line into a valid event; false when the line is not plain or not valid
-  // (the caller then runs the full parser on it, from scratch).
-  bool ReadFast(std::string_view line, Event* out);
-  absl::Status ReadObject(od::object object, bool second_pass, Event* out,
-                          bool* deferred);
-  absl::Status ReadMember(const MemberView& m, Shape shape, od::value v,
-                          Event* out);
-  absl::Status ReadScalarDyn(const MemberView& m, od::json_type t, od::value v,
-                             Event* out);
-  absl::Status ReadStringList(const MemberView& m, od::value v, Event* out);
-  absl::Status ReadIntMap(const MemberView& m, od::value v, Event* out);
-  absl::Status TooLong(const MemberView& m, size_t size) const;
-};
-
 namespace {
 
 absl::Status WrongType(const MemberView& m, od::json_type got) {
@@ -397,7 +215,8 @@ absl::Status EventReader::Impl::ReadStringList(const MemberView& m, od::value v,
     strings.emplace_back(s);
     ++n;
   }
-  out->AppendAttribute(m.name, Event::Kind::kStringList, m.schema_index)
+  internal::EventAccess::AppendAttribute(*out, m.name, Event::Kind::kStringList,
+                                         m.schema_index)
       ->strings = std::move(strings);
   return absl::OkStatus();
 }
@@ -431,8 +250,9 @@ absl::Status EventReader::Impl::ReadIntMap(const MemberView& m, od::value v,
     if (!i.ok()) return i.status();
     ints.emplace_back(std::string(key), *i);
   }
-  out->AppendAttribute(m.name, Event::Kind::kIntMap, m.schema_index)->ints =
-      std::move(ints);
+  internal::EventAccess::AppendAttribute(*out, m.name, Event::Kind::kIntMap,
+                                         m.schema_index)
+      ->ints = std::move(ints);
   return absl::OkStatus();
 }
 
@@ -510,7 +330,8 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
     case Shape::kInt: {
       absl::StatusOr<int64_t> i = ReadInt(m, v, "");
       if (!i.ok()) return i.status();
-      out->AppendAttribute(m.name, Event::Kind::kInt, m.schema_index)
+      internal::EventAccess::AppendAttribute(*out, m.name, Event::Kind::kInt,
+                                             m.schema_index)
           ->int_value = *i;
       return absl::OkStatus();
     }
@@ -518,14 +339,16 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
       double d;
       if (auto e = v.get_double().get(d)) return NumberError(m, e);
       if (!std::isfinite(d)) return MemberError(m, "number out of range");
-      out->AppendAttribute(m.name, Event::Kind::kDouble, m.schema_index)
+      internal::EventAccess::AppendAttribute(*out, m.name, Event::Kind::kDouble,
+                                             m.schema_index)
           ->double_value = d;
       return absl::OkStatus();
     }
     case Shape::kBool: {
       bool b;
       if (auto e = v.get_bool().get(b)) return Malformed(e);
-      out->AppendAttribute(m.name, Event::Kind::kBool, m.schema_index)
+      internal::EventAccess::AppendAttribute(*out, m.name, Event::Kind::kBool,
+                                             m.schema_index)
           ->bool_value = b;
       return absl::OkStatus();
     }
@@ -533,7 +356,8 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
       bool is_null;
       if (auto e = v.is_null().get(is_null)) return Malformed(e);
       if (!is_null) return Malformed(simdjson::N_ATOM_ERROR);
-      out->AppendAttribute(m.name, Event::Kind::kNull, m.schema_index);
+      internal::EventAccess::AppendAttribute(*out, m.name, Event::Kind::kNull,
+                                             m.schema_index);
       return absl::OkStatus();
     }
     case Shape::kStringList:
@@ -571,7 +395,8 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
                                   " (a duration is a string such as "
                                   "\"90s\" or \"1h30m\")"));
       }
-      out->AppendAttribute(m.name, Event::Kind::kDuration, m.schema_index)
+      internal::EventAccess::AppendAttribute(
+          *out, m.name, Event::Kind::kDuration, m.schema_index)
           ->duration_value = *d;
       return absl::OkStatus();
     }
@@ -580,12 +405,14 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
       if (!time.ok())
         return MemberError(m, std::string_view(time.status().message().data(),
                                                time.status().message().size()));
-      out->AppendAttribute(m.name, Event::Kind::kTimestamp, m.schema_index)
+      internal::EventAccess::AppendAttribute(
+          *out, m.name, Event::Kind::kTimestamp, m.schema_index)
           ->time_value = *time;
       return absl::OkStatus();
     }
     default:
-      out->AppendAttribute(m.name, Event::Kind::kString, m.schema_index)
+      internal::EventAccess::AppendAttribute(*out, m.name, Event::Kind::kString,
+                                             m.schema_index)
           ->string_value.assign(s);
       return absl::OkStatus();
   }
@@ -705,7 +532,8 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
     generation = 1;
   }
   out->Reset("", absl::InfinitePast());
-  out->set_schema_tag(ruleset);  // the attributes carry schema indexes
+  internal::EventAccess::SetSchemaTag(
+      *out, ruleset);  // the attributes carry schema indexes
   type.clear();
   type_known = false;
   time_known = false;
@@ -741,311 +569,10 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
   return absl::OkStatus();
 }
 
-namespace {
-
-bool IsJsonSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-// Bytes that may stand as they are in a plain string: printable ASCII but
-// '"' and '\\'.
-struct PlainBytes {
-  bool ok[256] = {};
-  constexpr PlainBytes() {
-    for (int c = 0x20; c < 0x80; ++c) ok[c] = c != '"' && c != '\\';
-  }
-};
-constexpr PlainBytes kPlainBytes;
-
-// A plain JSON string at *p (the opening quote): printable ASCII, no
-// escapes. Sets `out` to its bytes and moves *p past the closing quote.
-// Looks at 16 bytes at a time while 16 remain in the line (the closing
-// quote is usually among them: strings are short), then byte by byte.
-inline bool ScanPlainString(const char** p, const char* end,
-                            std::string_view* out) {
-  const char* q = *p;
-  if (q == end || *q != '"') return false;
-  const char* begin = ++q;
-  while (true) {
-    if (end - q >= 16) {
-      const size_t k = FirstSpecialOf16(q);
-      q += k;
-      if (k == 16) continue;
-      break;
-    }
-    while (q < end && kPlainBytes.ok[static_cast<unsigned char>(*q)]) ++q;
-    break;
-  }
-  if (q == end || *q != '"') return false;
-  *out = std::string_view(begin, q - begin);
-  *p = q + 1;
-  return true;
-}
-
-// A JSON number at *p (RFC 8259 grammar). Sets `token` to its text and
-// `integer` to whether it has neither fraction nor exponent.
-bool ScanNumber(const char** p, const char* end, std::string_view* token,
-                bool* integer) {
-  const char* q = *p;
-  const char* begin = q;
-  const auto digit = [&](const char* x) {
-    return x < end && *x >= '0' && *x <= '9';
-  };
-  if (q < end && *q == '-') ++q;
-  if (!digit(q)) return false;
-  if (*q == '0') {
-    ++q;
-  } else {
-    while (digit(q)) ++q;
-  }
-  *integer = true;
-  if (q < end && *q == '.') {
-    ++q;
-    if (!digit(q)) return false;
-    while (digit(q)) ++q;
-    *integer = false;
-  }
-  if (q < end && (*q == 'e' || *q == 'E')) {
-    ++q;
-    if (q < end && (*q == '+' || *q == '-')) ++q;
-    if (!digit(q)) return false;
-    while (digit(q)) ++q;
-    *integer = false;
-  }
-  *token = std::string_view(begin, q - begin);
-  *p = q;
-  return true;
-}
-
-// An integer token of at most 18 digits (always within int64).
-bool SmallInt(std::string_view token, int64_t* out) {
-  const bool negative = !token.empty() && token[0] == '-';
-  if (token.size() - (negative ? 1 : 0) > 18) return false;
-  int64_t v = 0;
-  for (size_t i = negative ? 1 : 0; i < token.size(); ++i) {
-    v = v * 10 + (token[i] - '0');
-  }
-  *out = negative ? -v : v;
-  return true;
-}
-
-}  // namespace
-
-void EventReader::Impl::BuildKeyTable() {
-  size_t size = 16;
-  int bits = 4;
-  while (size < 4 * members.size()) {
-    size *= 2;
-    ++bits;
-  }
-  key_table.assign(size, KeySlot());
-  key_shift = 32 - bits;
-  for (size_t i = 0; i < members.size(); ++i) {
-    const std::string& name = members[i].name;
-    size_t slot = KeyHash(name.data(), name.size()) >> key_shift;
-    while (key_table[slot].member >= 0) slot = (slot + 1) & (size - 1);
-    key_table[slot] = {name.data(), static_cast<uint32_t>(name.size()),
-                       static_cast<int32_t>(i)};
-  }
-}
-
-inline int EventReader::Impl::FindKey(std::string_view key) const {
-  const size_t mask = key_table.size() - 1;
-  size_t slot = KeyHash(key.data(), key.size()) >> key_shift;
-  while (true) {
-    const KeySlot& k = key_table[slot];
-    if (k.member < 0) return -1;
-    if (k.size == key.size() && SameBytes(k.name, key.data(), key.size())) {
-      return k.member;
-    }
-    slot = (slot + 1) & mask;
-  }
-}
-
-bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
-  const char* p = line.data();
-  const char* const end = p + line.size();
-  // JSON's spaces are all <= ' ': one comparison for the usual non-space.
-  const auto skip_space = [&] {
-    while (p < end && static_cast<unsigned char>(*p) <= ' ' &&
-           IsJsonSpace(*p)) {
-      ++p;
-    }
-  };
-  skip_space();
-  if (p == end || *p != '{') return false;
-  ++p;
-  if (++generation == 0) {  // wrapped: forget every mark
-    for (Member& m : members) m.seen = m.deferred = 0;
-    generation = 1;
-  }
-  out->Reset("", absl::InfinitePast());
-  out->set_schema_tag(ruleset);
-  type_known = false;
-  time_known = false;
-  while (true) {
-    if (p < end && *p != '"') skip_space();
-    std::string_view key;
-    if (!ScanPlainString(&p, end, &key)) return false;
-    if (p < end && *p != ':') skip_space();
-    if (p == end || *p != ':') return false;
-    ++p;
-    if (p < end && static_cast<unsigned char>(*p) <= ' ') skip_space();
-    if (p == end) return false;
-    // The value's token.
-    enum class Token { kString, kNumber, kTrue, kFalse, kNull } token;
-    std::string_view text;
-    bool integer = false;
-    const char c = *p;
-    if (c == '"') {
-      if (!ScanPlainString(&p, end, &text)) return false;
-      if (text.size() > options.max_string_bytes) return false;
-      token = Token::kString;
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      if (!ScanNumber(&p, end, &text, &integer)) return false;
-      token = Token::kNumber;
-    } else if (end - p >= 4 && std::memcmp(p, "true", 4) == 0) {
-      p += 4;
-      token = Token::kTrue;
-    } else if (end - p >= 5 && std::memcmp(p, "false", 5) == 0) {
-      p += 5;
-      token = Token::kFalse;
-    } else if (end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
-      p += 4;
-      token = Token::kNull;
-    } else {
-      return false;  // arrays, objects, anything else
-    }
-    // A value ends at ',' or '}', maybe after spaces.
-    char next = p < end ? *p : '\0';
-    if (next != ',' && next != '}') {
-      if (!IsJsonSpace(next)) return false;
-      skip_space();
-      next = p < end ? *p : '\0';
-    }
-
-    const int found = FindKey(key);
-    if (found >= 0) {
-      Member& m = members[found];
-      if (m.seen == generation) return false;
-      m.seen = generation;
-      Shape shape = m.fast_shape;
-      if (shape == Shape::kDyn) {
-        switch (token) {
-          case Token::kString:
-            shape = Shape::kString;
-            break;
-          case Token::kTrue:
-          case Token::kFalse:
-            shape = Shape::kBool;
-            break;
-          case Token::kNull:
-            shape = Shape::kNull;
-            break;
-          case Token::kNumber:
-            // "-0": which number type simdjson gives it is its business.
-            if (text.size() >= 2 && text[0] == '-' && text[1] == '0') {
-              return false;
-            }
-            shape = integer ? Shape::kInt : Shape::kDouble;
-            break;
-        }
-      }
-      switch (shape) {
-        case Shape::kIgnore:
-          break;
-        case Shape::kTime: {
-          if (token != Token::kString) return false;
-          absl::Time time;
-          if (!ParseTime(text, &time)) return false;
-          out->set_time(time);
-          time_known = true;
-          break;
-        }
-        case Shape::kType:
-          if (token != Token::kString || text.empty()) return false;
-          out->set_type(text);
-          type_known = true;
-          break;
-        case Shape::kString:
-          if (token != Token::kString) return false;
-          // The new attribute's string is empty: append, not assign.
-          out->AppendAttribute(m.name, Event::Kind::kString, m.schema_index)
-              ->string_value.append(text.data(), text.size());
-          break;
-        case Shape::kDuration: {
-          if (token != Token::kString) return false;
-          absl::StatusOr<absl::Duration> d = switchboard::ParseDuration(text);
-          if (!d.ok()) return false;
-          out->AppendAttribute(m.name, Event::Kind::kDuration, m.schema_index)
-              ->duration_value = *d;
-          break;
-        }
-        case Shape::kTimestamp: {
-          if (token != Token::kString) return false;
-          absl::Time time;
-          if (!ParseTime(text, &time)) return false;
-          out->AppendAttribute(m.name, Event::Kind::kTimestamp, m.schema_index)
-              ->time_value = time;
-          break;
-        }
-        case Shape::kInt: {
-          int64_t i;
-          if (token != Token::kNumber || !integer || !SmallInt(text, &i)) {
-            return false;
-          }
-          out->AppendAttribute(m.name, Event::Kind::kInt, m.schema_index)
-              ->int_value = i;
-          break;
-        }
-        case Shape::kDouble: {
-          if (token != Token::kNumber) return false;
-          double d;
-          if (!FastParseDecimal(text, &d)) {
-            const auto [ptr, ec] =
-                std::from_chars(text.data(), text.data() + text.size(), d);
-            if (ec != std::errc() || ptr != text.data() + text.size() ||
-                !std::isfinite(d)) {
-              return false;
-            }
-          }
-          out->AppendAttribute(m.name, Event::Kind::kDouble, m.schema_index)
-              ->double_value = d;
-          break;
-        }
-        case Shape::kBool:
-          if (token != Token::kTrue && token != Token::kFalse) return false;
-          out->AppendAttribute(m.name, Event::Kind::kBool, m.schema_index)
-              ->bool_value = token == Token::kTrue;
-          break;
-        case Shape::kNull:
-          if (token != Token::kNull) return false;
-          out->AppendAttribute(m.name, Event::Kind::kNull, m.schema_index);
-          break;
-        default:  // lists, maps, unsupported: the full parser
-          return false;
-      }
-    }
-    ++p;  // past `next`
-    if (next == ',') continue;
-    if (next == '}') break;
-    return false;
-  }
-  skip_space();
-  if (p != end) return false;
-  if (!time_known || !type_known) return false;
-  if (options.require_session_key && !IsGlobalEventType(out->type())) {
-    const bool has_key = key_member >= 0
-                             ? members[key_member].seen == generation
-                             : out->Find(session_key) != nullptr;
-    if (!has_key) return false;
-  }
-  return true;
-}
-
-EventReader::EventReader(const CheckedRuleset& ruleset,
+EventReader::EventReader(const Ruleset& public_ruleset,
                          const ReaderOptions& options)
     : impl_(std::make_unique<Impl>()) {
+  const CheckedRuleset& ruleset = public_ruleset.checked();
   Impl& impl = *impl_;
   impl.options = options;
   impl.ruleset = &ruleset;

@@ -1,0 +1,63 @@
+// LineReader (include/switchboard/event_reader.h): the lines of a file,
+// read in chunks of a megabyte into one buffer that is reused.
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "switchboard/event_reader.h"
+
+namespace switchboard {
+
+LineReader::LineReader(std::FILE* file, size_t max_line_bytes)
+    : file_(file),
+      max_line_(max_line_bytes),
+      buffer_(max_line_bytes + (size_t{1} << 20)) {}
+
+bool LineReader::Next(Line* line) {
+  size_t skipped = 0;  // bytes of an over-long line dropped so far
+  while (true) {
+    const char* begin = buffer_.data() + pos_;
+    const void* nl = std::memchr(begin, '\n', end_ - pos_);
+    if (nl != nullptr) {
+      const size_t n = static_cast<const char*>(nl) - begin;
+      pos_ += n + 1;
+      return Finish(begin, n, skipped, line);
+    }
+    if (eof_) {
+      if (pos_ == end_ && skipped == 0) return false;
+      const size_t n = end_ - pos_;
+      pos_ = end_;
+      return Finish(begin, n, skipped, line);
+    }
+    if (end_ - pos_ > max_line_) {  // over long: drop what we have
+      skipped += end_ - pos_;
+      pos_ = end_ = 0;
+    } else if (pos_ > 0) {  // keep the partial line at the front
+      std::memmove(buffer_.data(), begin, end_ - pos_);
+      end_ -= pos_;
+      pos_ = 0;
+    }
+    const size_t got =
+        std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, file_);
+    end_ += got;
+    if (got == 0) {
+      eof_ = true;
+      if (std::ferror(file_) != 0) {
+        status_ = absl::DataLossError(
+            absl::StrCat("read error: ", std::strerror(errno)));
+        return false;
+      }
+    }
+  }
+}
+
+bool LineReader::Finish(const char* begin, size_t n, size_t skipped,
+                        Line* line) {
+  line->length = skipped + n;
+  line->too_long = line->length > max_line_;
+  line->text = line->too_long ? std::string_view() : std::string_view(begin, n);
+  return true;
+}
+
+}  // namespace switchboard

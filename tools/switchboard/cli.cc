@@ -1,0 +1,235 @@
+// The shared pieces of the commands (cli.h).
+#include "tools/switchboard/cli.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "switchboard/diagnostic.h"
+#include "switchboard/ruleset.h"
+
+namespace switchboard::cli {
+
+bool Output::Flush() {
+  if (failed_) {
+    buffer_.clear();
+    return false;
+  }
+  if (!buffer_.empty()) {
+    const size_t wrote = std::fwrite(buffer_.data(), 1, buffer_.size(), file_);
+    if (wrote != buffer_.size()) {
+      failed_ = true;
+      error_ = std::strerror(errno);
+    }
+    buffer_.clear();
+  }
+  if (!failed_ && std::fflush(file_) != 0) {
+    failed_ = true;
+    error_ = std::strerror(errno);
+  }
+  return !failed_;
+}
+
+const Command* FindCommand(std::string_view name) {
+  for (const Command& c : Commands()) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+int UsageError(std::string_view command, std::string_view message) {
+  const Command* c = command.empty() ? nullptr : FindCommand(command);
+  if (c != nullptr) {
+    fmt::print(stderr,
+               "switchboard: {}: {}\nusage: switchboard {}\n"
+               "Run 'switchboard help {}' for the details.\n",
+               command, message, c->synopsis, command);
+  } else {
+    fmt::print(stderr,
+               "switchboard: {}\nRun 'switchboard help' for the commands.\n",
+               message);
+  }
+  return kExitUsage;
+}
+
+int PrintHelp(std::string_view command, Output& out) {
+  const Command* c = FindCommand(command);
+  if (c == nullptr) return UsageError("", "no such command");
+  out.Print("usage: switchboard {}\n\n{}\n", c->synopsis, c->summary);
+  if (!c->help.empty()) out.Print("\n{}", c->help);
+  return kExitOk;
+}
+
+std::optional<int> Flags::Parse(const std::vector<std::string>& args,
+                                std::vector<std::string>* positional,
+                                Output& out) {
+  bool flags_done = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (flags_done || arg == "-" || arg.empty() || arg[0] != '-') {
+      positional->push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      flags_done = true;
+      continue;
+    }
+    if (arg == "--help" || arg == "-h") return PrintHelp(command_, out);
+    const size_t eq = arg.find('=');
+    const std::string_view name = std::string_view(arg).substr(
+        0, eq == std::string::npos ? arg.size() : eq);
+    const Spec* spec = nullptr;
+    for (const Spec& s : specs_) {
+      if (s.name == name) spec = &s;
+    }
+    if (spec == nullptr) {
+      return UsageError(command_, fmt::format("unknown option '{}'", name));
+    }
+    if (spec->kind == Spec::kSwitch) {
+      if (eq != std::string::npos) {
+        return UsageError(command_,
+                          fmt::format("{} takes no value", spec->name));
+      }
+      *spec->on = true;
+      continue;
+    }
+    std::string value;
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return UsageError(command_, fmt::format("{} needs a value", spec->name));
+    }
+    if (spec->kind == Spec::kRepeated) {
+      spec->values->push_back(std::move(value));
+    } else if (spec->value->has_value()) {
+      return UsageError(command_, fmt::format("{} given twice", spec->name));
+    } else {
+      *spec->value = std::move(value);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<int> RequireOneRuleset(std::string_view command,
+                                     const std::vector<std::string>& paths) {
+  if (paths.size() == 1) return std::nullopt;
+  return UsageError(command,
+                    paths.empty()
+                        ? std::string("missing RULES")
+                        : fmt::format("give one ruleset (a file or a folder), "
+                                      "not {}",
+                                      paths.size()));
+}
+
+std::shared_ptr<const Ruleset> LoadOrReport(const std::string& path) {
+  const LoadResult result = LoadRuleset(path);
+  std::fputs(FormatDiagnostics(result.diagnostics()).c_str(), stderr);
+  if (!result.ok()) {
+    fmt::print(stderr, "{}, {}\n", Plural(result.error_count(), "error"),
+               Plural(result.warning_count(), "warning"));
+    return nullptr;
+  }
+  return result.ruleset();
+}
+
+absl::Status ReadWholeFile(const std::string& path, uint64_t limit,
+                           std::string* out) {
+  out->clear();
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(
+      std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (f == nullptr) {
+    const int error = errno;
+    const std::string message = std::strerror(error);
+    return error == ENOENT ? absl::NotFoundError(message)
+                           : absl::PermissionDeniedError(message);
+  }
+  const auto too_large = [&] {
+    return absl::ResourceExhaustedError(fmt::format(
+        "larger than the limit of {} bytes for a file read whole", limit));
+  };
+  struct stat st;
+  if (fstat(fileno(f.get()), &st) == 0 && S_ISREG(st.st_mode)) {
+    if (static_cast<uint64_t>(st.st_size) > limit) return too_large();
+    out->reserve(static_cast<size_t>(st.st_size));
+  }
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), f.get())) > 0) {
+    if (out->size() + n > limit) {
+      out->clear();
+      return too_large();
+    }
+    out->append(buffer, n);
+  }
+  if (std::ferror(f.get())) {
+    return absl::DataLossError(
+        fmt::format("read error: {}", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 std::string_view bytes) {
+  const std::string temp = path + ".tmp";
+  const int fd =
+      ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::PermissionDeniedError(
+        fmt::format("cannot create '{}': {}", temp, std::strerror(errno)));
+  }
+  const auto fail = [&](std::string_view step) {
+    const std::string message =
+        fmt::format("cannot {} '{}': {}", step, temp, std::strerror(errno));
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return absl::DataLossError(message);
+  };
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("write");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) return fail("sync");
+  if (::close(fd) != 0) {
+    ::unlink(temp.c_str());
+    return absl::DataLossError(
+        fmt::format("cannot close '{}': {}", temp, std::strerror(errno)));
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string message = fmt::format("cannot rename '{}' to '{}': {}",
+                                            temp, path, std::strerror(errno));
+    ::unlink(temp.c_str());
+    return absl::DataLossError(message);
+  }
+  return absl::OkStatus();
+}
+
+std::string Plural(int64_t n, std::string_view word) {
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+std::string OneLine(std::string_view text) {
+  std::string line;
+  line.reserve(text.size());
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      line += fmt::format("\\x{:02x}", u);
+    } else {
+      line += c;
+    }
+  }
+  return line;
+}
+
+}  // namespace switchboard::cli

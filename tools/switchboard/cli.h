@@ -1,0 +1,171 @@
+// The pieces every switchboard command shares: exit statuses, the command
+// table, flag parsing, a buffered standard output that remembers a failed
+// write, loading a ruleset with its diagnostics on stderr, and reading a
+// whole file with a bound. The CLI is a thin layer over the public API
+// (include/switchboard/); nothing here reaches into the engine.
+#ifndef SWITCHBOARD_TOOLS_SWITCHBOARD_CLI_H_
+#define SWITCHBOARD_TOOLS_SWITCHBOARD_CLI_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "fmt/format.h"
+#include "switchboard/ruleset.h"
+
+namespace switchboard::cli {
+
+// Exit statuses (docs/cli.md).
+inline constexpr int kExitOk = 0;
+// The command ran and found a problem: a ruleset with errors, a failed
+// test, a file that cannot be read.
+inline constexpr int kExitProblem = 1;
+// A bad command line (the command's usage on stderr).
+inline constexpr int kExitUsage = 2;
+// Standard output (or another output file) could not be written: a full
+// disk, a closed descriptor. Said on stderr.
+inline constexpr int kExitWriteError = 3;
+
+// The largest file a command reads whole (a snapshot, a test's events
+// file): well under the memory of a small machine. Default: 1 GiB.
+inline constexpr uint64_t kMaxWholeFileBytes = uint64_t{1} << 30;
+
+// Standard output through a large buffer. Remembers the first failed write;
+// after one, writes are dropped. Not thread-safe.
+class Output {
+ public:
+  explicit Output(std::FILE* file) : file_(file) { buffer_.reserve(kFlushAt); }
+  ~Output() { Flush(); }
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+
+  void Write(std::string_view text) {
+    buffer_.append(text);
+    MaybeFlush();
+  }
+  template <typename... T>
+  void Print(fmt::format_string<T...> format, T&&... args) {
+    fmt::format_to(std::back_inserter(buffer_), format,
+                   std::forward<T>(args)...);
+    MaybeFlush();
+  }
+  // The buffer, for appending in place (then call MaybeFlush()).
+  std::string* buffer() { return &buffer_; }
+  void MaybeFlush() {
+    if (buffer_.size() >= kFlushAt) Flush();
+  }
+  // Writes what is buffered and flushes the file; false once a write has
+  // failed (then error() says why).
+  bool Flush();
+  bool failed() const { return failed_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  static constexpr size_t kFlushAt = 256 * 1024;
+  std::FILE* file_;
+  std::string buffer_;
+  bool failed_ = false;
+  std::string error_;
+};
+
+// One command of the table (main.cc).
+struct Command {
+  std::string_view name;
+  std::string_view synopsis;  // after "switchboard "
+  std::string_view summary;   // one line for the list of commands
+  std::string_view help;      // the details for `switchboard help NAME`
+  int (*run)(const std::vector<std::string>& args, Output& out);
+};
+
+// The commands, in the order `switchboard help` lists them.
+absl::Span<const Command> Commands();
+// The command named `name`, or null.
+const Command* FindCommand(std::string_view name);
+
+// Prints "switchboard: COMMAND: MESSAGE" and the command's usage to stderr
+// and returns kExitUsage. `command` empty: the list of commands instead.
+int UsageError(std::string_view command, std::string_view message);
+
+// Prints the help of `command` (or the list of commands when empty) to
+// `out`; kExitOk.
+int PrintHelp(std::string_view command, Output& out);
+
+// A command's flags: "--name" (a switch), "--name VALUE" / "--name=VALUE"
+// (a value), repeatable or not. Arguments that do not start with "--" (and
+// "-", which means stdin) are positional; "--" ends the flags.
+class Flags {
+ public:
+  explicit Flags(std::string_view command) : command_(command) {}
+
+  void Switch(std::string_view name, bool* value) {
+    specs_.push_back({name, Spec::kSwitch, value, nullptr, nullptr});
+  }
+  void Value(std::string_view name, std::optional<std::string>* value) {
+    specs_.push_back({name, Spec::kValue, nullptr, value, nullptr});
+  }
+  void Repeated(std::string_view name, std::vector<std::string>* values) {
+    specs_.push_back({name, Spec::kRepeated, nullptr, nullptr, values});
+  }
+
+  // Parses `args` into the flags and `positional`. Returns nullopt when the
+  // command should go on; otherwise the exit status to return: after a
+  // usage error (printed) or after `--help` / `-h` (the command's help
+  // printed to `out`).
+  std::optional<int> Parse(const std::vector<std::string>& args,
+                           std::vector<std::string>* positional, Output& out);
+
+ private:
+  struct Spec {
+    std::string_view name;
+    enum Kind { kSwitch, kValue, kRepeated } kind;
+    bool* on;
+    std::optional<std::string>* value;
+    std::vector<std::string>* values;
+  };
+  std::string_view command_;
+  std::vector<Spec> specs_;
+};
+
+// Usage error unless exactly one RULES path was given: nullopt when it was.
+std::optional<int> RequireOneRuleset(std::string_view command,
+                                     const std::vector<std::string>& paths);
+
+// Loads the ruleset at `path`, printing its diagnostics (warnings too) to
+// stderr; on errors also "N errors, M warnings", and returns null.
+std::shared_ptr<const Ruleset> LoadOrReport(const std::string& path);
+
+// Reads the whole file at `path` into `out`, refusing one larger than
+// `limit` bytes (before reading it when its size is known, else as soon as
+// more arrives). Errors: NotFound / PermissionDenied when it cannot be
+// opened, ResourceExhausted naming the limit, DataLoss on a read error.
+absl::Status ReadWholeFile(const std::string& path, uint64_t limit,
+                           std::string* out);
+
+// Writes `bytes` to `path` atomically: a temporary file beside it, fsync,
+// then rename. Errors name the step that failed.
+absl::Status WriteFileAtomically(const std::string& path,
+                                 std::string_view bytes);
+
+// The message of `status` (absl::string_view is its own type in Debian's
+// Abseil, which fmt does not know).
+inline std::string_view Message(const absl::Status& status) {
+  return std::string_view(status.message().data(), status.message().size());
+}
+
+// "1 rule", "2 rules".
+std::string Plural(int64_t n, std::string_view word);
+
+// `text` on one line: control characters as \xNN (messages may quote input).
+std::string OneLine(std::string_view text);
+
+}  // namespace switchboard::cli
+
+#endif  // SWITCHBOARD_TOOLS_SWITCHBOARD_CLI_H_

@@ -1,0 +1,419 @@
+// switchboard run RULES --events FILE|- [...]: the dry run. Loads RULES
+// (exit 1 with the diagnostics when it has errors), feeds the events (JSON
+// Lines; '-' is stdin) to an Engine and prints the decisions as JSON Lines
+// on stdout. A bad line is reported on stderr as FILE:LINE: error: MESSAGE,
+// counted and skipped (--strict: the run stops there and exits 1). --until
+// TIME advances the clock after the last event. Then a summary on stderr,
+// whose last line (the only one that depends on timing) starts with
+// "throughput:". When stdout cannot be written, the run stops reading.
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "switchboard/decision.h"
+#include "switchboard/engine.h"
+#include "switchboard/event.h"
+#include "switchboard/event_reader.h"
+#include "switchboard/ruleset.h"
+#include "switchboard/time.h"
+#include "tools/switchboard/cli.h"
+#include "tools/switchboard/commands.h"
+
+namespace switchboard::cli {
+
+extern const char kRunHelp[] =
+    "Loads RULES (as check does: on errors prints the diagnostics and exits\n"
+    "1), then feeds the events of FILE ('-': stdin), one JSON object per\n"
+    "line, to the engine, and prints every decision as one JSON object per\n"
+    "line on stdout. Blank lines are skipped. A bad line (malformed JSON, a\n"
+    "missing time, type or session key, a member of the wrong type) is\n"
+    "reported on stderr as FILE:LINE: error: MESSAGE, counted and skipped.\n"
+    "At the end a summary goes to stderr: events, late events, bad lines,\n"
+    "decisions per rule and action, evaluation errors per rule, deflects\n"
+    "without a healthy channel, pending timers, sessions, and a last line\n"
+    "'throughput: ...' (the only one that depends on timing).\n"
+    "Exits 0 unless the ruleset fails to load, --strict meets a bad line,\n"
+    "a file cannot be read (1), or stdout cannot be written (3).\n"
+    "\n"
+    "  --events FILE  the events, JSON Lines ('-' for stdin); required\n"
+    "  --explain      add to each decision an \"explain\" member: each rule\n"
+    "                 the trigger considered, its conditions and their\n"
+    "                 values, and which rules were overridden\n"
+    "  --until TIME   after the last event, advance the clock to TIME (RFC\n"
+    "                 3339), firing the timers that fall due\n"
+    "  --strict       stop at the first bad line and exit 1\n"
+    "  --max-sessions N  keep at most N live sessions, evicting the\n"
+    "                 longest idle (default 1000000; 0: unlimited)\n"
+    "  --snapshot-in FILE   start from the engine state saved in FILE\n"
+    "  --snapshot-out FILE  at the end (after --until), save the engine\n"
+    "                 state to FILE (a binary snapshot, written atomically)\n"
+    "  --reload-at TIME:RULES  before the first event at or after TIME,\n"
+    "                 advance the clock to TIME and reload the rules from\n"
+    "                 RULES, keeping sessions and timers (repeatable; a\n"
+    "                 TIME after the last event applies during --until)\n";
+
+namespace {
+
+// Writes decisions as JSON Lines to `out`.
+class JsonLinesSink : public DecisionSink {
+ public:
+  explicit JsonLinesSink(Output& out) : out_(out) {}
+  void OnDecision(const Decision& decision) override {
+    std::string* buffer = out_.buffer();
+    decision.AppendJson(buffer);
+    buffer->push_back('\n');
+    out_.MaybeFlush();
+  }
+
+ private:
+  Output& out_;
+};
+
+// Appends fmt's `format` of `args` to `out`.
+template <typename... T>
+void Put(std::string& out, fmt::format_string<T...> format, T&&... args) {
+  fmt::format_to(std::back_inserter(out), format, std::forward<T>(args)...);
+}
+
+// Lines of the pending timers listed in the summary before "and N more".
+constexpr size_t kMaxTimersListed = 20;
+
+// The summary on stderr. `reloads`: the --reload-at reloads done, or -1 when
+// none was asked for.
+void PrintSummary(const Engine& engine, int64_t bad_lines, double seconds,
+                  int64_t lines, int64_t reloads) {
+  const EngineStats& stats = engine.stats();
+  const Ruleset& ruleset = engine.ruleset();
+  std::string out;
+  Put(out, "ruleset: {}\n", ruleset.name());
+  Put(out, "events: {} (late: {}, derived: {}", stats.events, stats.late_events,
+      stats.derived_events);
+  if (stats.derived_events_dropped > 0) {
+    Put(out, ", derived dropped: {}", stats.derived_events_dropped);
+  }
+  Put(out, ")\n");
+  Put(out, "bad lines: {}\n", bad_lines);
+  Put(out, "decisions: {}\n", stats.decisions);
+  for (const auto& [key, count] : stats.decisions_by_rule_action) {
+    Put(out, "  {} {}: {}\n", key.first, key.second, count);
+  }
+  int64_t errors = 0;
+  for (int64_t n : stats.rule_errors) errors += n;
+  Put(out, "evaluation errors: {}\n", errors);
+  const int rules = ruleset.rule_count();
+  for (int r = 0; r < rules && r < static_cast<int>(stats.rule_errors.size());
+       ++r) {
+    if (stats.rule_errors[r] == 0) continue;
+    Put(out, "  {}: {}\n", ruleset.rule_name(r), stats.rule_errors[r]);
+  }
+  Put(out, "deflects without a healthy channel: {}\n",
+      stats.deflects_without_channel);
+  // Skill routing (docs/skill-routing.md): once agents took or timed out
+  // a conversation.
+  if (ruleset.queue_count() > 0 &&
+      (stats.assignments > 0 || stats.route_timeouts > 0)) {
+    Put(out,
+        "skill routing: assignments {}, route timeouts {}, transfers {}, "
+        "abandoned {}, unassignable {}\n",
+        stats.assignments, stats.route_timeouts, stats.transfers,
+        stats.conversations_abandoned, stats.unassignable_routes);
+    Put(out, "  now waiting {}, assigned {}", stats.conversations_waiting,
+        stats.conversations_assigned);
+    if (stats.agent_events_ignored > 0) {
+      Put(out, ", agent events ignored {}", stats.agent_events_ignored);
+    }
+    Put(out, "\n");
+  }
+  const std::vector<PendingTimer> timers = engine.PendingTimers();
+  Put(out, "pending timers: {}\n", timers.size());
+  for (size_t i = 0; i < timers.size() && i < kMaxTimersListed; ++i) {
+    const PendingTimer& t = timers[i];
+    Put(out, "  {} session {} rule {} ({})\n", FormatTimestamp(t.deadline),
+        t.session, t.rule, t.trigger);
+  }
+  if (timers.size() > kMaxTimersListed) {
+    Put(out, "  and {} more\n", timers.size() - kMaxTimersListed);
+  }
+  Put(out, "sessions: {}", engine.session_count());
+  if (stats.sessions_evicted > 0) {
+    Put(out, " (evicted by --max-sessions: {})", stats.sessions_evicted);
+  }
+  Put(out, "\n");
+  Put(out, "clock: {}\n",
+      engine.now() == absl::InfinitePast() ? std::string("not started")
+                                           : FormatTimestamp(engine.now()));
+  if (reloads >= 0) {
+    Put(out, "reloads: {} (timers dropped: {})\n", reloads,
+        stats.timers_dropped);
+  }
+  Put(out, "throughput: {} lines in {:.3f} s ({:.0f} events/s)\n", lines,
+      seconds, seconds > 0 ? static_cast<double>(stats.events) / seconds : 0.0);
+  std::fputs(out.c_str(), stderr);
+}
+
+// Reads the snapshot file at `path`, checking its header before its body.
+absl::Status ReadSnapshotFile(const std::string& path, std::string* bytes) {
+  std::string header;
+  {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(
+        std::fopen(path.c_str(), "rb"), &std::fclose);
+    if (f == nullptr) {
+      return absl::NotFoundError(std::strerror(errno));
+    }
+    header.resize(kSnapshotHeaderBytes);
+    header.resize(std::fread(header.data(), 1, header.size(), f.get()));
+  }
+  absl::StatusOr<uint64_t> size = SnapshotSize(header);
+  if (!size.ok()) return size.status();
+  if (*size > kMaxWholeFileBytes) {
+    return absl::ResourceExhaustedError(fmt::format(
+        "the snapshot's header declares {} bytes, more than the limit of {}",
+        *size, kMaxWholeFileBytes));
+  }
+  return ReadWholeFile(path, *size, bytes);
+}
+
+// --reload-at TIME:RULES, parsed; TIME itself has colons: the shortest
+// prefix before a ':' that parses as a time is TIME.
+struct PlannedReload {
+  absl::Time at;
+  std::string path;
+  std::shared_ptr<const Ruleset> ruleset;
+};
+
+std::optional<PlannedReload> ParseReload(const std::string& text) {
+  for (size_t colon = text.find(':'); colon != std::string::npos;
+       colon = text.find(':', colon + 1)) {
+    absl::StatusOr<absl::Time> t = ParseTimestamp(text.substr(0, colon));
+    if (t.ok() && colon + 1 < text.size()) {
+      return PlannedReload{*t, text.substr(colon + 1), nullptr};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int Run(const std::vector<std::string>& args, Output& out) {
+  bool explain = false;
+  bool strict = false;
+  std::optional<std::string> events_path, until_text, snapshot_in, snapshot_out,
+      max_sessions_text;
+  std::vector<std::string> reload_texts;
+  Flags flags("run");
+  flags.Value("--events", &events_path);
+  flags.Value("--until", &until_text);
+  flags.Switch("--explain", &explain);
+  flags.Switch("--strict", &strict);
+  flags.Value("--max-sessions", &max_sessions_text);
+  flags.Value("--snapshot-in", &snapshot_in);
+  flags.Value("--snapshot-out", &snapshot_out);
+  flags.Repeated("--reload-at", &reload_texts);
+  std::vector<std::string> paths;
+  if (auto rc = flags.Parse(args, &paths, out)) return *rc;
+  if (auto rc = RequireOneRuleset("run", paths)) return *rc;
+  if (!events_path.has_value()) {
+    return UsageError("run", "missing --events FILE (or -)");
+  }
+  if (events_path->empty()) return UsageError("run", "--events needs a file");
+  absl::Time until = absl::InfinitePast();
+  if (until_text.has_value()) {
+    absl::StatusOr<absl::Time> t = ParseTimestamp(*until_text);
+    if (!t.ok()) {
+      return UsageError("run", fmt::format("--until: {}", Message(t.status())));
+    }
+    until = *t;
+  }
+  EngineOptions options;
+  options.explain = explain;
+  if (max_sessions_text.has_value()) {
+    char* end = nullptr;
+    errno = 0;
+    const long long n = std::strtoll(max_sessions_text->c_str(), &end, 10);
+    if (max_sessions_text->empty() || *end != '\0' || errno != 0 || n < 0) {
+      return UsageError("run",
+                        fmt::format("--max-sessions needs a number >= 0, "
+                                    "got '{}'",
+                                    *max_sessions_text));
+    }
+    options.max_sessions = n;
+  }
+  if (snapshot_in.has_value() && snapshot_in->empty()) {
+    return UsageError("run", "--snapshot-in needs a file");
+  }
+  if (snapshot_out.has_value() && snapshot_out->empty()) {
+    return UsageError("run", "--snapshot-out needs a file");
+  }
+  std::vector<PlannedReload> reloads;
+  for (const std::string& text : reload_texts) {
+    std::optional<PlannedReload> reload = ParseReload(text);
+    if (!reload.has_value()) {
+      return UsageError("run", fmt::format("--reload-at needs TIME:RULES "
+                                           "(TIME in RFC 3339), got '{}'",
+                                           text));
+    }
+    reloads.push_back(std::move(*reload));
+  }
+  std::stable_sort(reloads.begin(), reloads.end(),
+                   [](const PlannedReload& a, const PlannedReload& b) {
+                     return a.at < b.at;
+                   });
+
+  const std::shared_ptr<const Ruleset> ruleset = LoadOrReport(paths[0]);
+  if (ruleset == nullptr) return kExitProblem;
+  for (PlannedReload& r : reloads) {
+    r.ruleset = LoadOrReport(r.path);
+    if (r.ruleset == nullptr) {
+      fmt::print(stderr, "switchboard: --reload-at: '{}' does not load\n",
+                 r.path);
+      return kExitProblem;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Engine>> created =
+      Engine::Create(ruleset, options);
+  if (!created.ok()) {
+    fmt::print(stderr, "switchboard: {}\n", Message(created.status()));
+    return kExitProblem;
+  }
+  Engine& engine = **created;
+  if (snapshot_in.has_value()) {
+    std::string bytes;
+    absl::Status read = ReadSnapshotFile(*snapshot_in, &bytes);
+    if (read.ok()) read = engine.Restore(bytes);
+    if (!read.ok()) {
+      fmt::print(stderr, "switchboard: cannot restore the snapshot '{}': {}\n",
+                 *snapshot_in, Message(read));
+      return kExitProblem;
+    }
+  }
+
+  const bool use_stdin = *events_path == "-";
+  const std::string events_name = use_stdin ? "<stdin>" : *events_path;
+  std::FILE* file = use_stdin ? stdin : std::fopen(events_path->c_str(), "rb");
+  if (file == nullptr) {
+    fmt::print(stderr, "switchboard: cannot read events file '{}': {}\n",
+               *events_path, std::strerror(errno));
+    return kExitProblem;
+  }
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(
+      use_stdin ? nullptr : file, &std::fclose);
+
+  const ReaderOptions reader_options;
+  // The event schema follows --reload-at (the reader is rebuilt).
+  auto reader = std::make_unique<EventReader>(*ruleset, reader_options);
+  size_t next_reload = 0;
+  int64_t reloads_done = 0;
+  bool reload_failed = false;
+  // Applies the planned reloads due at or before `t`.
+  const auto reload_until = [&](absl::Time t, DecisionSink* sink) {
+    bool any = false;
+    while (next_reload < reloads.size() && reloads[next_reload].at <= t) {
+      const PlannedReload& r = reloads[next_reload++];
+      engine.AdvanceTo(r.at, sink);
+      if (absl::Status st = engine.Reload(r.ruleset); !st.ok()) {
+        fmt::print(stderr, "switchboard: --reload-at {}: {}\n", r.path,
+                   Message(st));
+        reload_failed = true;
+        continue;
+      }
+      ++reloads_done;
+      any = true;
+    }
+    if (any) {
+      reader = std::make_unique<EventReader>(engine.ruleset(), reader_options);
+    }
+    return any;
+  };
+  LineReader source(file, reader_options.max_line_bytes);
+  JsonLinesSink sink(out);
+  Event event;
+  int64_t line_number = 0;
+  int64_t bad_lines = 0;
+  bool stopped = false;
+  const auto bad_line = [&](std::string_view message) {
+    ++bad_lines;
+    out.Flush();  // decisions so far before the message (for a terminal)
+    fmt::print(stderr, "{}:{}: error: {}\n", events_name, line_number,
+               OneLine(message));
+  };
+  const auto start = std::chrono::steady_clock::now();
+  LineReader::Line line;
+  while (!out.failed() && source.Next(&line)) {
+    ++line_number;
+    if (line.too_long) {
+      bad_line(fmt::format("line too long: {} bytes (the limit is {})",
+                           line.length, reader_options.max_line_bytes));
+    } else if (EventReader::IsBlankLine(line.text)) {
+      continue;
+    } else if (absl::Status s = reader->Next(line.text, &event); !s.ok()) {
+      bad_line(Message(s));
+    } else if (next_reload < reloads.size() &&
+               reloads[next_reload].at <= event.time() &&
+               reload_until(event.time(), &sink) &&
+               !(s = reader->Next(line.text, &event)).ok()) {
+      bad_line(Message(s));  // invalid under the new schema
+    } else if (absl::Status p = engine.Process(event, &sink); !p.ok()) {
+      bad_line(Message(p));
+    } else {
+      continue;
+    }
+    if (strict) {
+      stopped = true;
+      break;
+    }
+  }
+  int status = kExitOk;
+  if (!source.status().ok()) {
+    fmt::print(stderr, "switchboard: error reading '{}': {}\n", events_name,
+               Message(source.status()));
+    status = kExitProblem;
+  }
+  if (until_text.has_value() && !stopped && !out.failed()) {
+    reload_until(until, &sink);
+    engine.AdvanceTo(until, &sink);
+  }
+  if (next_reload < reloads.size() && !out.failed()) {
+    fmt::print(
+        stderr,
+        "switchboard: --reload-at: {} not reached (after the last "
+        "event and --until)\n",
+        Plural(static_cast<int64_t>(reloads.size() - next_reload), "reload"));
+  }
+  if (reload_failed) status = kExitProblem;
+  if (snapshot_out.has_value()) {
+    absl::StatusOr<std::string> bytes = engine.Snapshot();
+    absl::Status written = bytes.ok()
+                               ? WriteFileAtomically(*snapshot_out, *bytes)
+                               : bytes.status();
+    if (!written.ok()) {
+      fmt::print(stderr, "switchboard: cannot write the snapshot '{}': {}\n",
+                 *snapshot_out, Message(written));
+      status = kExitWriteError;
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  if (stopped) {
+    fmt::print(stderr, "stopped at the first bad line (--strict)\n");
+    status = kExitProblem;
+  }
+  out.Flush();  // main reports a failed write (exit 3)
+  PrintSummary(engine, bad_lines, seconds, line_number,
+               reloads.empty() ? -1 : reloads_done);
+  return status;
+}
+
+}  // namespace switchboard::cli
