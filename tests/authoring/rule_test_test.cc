@@ -14,11 +14,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/test_util.h"
 
 namespace switchboard {
 namespace {
 
+using ::switchboard::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -445,9 +447,9 @@ TEST(RuleTestTest, MissingRulesetFailsOnlyThatTest) {
 TEST(RuleTestTest, UnreadableFileIsAnError) {
   absl::StatusOr<std::vector<RuleTestResult>> r =
       RunRuleTestFile("tests/data/rule_tests/no_such_file.yaml");
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kNotFound));
   r = RunRuleTestFile("tests/data/rule_tests");
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(RuleTestTest, FindRuleTestFilesKeepsOnlyTestFiles) {
@@ -463,8 +465,8 @@ TEST(RuleTestTest, FindRuleTestFilesKeepsOnlyTestFiles) {
   files = FindRuleTestFiles({"tests/data/rule_tests/shop.yaml"});
   ASSERT_TRUE(files.ok());
   EXPECT_EQ(files->size(), 1u);  // a file is taken as given
-  EXPECT_EQ(FindRuleTestFiles({"no/such/path"}).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(FindRuleTestFiles({"no/such/path"}),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(RuleTestTest, HostileInputDoesNotCrash) {

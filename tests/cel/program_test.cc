@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/cel_fixtures.h"
+#include "tests/support/status_matchers.h"
 
 // Counts heap allocations, to show that Evaluate() does not allocate. (Not
 // under AddressSanitizer, which has its own operator new. GCC cannot see
@@ -34,6 +35,8 @@
 #endif
 
 namespace {
+
+using ::switchboard::testing::StatusIs;
 std::atomic<int64_t> g_allocations{0};
 }  // namespace
 
@@ -465,7 +468,7 @@ TEST_F(ProgramTest, RejectsBadConstantRegex) {
   absl::StatusOr<Program> program =
       CompileText("event.intent.matches('(unclosed')", true);
   ASSERT_FALSE(program.ok());
-  EXPECT_EQ(program.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(program, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(program.status().message(), HasSubstr("(unclosed"));
   // Also in unchecked mode and in dead code.
   EXPECT_FALSE(CompileText("false && 'a'.matches('[')", false).ok());

@@ -16,10 +16,13 @@
 #include "gtest/gtest.h"
 #include "switchboard/diagnostic.h"
 #include "switchboard/ruleset.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/test_util.h"
 
 namespace switchboard {
 namespace {
+
+using ::switchboard::testing::StatusIs;
 
 constexpr char kDir[] = "tests/data/diagnostics";
 
@@ -74,7 +77,7 @@ TEST_P(GoldenDiagnosticsTest, MatchesExpected) {
     EXPECT_TRUE(result.ok()) << actual;
   } else {
     EXPECT_FALSE(result.ok()) << actual;
-    EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
     EXPECT_EQ(std::string(result.status().message()), actual);
   }
 }

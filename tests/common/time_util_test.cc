@@ -6,9 +6,12 @@
 
 #include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
 
 namespace switchboard {
 namespace {
+
+using ::switchboard::testing::StatusIs;
 
 absl::Duration MustParseDuration(std::string_view text) {
   absl::StatusOr<absl::Duration> d = ParseDuration(text);
@@ -137,12 +140,12 @@ TEST(ParseTimestampTest, RejectsMalformedText) {
 
 TEST(ParseTimestampTest, RejectsYearsOutsideCelRange) {
   absl::StatusOr<absl::Time> t = ParseTimestamp("0000-01-01T00:00:00Z");
-  EXPECT_EQ(t.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(t, StatusIs(absl::StatusCode::kOutOfRange));
   // Written as year 1, but before 0001-01-01T00:00:00Z in UTC.
   t = ParseTimestamp("0001-01-01T00:30:00+01:00");
-  EXPECT_EQ(t.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(t, StatusIs(absl::StatusCode::kOutOfRange));
   t = ParseTimestamp("9999-12-31T23:30:00-01:00");
-  EXPECT_EQ(t.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(t, StatusIs(absl::StatusCode::kOutOfRange));
 }
 
 TEST(FormatTimestampTest, WritesUtcWithNeededDigits) {

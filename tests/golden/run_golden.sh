@@ -382,6 +382,99 @@ for rules in tests/data/hostile/rules/*.yaml; do
   fi
 done
 
+# 12. Failed writes (docs/cli.md, "Exit status"): every command whose
+#     standard output cannot be written says so on stderr and exits 3,
+#     whether stdout is full (/dev/full) or closed; check --graph does not
+#     say "ok"; run stops reading soon after its output fails.
+write_cases=(
+  "check rules/after_hours"
+  "check rules/after_hours --graph"
+  "test rules/cart_abandonment"
+  "run rules/cart_abandonment --events rules/cart_abandonment/events.jsonl"
+  "version"
+  "--help"
+  "help run"
+)
+for args in "${write_cases[@]}"; do
+  for target in full closed; do
+    if [[ $target == full ]]; then
+      # shellcheck disable=SC2086  # word splitting is intended
+      "$switchboard" $args >/dev/full 2>"$scratch/err"
+    else
+      # shellcheck disable=SC2086
+      "$switchboard" $args >&- 2>"$scratch/err"
+    fi
+    status=$?
+    name="write error ($target): switchboard $args"
+    expect_status "$name" 3 "$status" "$scratch/err" || continue
+    if ! grep -q "^switchboard: cannot write to standard output: " "$scratch/err"; then
+      fail "$name: stderr does not say the write failed"
+      sed 's/^/      | /' "$scratch/err" | head -5
+    elif grep -q "^ok: " "$scratch/err"; then
+      fail "$name: stderr says ok"
+    else
+      pass "$name"
+    fi
+  done
+done
+# run to /dev/full on a long stream that decides on every line: it stops
+# reading long before the end (the summary's line count), instead of
+# processing everything.
+python3 - >"$scratch/long.jsonl" <<'PY'
+for i in range(200000):
+    print('{"time":"2026-11-23T10:00:00Z","type":"page.view","visitor":"v%d"}' % (i % 100))
+PY
+cat >"$scratch/tag.yaml" <<'YAML'
+ruleset: tagger
+session: {key: visitor}
+rules:
+  - {name: tag-views, on: page.view, then: [{tag: [viewed]}]}
+YAML
+"$switchboard" run "$scratch/tag.yaml" --events "$scratch/long.jsonl" \
+  >/dev/full 2>"$scratch/err"
+status=$?
+if expect_status "run to /dev/full stops" 3 "$status" "$scratch/err"; then
+  lines=$(sed -n 's/^throughput: \([0-9]*\) lines.*/\1/p' "$scratch/err")
+  if [[ -n "$lines" && "$lines" -lt 100000 ]]; then
+    pass "run to /dev/full stops reading ($lines of 200000 lines read)"
+  else
+    fail "run to /dev/full read ${lines:-?} of 200000 lines"
+  fi
+fi
+
+# 13. Files read whole are bounded (docs/reliability.md, "Limits"): a
+#     snapshot that is not one (/dev/zero, random bytes) is refused from its
+#     header at once; one whose header declares more than the limit is
+#     refused naming the limit; neither is read to the end.
+for snap in /dev/zero /dev/urandom; do
+  timeout 20 "$switchboard" run tests/golden/run/shop.yaml \
+    --events tests/golden/run/events.jsonl --snapshot-in "$snap" \
+    >"$scratch/out" 2>"$scratch/err"
+  status=$?
+  if expect_status "snapshot-in $snap" 1 "$status" "$scratch/err"; then
+    if grep -q "cannot restore the snapshot '$snap': not a switchboard snapshot" "$scratch/err"; then
+      pass "snapshot-in $snap"
+    else
+      fail "snapshot-in $snap: no clear error"
+      sed 's/^/      | /' "$scratch/err" | head -5
+    fi
+  fi
+done
+# "SWBSNAP", version 1, a payload length of 2^40 (varint), then nothing.
+printf 'SWBSNAP\x01\x80\x80\x80\x80\x80\x20' >"$scratch/huge.snap"
+"$switchboard" run tests/golden/run/shop.yaml \
+  --events tests/golden/run/events.jsonl --snapshot-in "$scratch/huge.snap" \
+  >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "snapshot-in huge header" 1 "$status" "$scratch/err"; then
+  if grep -q "more than the limit of 1073741824" "$scratch/err"; then
+    pass "snapshot-in huge header"
+  else
+    fail "snapshot-in huge header: the limit is not named"
+    sed 's/^/      | /' "$scratch/err" | head -5
+  fi
+fi
+
 echo
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -33,20 +33,22 @@
 
 #include "absl/status/status.h"
 #include "engine/common/time_util.h"
-#include "switchboard/event_reader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "switchboard/decision.h"
 #include "switchboard/diagnostic.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
+#include "switchboard/event_reader.h"
 #include "switchboard/rule_test.h"
 #include "switchboard/ruleset.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/test_util.h"
 
 namespace switchboard {
 namespace {
 
+using ::switchboard::testing::StatusIs;
 using ::testing::HasSubstr;
 
 constexpr char kEventsDir[] = "tests/data/hostile/events";
@@ -116,7 +118,7 @@ RunOutcome Feed(const std::shared_ptr<const Ruleset>& ruleset,
     if (s.ok()) {
       out.good.push_back(number);
     } else {
-      EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+      EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << s;
       out.bad.emplace_back(number, std::string(s.message()));
     }
   }
@@ -378,7 +380,7 @@ TEST_P(HostileRulesTest, RefusedWithPositionedErrors) {
   }
   EXPECT_FALSE(result.ok());
   EXPECT_EQ(result.ruleset(), nullptr);
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
   ASSERT_GT(result.error_count(), 0);
   const std::regex positioned("^" + path + ":[0-9]+:[0-9]+: error: .+");
   for (const Diagnostic& d : result.diagnostics()) {

@@ -2,8 +2,6 @@
 // by a ruleset's event schema; every attribute type, time offsets and
 // fractions, the built-ins of agent.* and route.timeout events, each class of
 // rejected line, and a fixed-seed fuzz loop (no crash on any bytes).
-#include "switchboard/event_reader.h"
-
 #include <cstdint>
 #include <random>
 #include <string>
@@ -14,11 +12,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "switchboard/event.h"
+#include "switchboard/event_reader.h"
 #include "switchboard/ruleset.h"
+#include "tests/support/status_matchers.h"
 
 namespace switchboard {
 namespace {
 
+using ::switchboard::testing::StatusIs;
 using ::testing::HasSubstr;
 
 constexpr char kRules[] = R"(ruleset: types
@@ -64,7 +65,7 @@ class JsonlReaderTest : public ::testing::Test {
   // Reads `line`, expecting an InvalidArgument; returns its message.
   std::string Error(std::string_view line) {
     absl::Status status = reader_->Next(line, &event_);
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument))
         << "line: " << line;
     return std::string(status.message());
   }
@@ -212,8 +213,7 @@ TEST_F(JsonlReaderTest, GlobalEventsNeedNoSessionKey) {
   EXPECT_EQ(event_.type(), "channel.down");
   EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"cart.updated"})"),
               HasSubstr("missing the session key 'visitor'"));
-  EventReader lenient(*ruleset_,
-                      ReaderOptions{.require_session_key = false});
+  EventReader lenient(*ruleset_, ReaderOptions{.require_session_key = false});
   EXPECT_TRUE(
       lenient
           .Next(R"({"time":"2026-11-23T18:02:00Z","type":"cart.updated"})",
@@ -403,7 +403,7 @@ TEST_F(JsonlReaderTest, LongLinesAreRefusedBeforeParsing) {
       R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","name":")" +
       std::string(100, 'x') + "\"}";
   absl::Status status = small.Next(line, &event_);
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(std::string(status.message()),
               HasSubstr("line too long: 166 bytes (the limit is 64)"));
   // The default limit is 1 MiB.
@@ -454,7 +454,7 @@ TEST_F(JsonlReaderTest, FuzzNoCrash) {
       ++ok;
       EXPECT_FALSE(event_.type().empty());
     } else {
-      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
       EXPECT_FALSE(status.message().empty());
     }
   }

@@ -14,10 +14,13 @@
 #include "engine/check/rule_env.h"
 #include "gtest/gtest.h"
 #include "switchboard/ruleset.h"
+#include "tests/support/status_matchers.h"
 #include "tests/support/test_util.h"
 
 namespace switchboard {
 namespace {
+
+using ::switchboard::testing::StatusIs;
 
 namespace fs = std::filesystem;
 
@@ -375,7 +378,7 @@ TEST(LoaderTest, StatusCarriesTheFormattedDiagnostics) {
   LoadResult result = LoadBad(
       "ruleset: x\nrules:\n  - name: r\n    on: a.b\n"
       "    priority: high\n    then:\n      - tag: [x]\n");
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(std::string(result.status().message()),
             FormatDiagnostics(result.diagnostics()));
   EXPECT_EQ(std::string(result.status().message()),
@@ -531,7 +534,7 @@ TEST(LoaderTest, AFolderFileWithBrokenYamlStopsTheRuleset) {
 TEST(LoaderTest, MissingPathIsNotFound) {
   LoadResult result = LoadRuleset("/no/such/switchboard/rules.yaml");
   EXPECT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kNotFound));
   ASSERT_EQ(result.diagnostics().size(), 1u);
   EXPECT_EQ(FormatDiagnostics(result.diagnostics()),
             "/no/such/switchboard/rules.yaml: error: no such file or folder\n");
@@ -541,7 +544,7 @@ TEST(LoaderTest, EmptyFolderIsAnError) {
   TempDir dir;
   LoadResult result = LoadRuleset(dir.path());
   EXPECT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE(Mentions(result, "no *.yaml or *.yml files"));
 }
 

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/run/engine_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace switchboard {
 namespace {
@@ -18,14 +19,15 @@ using ::switchboard::testing::CollectingSink;
 using ::switchboard::testing::Ev;
 using ::switchboard::testing::MakeEngine;
 using ::switchboard::testing::MustLoad;
+using ::switchboard::testing::StatusIs;
 using ::switchboard::testing::T;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 TEST(EngineTest, CreateRejectsNullRuleset) {
-  EXPECT_EQ(Engine::Create(nullptr).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Engine::Create(nullptr),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(EngineTest, RunsRulesInPriorityOrderThenFileOrder) {
@@ -419,13 +421,13 @@ rules:
   ASSERT_NE(engine, nullptr);
   CollectingSink sink;
   absl::Status no_key = engine->Process(Ev("x", "10:00:00"), &sink);
-  EXPECT_EQ(no_key.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(no_key, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(no_key.message(), HasSubstr("conversation"));
 
   Event bad = Ev("x", "10:00:00", "a");
   bad.SetString("n", "seven");
   absl::Status wrong = engine->Process(bad, &sink);
-  EXPECT_EQ(wrong.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(wrong, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(wrong.message(), HasSubstr("'n'"));
   EXPECT_EQ(engine->stats().rejected_events, 2);
   EXPECT_EQ(engine->stats().events, 0);
@@ -433,8 +435,8 @@ rules:
   EXPECT_EQ(engine->now(), absl::InfinitePast());
 
   Event e = Ev("", "10:00:00", "a");
-  EXPECT_EQ(engine->Process(e, &sink).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(engine->Process(e, &sink),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 
   // An int is accepted for a double; a duration string parses; undeclared
   // attributes are ignored.

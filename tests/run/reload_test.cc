@@ -20,6 +20,7 @@
 #include "switchboard/ruleset.h"
 #include "tests/run/engine_test_util.h"
 #include "tests/run/random_engine_case.h"
+#include "tests/support/status_matchers.h"
 
 namespace switchboard {
 namespace {
@@ -27,6 +28,7 @@ namespace {
 using ::switchboard::testing::CollectingSink;
 using ::switchboard::testing::MakeEngine;
 using ::switchboard::testing::MustLoad;
+using ::switchboard::testing::StatusIs;
 using ::switchboard::testing::T;
 using ::switchboard::testing::random_case::DescribeStream;
 using ::switchboard::testing::random_case::Gen;
@@ -85,7 +87,8 @@ std::unique_ptr<Engine> Started() {
 TEST(ReloadTest, NullRulesetIsRefusedAndNothingChanges) {
   std::unique_ptr<Engine> engine = Started();
   const std::string before = *engine->Snapshot();
-  EXPECT_EQ(engine->Reload(nullptr).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(engine->Reload(nullptr),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(*engine->Snapshot(), before);
   EXPECT_EQ(engine->ruleset().checked().name, "v1");
 }

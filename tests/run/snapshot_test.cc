@@ -26,14 +26,15 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "engine/common/time_util.h"
 #include "engine/common/snapshot_codec.h"
+#include "engine/common/time_util.h"
 #include "gtest/gtest.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
 #include "switchboard/ruleset.h"
 #include "tests/run/engine_test_util.h"
 #include "tests/run/random_engine_case.h"
+#include "tests/support/status_matchers.h"
 
 namespace switchboard {
 namespace {
@@ -44,6 +45,7 @@ using ::switchboard::run::SnapshotReader;
 using ::switchboard::run::SnapshotWriter;
 using ::switchboard::testing::MakeEngine;
 using ::switchboard::testing::MustLoad;
+using ::switchboard::testing::StatusIs;
 using ::switchboard::testing::T;
 using ::switchboard::testing::random_case::DescribeStream;
 using ::switchboard::testing::random_case::Gen;
@@ -190,7 +192,7 @@ TEST(SnapshotCodecTest, ReaderRefusesLiesAboutLengths) {
   std::string s;
   SnapshotReader r(w.data());
   EXPECT_FALSE(r.ReadString(&s, "name"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_NE(r.status().message().find("name at byte 0"), std::string::npos)
       << r.status();
   // Sticky: later reads fail too.
@@ -365,17 +367,17 @@ TEST(SnapshotTest, BitFlipsAreRefused) {
 TEST(SnapshotTest, WrongMagicAndVersionAreInvalidArgument) {
   std::unique_ptr<Engine> engine = MakeEngine(kSmallRules);
   absl::Status st = engine->Restore("{\"not\": \"a snapshot\"}");
-  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_NE(st.message().find("SWBSNAP"), std::string::npos) << st;
 
   std::string future = *SmallEngine()->Snapshot();
   future[7] = 2;  // the version varint follows the 7-byte magic
   st = engine->Restore(future);
-  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_NE(st.message().find("version 2"), std::string::npos) << st;
 
   st = engine->Restore("");
-  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // A payload with a valid frame and checksum whose content lies.
@@ -396,7 +398,7 @@ TEST(SnapshotTest, HostilePayloadsWithValidChecksumAreRefused) {
     w.PutVarint(1ull << 60);
     w.EndSection(s);
     absl::Status st = RestorePayload(*engine, w);
-    EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+    EXPECT_THAT(st, StatusIs(absl::StatusCode::kDataLoss)) << st;
     EXPECT_NE(st.message().find("session count"), std::string::npos) << st;
   }
   {  // Sessions before the header; no header at all.
@@ -404,9 +406,10 @@ TEST(SnapshotTest, HostilePayloadsWithValidChecksumAreRefused) {
     size_t s = w.BeginSection(4);
     w.PutVarint(0);
     w.EndSection(s);
-    EXPECT_EQ(RestorePayload(*engine, w).code(), absl::StatusCode::kDataLoss);
-    EXPECT_EQ(RestorePayload(*engine, SnapshotWriter()).code(),
-              absl::StatusCode::kDataLoss);
+    EXPECT_THAT(RestorePayload(*engine, w),
+                StatusIs(absl::StatusCode::kDataLoss));
+    EXPECT_THAT(RestorePayload(*engine, SnapshotWriter()),
+                StatusIs(absl::StatusCode::kDataLoss));
   }
   {  // A field value nested 10,000 lists deep: refused, no stack overflow.
     SnapshotWriter w;
@@ -434,7 +437,7 @@ TEST(SnapshotTest, HostilePayloadsWithValidChecksumAreRefused) {
     w.PutU8(0);
     w.EndSection(s);
     absl::Status st = RestorePayload(*engine, w);
-    EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+    EXPECT_THAT(st, StatusIs(absl::StatusCode::kDataLoss)) << st;
   }
   EXPECT_EQ(engine->session_count(), 0);
 }
@@ -471,7 +474,7 @@ TEST(SnapshotTest, MutatedPayloadsNeverCrash) {
     absl::Status st = target->Restore(FrameSnapshot(p));
     if (!st.ok()) {
       ++refused;
-      EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+      EXPECT_THAT(st, StatusIs(absl::StatusCode::kDataLoss)) << st;
     }
     // Whatever was accepted must be a usable engine.
     JsonSink sink;
