@@ -31,13 +31,13 @@
 #include "absl/time/time.h"
 #include "engine/common/suggest.h"
 #include "engine/common/time_util.h"
-#include "switchboard/event_reader.h"
 #include "engine/load/rule_file.h"
 #include "simdjson.h"
 #include "switchboard/decision.h"
 #include "switchboard/diagnostic.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
+#include "switchboard/event_reader.h"
 #include "switchboard/ruleset.h"
 
 namespace switchboard {
@@ -897,29 +897,40 @@ RuleTestResult RunTest(const RuleFile& file, const TestCase& test,
   } else if (test.events_file != nullptr) {
     const std::string path = ResolvePath(file.name(), test.events_file->value);
     // Only a regular file: a FIFO or a device (/dev/zero) would block or
-    // never end.
+    // never end. Read line by line, each line bounded (LineReader).
     std::error_code ec;
-    std::ifstream in;
-    if (std::filesystem::is_regular_file(path, ec)) {
-      in.open(path, std::ios::binary);
-    }
-    if (!in.is_open() || !in) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(
+        std::filesystem::is_regular_file(path, ec)
+            ? std::fopen(path.c_str(), "rb")
+            : nullptr,
+        &std::fclose);
+    if (in == nullptr) {
       report +=
           FormatDiagnostic(file.At(*test.events_file, Severity::kError,
                                    "cannot read events file '" + path + "'"));
     } else {
-      std::string line;
+      const ReaderOptions limits;
+      LineReader lines(in.get(), limits.max_line_bytes);
+      LineReader::Line line;
       int64_t number = 0;
-      while (std::getline(in, line)) {
+      const auto bad = [&](std::string_view message) {
+        report += path + ":" + std::to_string(number) +
+                  ": error: " + std::string(message) + "\n";
+      };
+      while (lines.Next(&line)) {
         ++number;
-        if (EventReader::IsBlankLine(line)) continue;
-        absl::Status s = reader.Next(line, &event);
-        if (s.ok()) s = (*engine)->Process(event, &sink);
-        if (!s.ok()) {
-          report += path + ":" + std::to_string(number) +
-                    ": error: " + std::string(s.message()) + "\n";
+        if (line.too_long) {
+          bad("line too long: " + std::to_string(line.length) +
+              " bytes (the limit is " + std::to_string(limits.max_line_bytes) +
+              ")");
+          continue;
         }
+        if (EventReader::IsBlankLine(line.text)) continue;
+        absl::Status s = reader.Next(line.text, &event);
+        if (s.ok()) s = (*engine)->Process(event, &sink);
+        if (!s.ok()) bad(std::string(s.message()));
       }
+      if (!lines.status().ok()) bad(std::string(lines.status().message()));
     }
   }
   if (!report.empty()) {  // bad events: the decisions would mislead

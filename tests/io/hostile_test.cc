@@ -501,5 +501,38 @@ TEST(HostileTestFilesTest, EventsFileMustBeARegularFile) {
   }
 }
 
+// A test's events file is read line by line, each line bounded: a 2 MiB
+// line is reported with its length (never held whole), and the lines
+// around it are still read.
+TEST(HostileTestFilesTest, EventsFileLinesAreBounded) {
+  const std::string dir = ::testing::TempDir() + "/bounded_events";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(
+      testing::SourceDir() + "/tests/data/rule_tests/shop.yaml",
+      dir + "/shop.yaml", std::filesystem::copy_options::overwrite_existing);
+  {
+    std::ofstream out(dir + "/events.jsonl", std::ios::binary);
+    out << R"({"time":"2026-11-23T10:00:00Z","type":"cart.updated",)"
+           R"("visitor":"a","cart_items":2})"
+        << "\n"
+        << R"({"time":"2026-11-23T10:00:30Z","type":"page.view","visitor":")"
+        << std::string(size_t{2} << 20, 'x') << "\"}\n"
+        << R"({"time":"2026-11-23T10:00:40Z","type":"page.view",)"
+           R"("visitor":"a","intent":7})"
+        << "\n";
+  }
+  const std::vector<RuleTestResult> results = RunRuleTestText(
+      "ruleset: shop.yaml\ntests:\n  - name: t\n"
+      "    events_file: events.jsonl\n    only: true\n",
+      dir + "/tests.yaml");
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_FALSE(results[0].passed);
+  EXPECT_THAT(results[0].report,
+              HasSubstr("events.jsonl:2: error: line too long: 2097215 bytes "
+                        "(the limit is 1048576)"));
+  EXPECT_THAT(results[0].report, HasSubstr("events.jsonl:3: error: member "
+                                           "'intent' must be string"));
+}
+
 }  // namespace
 }  // namespace switchboard
