@@ -19,8 +19,8 @@
 namespace switchboard {
 namespace {
 
-constexpr int kMon = 0, kTue = 1, kWed = 2, kThu = 3, kFri = 4, kSat = 5,
-              kSun = 6;
+// Indexes of Calendar::weekly (Monday first), for the days the tests use.
+constexpr int kMon = 0, kWed = 2, kFri = 4, kSat = 5, kSun = 6;
 
 // "HH:MM" -> minutes.
 int M(int hour, int minute = 0) { return hour * 60 + minute; }
