@@ -6,7 +6,17 @@
 # build-fuzz/artifacts/ and the end of the target's log is printed.
 #
 # Usage: tools/fuzz.sh [SECONDS] [TARGET...]     e.g. tools/fuzz.sh 300 cel_parse_fuzz
+#        tools/fuzz.sh --minutes N [--parallel P] [TARGET...]
 # Replay an artifact: build-fuzz/cel_parse_fuzz build-fuzz/artifacts/cel_parse_fuzz-crash-...
+#
+# The first form is CI's smoke test (30 s each, one after the other). The
+# second is the long mode (docs/reliability.md, "Fuzzing"): each target runs
+# N minutes, P at a time (default 2), and its corpus lives OUTSIDE the
+# repository and the build folder, in $SWITCHBOARD_FUZZ_CORPUS/TARGET
+# (default ${XDG_CACHE_HOME:-~/.cache}/switchboard/fuzz-corpus), so it grows
+# across runs and survives a clean build. At the end a table gives each
+# target's executions, coverage (libFuzzer's cov and ft), corpus size and
+# findings.
 #
 # Seeds are generated from the repository at every run (into
 # build-fuzz/seeds/TARGET: rule files, CEL conformance expressions, events,
@@ -23,14 +33,39 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
-seconds=${1:-30}
-shift || true
-if ! [[ "$seconds" =~ ^[0-9]+$ ]]; then
+usage() {
   echo "usage: tools/fuzz.sh [SECONDS] [TARGET...]" >&2
+  echo "       tools/fuzz.sh --minutes N [--parallel P] [TARGET...]" >&2
   exit 2
+}
+long=0
+parallel=2
+if [[ "${1:-}" == --minutes ]]; then
+  long=1
+  [[ "${2:-}" =~ ^[0-9]+$ ]] || usage
+  seconds=$(($2 * 60))
+  shift 2
+  if [[ "${1:-}" == --parallel ]]; then
+    [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || usage
+    parallel=$2
+    shift 2
+  fi
+else
+  seconds=${1:-30}
+  shift || true
+  [[ "$seconds" =~ ^[0-9]+$ ]] || usage
 fi
 build=${SWITCHBOARD_FUZZ_BUILD_DIR:-build-fuzz}
 [[ "$build" == /* ]] || build=$root/$build
+# Where each target's corpus grows: the build folder for the smoke test,
+# a folder outside the repository for the long mode.
+corpus_root=$build/corpus
+if ((long)); then
+  corpus_root=${SWITCHBOARD_FUZZ_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/switchboard/fuzz-corpus}
+  case "$corpus_root/" in
+    "$root"/*) echo "fuzz: the long mode's corpus must be outside the repository" >&2; exit 2 ;;
+  esac
+fi
 
 all_targets=()
 for source in tests/fuzz/*_fuzz.cc; do
@@ -77,7 +112,7 @@ add_seed_lines() {
   return 0
 }
 for target in "${all_targets[@]}"; do
-  mkdir -p "$seeds/$target" "$build/corpus/$target"
+  mkdir -p "$seeds/$target" "$corpus_root/$target"
   if [[ -d "tests/fuzz/seeds/$target" ]]; then
     cp tests/fuzz/seeds/"$target"/* "$seeds/$target/"
   fi
@@ -130,20 +165,22 @@ export TMPDIR=$build/tmp
 rm -rf "$TMPDIR"
 mkdir -p "$TMPDIR"
 failed=()
-for target in "${targets[@]}"; do
-  dict=()
+# fuzz_one TARGET: runs TARGET for $seconds; its exit status.
+fuzz_one() {
+  local target=$1 dict=() status=0
   if [[ -f "tests/fuzz/$target.dict" ]]; then
     dict=(-dict="tests/fuzz/$target.dict")
   fi
-  log=$logs/$target.log
-  echo "== fuzz: $target for ${seconds}s ($(ls "$seeds/$target" | wc -l) seeds," \
-       "$(ls "$build/corpus/$target" | wc -l) in the corpus)"
-  status=0
   # -timeout: one input taking longer is a finding (a hang);
   # -rss_limit_mb: so is using more memory than this.
   "$build/$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2560 \
     -print_final_stats=1 -artifact_prefix="$artifacts/$target-" "${dict[@]}" \
-    "$build/corpus/$target" "$seeds/$target" >"$log" 2>&1 || status=$?
+    "$corpus_root/$target" "$seeds/$target" >"$logs/$target.log" 2>&1 || status=$?
+  return $status
+}
+# report TARGET STATUS: a failure's log, or the target's final figures.
+report() {
+  local target=$1 status=$2 log=$logs/$1.log
   if ((status != 0)); then
     echo "FAILED: $target (exit $status); its log ends:" >&2
     tail -n 40 "$log" >&2
@@ -152,7 +189,42 @@ for target in "${targets[@]}"; do
     grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$log" | tail -n 2 \
       | sed 's/^/   /'
   fi
-done
+}
+if ((long)); then
+  echo "== fuzz: ${#targets[@]} target(s), $((seconds / 60)) min each, $parallel at a time; corpus in $corpus_root"
+  declare -A pids=()
+  for target in "${targets[@]}"; do
+    while (( $(jobs -rp | wc -l) >= parallel )); do wait -n || true; done
+    echo "== fuzz: $target ($(ls "$corpus_root/$target" | wc -l) in its corpus)"
+    fuzz_one "$target" &
+    pids[$target]=$!
+  done
+  for target in "${targets[@]}"; do
+    status=0
+    wait "${pids[$target]}" || status=$?
+    report "$target" "$status"
+  done
+  printf '\n%-20s %14s %8s %8s %8s %s\n' target executions cov ft corpus findings
+  for target in "${targets[@]}"; do
+    log=$logs/$target.log
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    done_line=$(grep -E '^#[0-9]+.*DONE' "$log" | tail -n 1)
+    cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
+    ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
+    findings=0
+    [[ " ${failed[*]} " == *" $target "* ]] && findings=1
+    printf '%-20s %14s %8s %8s %8s %s\n' "$target" "${execs:-?}" "${cov:-?}" \
+      "${ft:-?}" "$(ls "$corpus_root/$target" | wc -l)" "$findings"
+  done
+else
+  for target in "${targets[@]}"; do
+    echo "== fuzz: $target for ${seconds}s ($(ls "$seeds/$target" | wc -l) seeds," \
+         "$(ls "$corpus_root/$target" | wc -l) in the corpus)"
+    status=0
+    fuzz_one "$target" || status=$?
+    report "$target" "$status"
+  done
+fi
 if ((${#failed[@]} > 0)); then
   echo "fuzz: ${#failed[@]} target(s) failed: ${failed[*]}; artifacts in $artifacts" >&2
   exit 1
