@@ -1,0 +1,112 @@
+// Operations on values that both the evaluator (evaluator.cc) performs at
+// run time and constant folding (fold.cc) performs at compile time: one
+// definition of each, so that a folded constant is exactly the value that
+// evaluating the expression would give.
+//
+// Internal to engine/cel. The functions are inline: the evaluator calls
+// several of them from its hot loop.
+#ifndef SWITCHBOARD_ENGINE_CEL_OPERATIONS_H_
+#define SWITCHBOARD_ENGINE_CEL_OPERATIONS_H_
+
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "engine/cel/instructions.h"
+#include "engine/cel/types.h"
+#include "engine/cel/value.h"
+
+namespace switchboard::cel::program_internal {
+
+// The first error among `args`, or null.
+inline const Value* FirstError(absl::Span<const Value> args) {
+  for (const Value& v : args) {
+    if (v.is_error()) return &v;
+  }
+  return nullptr;
+}
+
+inline Value NoSuchOverload() {
+  return Value::Error(ErrorCode::kNoSuchOverload);
+}
+
+// `v` as an operand of && / || / ?:, where anything but a bool is an error.
+inline Value AsLogicError(const Value& v) {
+  return v.is_error() ? v : NoSuchOverload();
+}
+
+// Combines `left && right` when left is not false.
+inline Value AndMerge(const Value& left, const Value& right) {
+  if (right.is_bool() && !right.bool_value()) return right;
+  if (left.is_bool()) {  // true
+    return right.is_bool() ? right : AsLogicError(right);
+  }
+  return AsLogicError(left);
+}
+
+// Combines `left || right` when left is not true.
+inline Value OrMerge(const Value& left, const Value& right) {
+  if (right.is_bool() && right.bool_value()) return right;
+  if (left.is_bool()) {  // false
+    return right.is_bool() ? right : AsLogicError(right);
+  }
+  return AsLogicError(left);
+}
+
+// operand.name (or has(operand.name) when `test`) by name or field index.
+inline Value SelectField(const Value& operand, const FieldRef& ref, bool test) {
+  switch (operand.kind()) {
+    case ValueKind::kError:
+      return operand;
+    case ValueKind::kObject: {
+      const ObjectValue* object = operand.object_value();
+      if (object == nullptr) return NoSuchOverload();
+      const ObjectType& type = object->type();
+      int field = &type == ref.type ? ref.field : type.FindField(ref.name);
+      if (field < 0) {
+        return Value::Error(ErrorCode::kNoSuchField,
+                            absl::StrCat("no such field '", ref.name, "'"));
+      }
+      return test ? Value::Bool(object->HasField(field))
+                  : object->GetField(field);
+    }
+    case ValueKind::kMap: {
+      const Value* found =
+          operand.map_value().Find(Value::StringView(ref.name));
+      if (test) return Value::Bool(found != nullptr);
+      if (found != nullptr) return *found;
+      return Value::Error(ErrorCode::kNoSuchKey,
+                          absl::StrCat("no such key: '", ref.name, "'"));
+    }
+    default:
+      return Value::Error(
+          ErrorCode::kNoSuchOverload,
+          absl::StrCat("type '", std::string(Value::KindName(operand.kind())),
+                       "' does not support field selection"));
+  }
+}
+
+inline Value MakeList(absl::Span<Value> elements) {
+  if (const Value* e = FirstError(elements)) return *e;
+  return Value::List(
+      std::vector<Value>(std::make_move_iterator(elements.begin()),
+                         std::make_move_iterator(elements.end())));
+}
+
+inline Value MakeMap(absl::Span<Value> kv) {
+  if (const Value* e = FirstError(kv)) return *e;
+  std::vector<std::pair<Value, Value>> entries;
+  entries.reserve(kv.size() / 2);
+  for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+    entries.emplace_back(std::move(kv[i]), std::move(kv[i + 1]));
+  }
+  return Value::Map(std::move(entries));
+}
+
+}  // namespace switchboard::cel::program_internal
+
+#endif  // SWITCHBOARD_ENGINE_CEL_OPERATIONS_H_
