@@ -1,7 +1,8 @@
 // Operations on values that both the evaluator (evaluator.cc) performs at
 // run time and constant folding (fold.cc) performs at compile time: one
 // definition of each, so that a folded constant is exactly the value that
-// evaluating the expression would give.
+// evaluating the expression would give. Also the values of the leaves that
+// are constant before any evaluation (literals, undeclared names).
 //
 // Internal to engine/cel. The functions are inline: the evaluator calls
 // several of them from its hot loop.
@@ -16,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "engine/cel/ast.h"
 #include "engine/cel/instructions.h"
 #include "engine/cel/types.h"
 #include "engine/cel/value.h"
@@ -105,6 +107,37 @@ inline Value MakeMap(absl::Span<Value> kv) {
     entries.emplace_back(std::move(kv[i]), std::move(kv[i + 1]));
   }
   return Value::Map(std::move(entries));
+}
+
+// The value of a literal. A string views the literal's own bytes (the
+// caller keeps the Constant alive, or copies the value first).
+inline Value LiteralValue(const Constant& c) {
+  switch (c.kind) {
+    case Constant::Kind::kNull:
+      return Value::Null();
+    case Constant::Kind::kBool:
+      return Value::Bool(c.bool_value);
+    case Constant::Kind::kInt:
+      return Value::Int(c.int_value);
+    case Constant::Kind::kDouble:
+      return Value::Double(c.double_value);
+    case Constant::Kind::kString:
+      return Value::StringView(c.string_value);
+    case Constant::Kind::kUint:
+      return Value::Error(ErrorCode::kNoSuchOverload,
+                          "uint values are not supported");
+    case Constant::Kind::kBytes:
+      return Value::Error(ErrorCode::kNoSuchOverload,
+                          "bytes values are not supported");
+  }
+  return NoSuchOverload();
+}
+
+// The value of a name that resolves to nothing (unchecked expressions only:
+// the checker reports such names).
+inline Value UndeclaredReference(const std::string& name) {
+  return Value::Error(ErrorCode::kUnknownVariable,
+                      absl::StrCat("undeclared reference to '", name, "'"));
 }
 
 }  // namespace switchboard::cel::program_internal

@@ -4,9 +4,9 @@
 // host extensions, constants folded and constant `matches` patterns compiled
 // once with RE2. Evaluate() runs it without touching the parse tree.
 //
-// Where each part lives: Compile() in compiler.cc, which lowers to the
-// instructions of instructions.h; Evaluate() in evaluator.cc; Dump() in
-// instructions.cc.
+// Where each part lives: Compile() in compiler.cc, which resolves names
+// (resolve.h), folds constants (fold.h) and lowers to the instructions of
+// instructions.h; Evaluate() in evaluator.cc; Dump() in instructions.cc.
 #ifndef SWITCHBOARD_ENGINE_CEL_PROGRAM_H_
 #define SWITCHBOARD_ENGINE_CEL_PROGRAM_H_
 
