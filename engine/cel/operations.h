@@ -4,18 +4,14 @@
 // evaluating the expression would give. Also the values of the leaves that
 // are constant before any evaluation (literals, undeclared names).
 //
-// Internal to engine/cel. The functions are inline: the evaluator calls
-// several of them from its hot loop.
+// Internal to engine/cel. The three tiny ones are inline; the others are
+// out of line, as they were before they were shared, so that the
+// evaluator's loop compiles as it did.
 #ifndef SWITCHBOARD_ENGINE_CEL_OPERATIONS_H_
 #define SWITCHBOARD_ENGINE_CEL_OPERATIONS_H_
 
-#include <iterator>
 #include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "engine/cel/ast.h"
 #include "engine/cel/instructions.h"
@@ -42,103 +38,27 @@ inline Value AsLogicError(const Value& v) {
 }
 
 // Combines `left && right` when left is not false.
-inline Value AndMerge(const Value& left, const Value& right) {
-  if (right.is_bool() && !right.bool_value()) return right;
-  if (left.is_bool()) {  // true
-    return right.is_bool() ? right : AsLogicError(right);
-  }
-  return AsLogicError(left);
-}
+Value AndMerge(const Value& left, const Value& right);
 
 // Combines `left || right` when left is not true.
-inline Value OrMerge(const Value& left, const Value& right) {
-  if (right.is_bool() && right.bool_value()) return right;
-  if (left.is_bool()) {  // false
-    return right.is_bool() ? right : AsLogicError(right);
-  }
-  return AsLogicError(left);
-}
+Value OrMerge(const Value& left, const Value& right);
 
 // operand.name (or has(operand.name) when `test`) by name or field index.
-inline Value SelectField(const Value& operand, const FieldRef& ref, bool test) {
-  switch (operand.kind()) {
-    case ValueKind::kError:
-      return operand;
-    case ValueKind::kObject: {
-      const ObjectValue* object = operand.object_value();
-      if (object == nullptr) return NoSuchOverload();
-      const ObjectType& type = object->type();
-      int field = &type == ref.type ? ref.field : type.FindField(ref.name);
-      if (field < 0) {
-        return Value::Error(ErrorCode::kNoSuchField,
-                            absl::StrCat("no such field '", ref.name, "'"));
-      }
-      return test ? Value::Bool(object->HasField(field))
-                  : object->GetField(field);
-    }
-    case ValueKind::kMap: {
-      const Value* found =
-          operand.map_value().Find(Value::StringView(ref.name));
-      if (test) return Value::Bool(found != nullptr);
-      if (found != nullptr) return *found;
-      return Value::Error(ErrorCode::kNoSuchKey,
-                          absl::StrCat("no such key: '", ref.name, "'"));
-    }
-    default:
-      return Value::Error(
-          ErrorCode::kNoSuchOverload,
-          absl::StrCat("type '", std::string(Value::KindName(operand.kind())),
-                       "' does not support field selection"));
-  }
-}
+Value SelectField(const Value& operand, const FieldRef& ref, bool test);
 
-inline Value MakeList(absl::Span<Value> elements) {
-  if (const Value* e = FirstError(elements)) return *e;
-  return Value::List(
-      std::vector<Value>(std::make_move_iterator(elements.begin()),
-                         std::make_move_iterator(elements.end())));
-}
+// A list of `elements` (moved from), or the first error among them.
+Value MakeList(absl::Span<Value> elements);
 
-inline Value MakeMap(absl::Span<Value> kv) {
-  if (const Value* e = FirstError(kv)) return *e;
-  std::vector<std::pair<Value, Value>> entries;
-  entries.reserve(kv.size() / 2);
-  for (size_t i = 0; i + 1 < kv.size(); i += 2) {
-    entries.emplace_back(std::move(kv[i]), std::move(kv[i + 1]));
-  }
-  return Value::Map(std::move(entries));
-}
+// A map of the key/value pairs in `kv` (moved from), or the first error.
+Value MakeMap(absl::Span<Value> kv);
 
 // The value of a literal. A string views the literal's own bytes (the
 // caller keeps the Constant alive, or copies the value first).
-inline Value LiteralValue(const Constant& c) {
-  switch (c.kind) {
-    case Constant::Kind::kNull:
-      return Value::Null();
-    case Constant::Kind::kBool:
-      return Value::Bool(c.bool_value);
-    case Constant::Kind::kInt:
-      return Value::Int(c.int_value);
-    case Constant::Kind::kDouble:
-      return Value::Double(c.double_value);
-    case Constant::Kind::kString:
-      return Value::StringView(c.string_value);
-    case Constant::Kind::kUint:
-      return Value::Error(ErrorCode::kNoSuchOverload,
-                          "uint values are not supported");
-    case Constant::Kind::kBytes:
-      return Value::Error(ErrorCode::kNoSuchOverload,
-                          "bytes values are not supported");
-  }
-  return NoSuchOverload();
-}
+Value LiteralValue(const Constant& c);
 
 // The value of a name that resolves to nothing (unchecked expressions only:
 // the checker reports such names).
-inline Value UndeclaredReference(const std::string& name) {
-  return Value::Error(ErrorCode::kUnknownVariable,
-                      absl::StrCat("undeclared reference to '", name, "'"));
-}
+Value UndeclaredReference(const std::string& name);
 
 }  // namespace switchboard::cel::program_internal
 
