@@ -1,4 +1,4 @@
-// Benchmarks of CEL condition evaluation (engine/cel/program.cc): the cost
+// Benchmarks of CEL condition evaluation (engine/cel/evaluator.cc): the cost
 // of one Program::Evaluate for the shapes of condition that rules use, with
 // an object-typed `event` read by field index, and, apart, the cost of
 // turning the text into a Program (parse + check + compile). Setup is

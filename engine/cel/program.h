@@ -3,6 +3,10 @@
 // variable indexes, object fields to field indexes, calls to built-ins or
 // host extensions, constants folded and constant `matches` patterns compiled
 // once with RE2. Evaluate() runs it without touching the parse tree.
+//
+// Where each part lives: Compile() in compiler.cc, which resolves names
+// (resolve.h), folds constants (fold.h) and lowers to the instructions of
+// instructions.h; Evaluate() in evaluator.cc; Dump() in instructions.cc.
 #ifndef SWITCHBOARD_ENGINE_CEL_PROGRAM_H_
 #define SWITCHBOARD_ENGINE_CEL_PROGRAM_H_
 
@@ -44,7 +48,8 @@ class Program {
   // A readable listing of the instructions, for golden tests.
   std::string Dump() const;
 
-  // Opaque compiled form (instructions, constants, regexes).
+  // Opaque compiled form (instructions, constants, regexes), defined in
+  // instructions.h.
   struct Impl;
 
  private:

@@ -1,4 +1,4 @@
-// Cross-checks the compiled evaluator (engine/cel/program.cc) against the
+// Cross-checks the compiled evaluator (engine/cel/evaluator.cc) against the
 // simple tree-walking reference evaluator (tests/support/reference_eval.h) on
 // thousands of random expressions, as re2/testing/tester.h does for RE2's
 // engines. Expressions are generated as CEL text from fixed seeds over a

@@ -1,4 +1,4 @@
-// Unit tests of the CEL compiler and evaluator (engine/cel/program.cc):
+// Unit tests of the CEL compiler and evaluator (engine/cel/program.h):
 // short-circuit and error absorption of && / || / ?:, comprehensions and
 // shadowing, field loads by index, has(), host extension calls, constant
 // folding, constant regexes, the iteration cap, the Dump() listing, and that

@@ -2,7 +2,7 @@
 // resolves every name by string lookup at each step, following CEL's rules
 // (comprehension variables shadow, then the longest qualified name the Env
 // knows, then field selection). It shares only value.h / functions.h with the
-// compiled evaluator (engine/cel/program.cc), so that comparing the two on
+// compiled evaluator (engine/cel/evaluator.cc), so that comparing the two on
 // random expressions (tests/cel/cross_check_test.cc) finds mistakes in the
 // fast one, as re2/testing/tester.h does for RE2's engines.
 #ifndef SWITCHBOARD_TESTS_SUPPORT_REFERENCE_EVAL_H_
