@@ -1,7 +1,6 @@
 // The public loading API (include/switchboard/ruleset.h): every key of the
 // rule language into the CheckedRuleset, the defaults, folders, limits and
 // hostile input.
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -572,21 +571,16 @@ std::string ManyRules(int n) {
   return yaml;
 }
 
+// A ruleset of 20,000 rules loads whole. (How fast is a benchmark's
+// business: BM_Compile in bench/compile_bench.cc; a quadratic step would
+// show there, not as a timed assertion here.)
 TEST(LoaderTest, LoadsTwentyThousandRules) {
   const std::string yaml = ManyRules(20000);
-  const auto start = std::chrono::steady_clock::now();
   LoadResult result = LoadRulesetFromString(yaml, "big.yaml");
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
   ASSERT_TRUE(result.ok()) << FormatDiagnostics(result.diagnostics());
   EXPECT_EQ(result.ruleset()->rule_count(), 20000);
   EXPECT_EQ(result.ruleset()->trigger_count(), 50);
-  std::printf("20,000 rules (%zu bytes) loaded in %.3f s\n", yaml.size(),
-              seconds);
-  // Generous bound (debug builds, a busy machine): a quadratic step would
-  // take minutes.
-  EXPECT_LT(seconds, 30.0);
+  EXPECT_EQ(result.ruleset()->rule_name(19999), "rule-19999");
 }
 
 TEST(LoaderTest, RefusesTooManyRules) {
