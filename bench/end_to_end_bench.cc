@@ -32,6 +32,7 @@
 #include "bench/workload.h"
 #include "benchmark/benchmark.h"
 #include "engine/io/jsonl_reader.h"
+#include "engine/plan/ruleset_access.h"
 #include "simdjson.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
@@ -107,7 +108,7 @@ void BM_EndToEnd(benchmark::State& state) {
     state.SkipWithError("cannot open /dev/null");
     return;
   }
-  EventReader reader((*ruleset)->checked());
+  EventReader reader(plan::RulesetAccess::Checked(**ruleset));
   Event event;
   int64_t bad = 0;
   int64_t decisions = 0;
@@ -159,7 +160,7 @@ void BM_ReadOnly(benchmark::State& state) {
     state.SkipWithError(std::string(ruleset.status().message()).c_str());
     return;
   }
-  EventReader reader((*ruleset)->checked());
+  EventReader reader(plan::RulesetAccess::Checked(**ruleset));
   Event event;
   int64_t bad = 0;
   for (auto _ : state) {

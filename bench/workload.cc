@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "engine/check/checked_ruleset.h"
 #include "engine/io/jsonl_reader.h"
+#include "engine/plan/ruleset_access.h"
 #include "switchboard/diagnostic.h"
 #include "switchboard/engine.h"
 
@@ -95,7 +96,7 @@ std::vector<std::string> SplitCommas(std::string_view text) {
 absl::StatusOr<std::vector<Event>> ParseEvents(
     const Ruleset& ruleset, absl::Span<const std::string_view> lines,
     size_t limit) {
-  EventReader reader(ruleset.checked());
+  EventReader reader(plan::RulesetAccess::Checked(ruleset));
   const size_t count = limit > 0 ? std::min(limit, lines.size()) : lines.size();
   std::vector<Event> events(count);
   for (size_t i = 0; i < count; ++i) {
@@ -215,7 +216,7 @@ PassResult RunWithParse(const std::shared_ptr<const Ruleset>& ruleset,
                         absl::Span<const std::string_view> lines,
                         const CallClock& clock) {
   std::unique_ptr<Engine> engine = NewEngine(ruleset);
-  EventReader reader(ruleset->checked());
+  EventReader reader(plan::RulesetAccess::Checked(*ruleset));
   Event event;
   CountingSink sink;
   std::vector<uint64_t> ticks(lines.size());

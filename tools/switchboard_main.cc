@@ -45,6 +45,7 @@
 #include "engine/check/checked_ruleset.h"
 #include "engine/common/time_util.h"
 #include "engine/io/jsonl_reader.h"
+#include "engine/plan/ruleset_access.h"
 #include "switchboard/decision.h"
 #include "switchboard/diagnostic.h"
 #include "switchboard/engine.h"
@@ -327,7 +328,7 @@ constexpr size_t kMaxTimersListed = 20;
 void PrintSummary(const Engine& engine, int64_t bad_lines, double seconds,
                   int64_t lines, int64_t reloads = -1) {
   const EngineStats& stats = engine.stats();
-  const CheckedRuleset& rules = engine.ruleset().checked();
+  const CheckedRuleset& rules = plan::RulesetAccess::Checked(engine.ruleset());
   std::string out;
   out += "ruleset: " + engine.ruleset().name() + "\n";
   out += "events: " + std::to_string(stats.events) +
@@ -621,8 +622,8 @@ int Run(const std::vector<std::string>& args) {
 
   const ReaderOptions reader_options;
   // The event schema follows --reload-at (the reader is rebuilt).
-  auto reader = std::make_unique<EventReader>(result.ruleset()->checked(),
-                                              reader_options);
+  auto reader = std::make_unique<EventReader>(
+      plan::RulesetAccess::Checked(*result.ruleset()), reader_options);
   size_t next_reload = 0;
   int64_t reloads_done = 0;
   bool reload_failed = false;
@@ -642,8 +643,8 @@ int Run(const std::vector<std::string>& args) {
       any = true;
     }
     if (any) {
-      reader = std::make_unique<EventReader>(engine.ruleset().checked(),
-                                             reader_options);
+      reader = std::make_unique<EventReader>(
+          plan::RulesetAccess::Checked(engine.ruleset()), reader_options);
     }
     return any;
   };

@@ -33,6 +33,7 @@
 #include "engine/common/time_util.h"
 #include "engine/io/jsonl_reader.h"
 #include "engine/load/rule_file.h"
+#include "engine/plan/ruleset_access.h"
 #include "simdjson.h"
 #include "switchboard/decision.h"
 #include "switchboard/diagnostic.h"
@@ -870,7 +871,7 @@ RuleTestResult RunTest(const RuleFile& file, const TestCase& test,
     result.report = Indent(std::string(engine.status().message()) + "\n");
     return result;
   }
-  EventReader reader(loaded.ruleset()->checked());
+  EventReader reader(plan::RulesetAccess::Checked(*loaded.ruleset()));
   CollectingSink sink;
   Event event;
   if (test.events != nullptr) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/check/rule_env.h"
 #include "engine/common/time_util.h"
+#include "engine/plan/ruleset_access.h"
 #include "engine/route/calendar.h"
 
 namespace switchboard {
@@ -195,7 +196,7 @@ DecisionParam MakeParam(std::string_view name, const cel::Value& value,
 EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
                        const EngineOptions& options)
     : ruleset_(std::move(ruleset)),
-      rs_(&ruleset_->checked()),
+      rs_(&plan::RulesetAccess::Checked(*ruleset_)),
       options_(options),
       zero_queue_(rs_->queue_stats_type.get()),
       assigner_(*rs_) {

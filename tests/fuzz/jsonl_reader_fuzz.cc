@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "engine/io/jsonl_reader.h"
+#include "engine/plan/ruleset_access.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
@@ -55,10 +56,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& rules = Rules();
   switchboard::ReaderOptions options;
   options.max_line_bytes = 4096;  // exercises the limit on short inputs
-  switchboard::EventReader reader(rules->checked(), options);
+  switchboard::EventReader reader(
+      switchboard::plan::RulesetAccess::Checked(*rules), options);
   switchboard::ReaderOptions full_options = options;
   full_options.fast_path = false;
-  switchboard::EventReader full_reader(rules->checked(), full_options);
+  switchboard::EventReader full_reader(
+      switchboard::plan::RulesetAccess::Checked(*rules), full_options);
   auto engine = switchboard::Engine::Create(rules);
   auto full_engine = switchboard::Engine::Create(rules);
   if (!engine.ok() || !full_engine.ok()) __builtin_trap();

@@ -34,6 +34,7 @@
 #include "absl/status/status.h"
 #include "engine/common/time_util.h"
 #include "engine/io/jsonl_reader.h"
+#include "engine/plan/ruleset_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "switchboard/decision.h"
@@ -98,7 +99,7 @@ struct RunOutcome {
 RunOutcome Feed(const std::shared_ptr<const Ruleset>& ruleset,
                 std::string_view text, const ReaderOptions& options = {}) {
   RunOutcome out;
-  EventReader reader(ruleset->checked(), options);
+  EventReader reader(plan::RulesetAccess::Checked(*ruleset), options);
   std::unique_ptr<Engine> engine = *Engine::Create(ruleset);
   CollectingSink sink;
   Event event;

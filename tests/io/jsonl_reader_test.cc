@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/common/time_util.h"
+#include "engine/plan/ruleset_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "switchboard/event.h"
@@ -52,7 +53,8 @@ class JsonlReaderTest : public ::testing::Test {
     LoadResult result = LoadRulesetFromString(kRules, "types.yaml");
     EXPECT_TRUE(result.ok()) << result.status();
     ruleset_ = result.ruleset();
-    reader_ = std::make_unique<EventReader>(ruleset_->checked());
+    reader_ =
+        std::make_unique<EventReader>(plan::RulesetAccess::Checked(*ruleset_));
   }
 
   // Reads `line`, expecting success.
@@ -212,7 +214,7 @@ TEST_F(JsonlReaderTest, GlobalEventsNeedNoSessionKey) {
   EXPECT_EQ(event_.type(), "channel.down");
   EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"cart.updated"})"),
               HasSubstr("missing the session key 'visitor'"));
-  EventReader lenient(ruleset_->checked(),
+  EventReader lenient(plan::RulesetAccess::Checked(*ruleset_),
                       ReaderOptions{.require_session_key = false});
   EXPECT_TRUE(
       lenient
@@ -398,7 +400,8 @@ TEST_F(JsonlReaderTest, DeepNesting) {
 }
 
 TEST_F(JsonlReaderTest, LongLinesAreRefusedBeforeParsing) {
-  EventReader small(ruleset_->checked(), ReaderOptions{.max_line_bytes = 64});
+  EventReader small(plan::RulesetAccess::Checked(*ruleset_),
+                    ReaderOptions{.max_line_bytes = 64});
   const std::string line =
       R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","name":")" +
       std::string(100, 'x') + "\"}";

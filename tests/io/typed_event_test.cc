@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "engine/check/checked_ruleset.h"
 #include "engine/io/jsonl_reader.h"
+#include "engine/plan/ruleset_access.h"
 #include "gtest/gtest.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
@@ -101,7 +102,7 @@ int CompareOnFile(const std::string& rules, const std::string& events) {
   std::shared_ptr<const Ruleset> ruleset = loaded.ruleset();
   ReaderOptions options;
   options.require_session_key = false;  // let the engines judge those too
-  EventReader reader(ruleset->checked(), options);
+  EventReader reader(plan::RulesetAccess::Checked(*ruleset), options);
   auto typed = Engine::Create(ruleset);
   auto generic = Engine::Create(ruleset);
   EXPECT_TRUE(typed.ok() && generic.ok());
@@ -116,18 +117,21 @@ int CompareOnFile(const std::string& rules, const std::string& events) {
     ++line_number;
     if (EventReader::IsBlankLine(line)) continue;
     if (!reader.Next(line, &event).ok()) continue;
-    EXPECT_EQ(event.schema_tag(), &ruleset->checked());
+    EXPECT_EQ(event.schema_tag(), &plan::RulesetAccess::Checked(*ruleset));
     // Each index names the attribute's schema entry; no name twice.
     for (const Event::Attribute& a : event) {
       EXPECT_EQ(event.Find(a.name), &a) << events << ":" << line_number;
       if (a.schema_index >= 0) {
-        EXPECT_LT(static_cast<size_t>(a.schema_index),
-                  ruleset->checked().event_attributes.size());
+        EXPECT_LT(
+            static_cast<size_t>(a.schema_index),
+            plan::RulesetAccess::Checked(*ruleset).event_attributes.size());
         if (static_cast<size_t>(a.schema_index) >=
-            ruleset->checked().event_attributes.size()) {
+            plan::RulesetAccess::Checked(*ruleset).event_attributes.size()) {
           continue;
         }
-        EXPECT_EQ(ruleset->checked().event_attributes[a.schema_index].name,
+        EXPECT_EQ(plan::RulesetAccess::Checked(*ruleset)
+                      .event_attributes[a.schema_index]
+                      .name,
                   a.name)
             << events << ":" << line_number;
       }
@@ -179,8 +183,8 @@ int CompareFastPath(const Ruleset& ruleset,
   ReaderOptions fast_options;
   ReaderOptions full_options;
   full_options.fast_path = false;
-  EventReader fast(ruleset.checked(), fast_options);
-  EventReader full(ruleset.checked(), full_options);
+  EventReader fast(plan::RulesetAccess::Checked(ruleset), fast_options);
+  EventReader full(plan::RulesetAccess::Checked(ruleset), full_options);
   Event a, b;
   int valid = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -420,7 +424,7 @@ rules:
 TEST(TypedEventTest, DeferredMembersAppearOnce) {
   LoadResult loaded = LoadRulesetFromString(kRules, "typed.yaml");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EventReader reader(loaded.ruleset()->checked());
+  EventReader reader(plan::RulesetAccess::Checked(*loaded.ruleset()));
   Event event;
   ASSERT_TRUE(reader
                   .Next(R"({"agent":"a1","skills":{"en":2},)"
@@ -444,7 +448,7 @@ TEST(TypedEventTest, UnindexedAttributesOfATaggedEventGoByName) {
   LoadResult loaded = LoadRulesetFromString(kRules, "typed.yaml");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   std::shared_ptr<const Ruleset> ruleset = loaded.ruleset();
-  EventReader reader(ruleset->checked());
+  EventReader reader(plan::RulesetAccess::Checked(*ruleset));
   auto engine = Engine::Create(ruleset);
   ASSERT_TRUE(engine.ok());
   JsonSink sink;
@@ -464,11 +468,12 @@ TEST(TypedEventTest, UnindexedAttributesOfATaggedEventGoByName) {
   // the engine's own tag: the name decides.
   sink.text.clear();
   Event forged("probe", event.time() + absl::Seconds(1));
-  forged.set_schema_tag(&ruleset->checked());
+  forged.set_schema_tag(&plan::RulesetAccess::Checked(*ruleset));
   forged.SetString("visitor", "v2");
   int name_index = -1;
   int count_index = -1;
-  const auto& attributes = ruleset->checked().event_attributes;
+  const auto& attributes =
+      plan::RulesetAccess::Checked(*ruleset).event_attributes;
   for (size_t i = 0; i < attributes.size(); ++i) {
     if (attributes[i].name == "name") name_index = static_cast<int>(i);
     if (attributes[i].name == "count") count_index = static_cast<int>(i);
@@ -548,7 +553,7 @@ TEST(TypedEventTest, FastPathFindsEveryMemberOfALargeSchema) {
       "\":\"b\"}");  // a duplicate: rejected either way
   EXPECT_EQ(CompareFastPath(*loaded.ruleset(), lines, "many"), 200);
   // Every member was read (the fast path did not skip them as unknown).
-  EventReader reader(loaded.ruleset()->checked());
+  EventReader reader(plan::RulesetAccess::Checked(*loaded.ruleset()));
   Event event;
   ASSERT_TRUE(reader.Next(lines[0], &event).ok());
   size_t known = 0;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/check/checked_ruleset.h"
 #include "engine/io/jsonl_reader.h"
+#include "engine/plan/ruleset_access.h"
 #include "gtest/gtest.h"
 #include "switchboard/engine.h"
 #include "tests/run/engine_test_util.h"
@@ -185,7 +186,7 @@ void ExpectRunPathDoesNotAllocate(const ReaderOptions& reader_options) {
   auto engine = Engine::Create(rs);
   ASSERT_TRUE(engine.ok());
   const std::vector<std::string> lines = w.JsonLines();
-  EventReader reader(rs->checked(), reader_options);
+  EventReader reader(plan::RulesetAccess::Checked(*rs), reader_options);
   Event event;
   JsonSink sink;
   sink.buffer.reserve(1 << 20);

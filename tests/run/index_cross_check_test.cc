@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/io/jsonl_reader.h"
+#include "engine/plan/ruleset_access.h"
 #include "gtest/gtest.h"
 #include "switchboard/diagnostic.h"
 #include "switchboard/engine.h"
@@ -126,7 +127,7 @@ TEST(IndexCrossCheckTest, ReferenceWorkloadWhenGiven) {
   for (const char* n : {"100", "1000"}) {
     LoadResult loaded = LoadRuleset(std::string(dir) + "/rules_" + n + ".yaml");
     ASSERT_TRUE(loaded.ok()) << FormatDiagnostics(loaded.diagnostics());
-    EventReader reader(loaded.ruleset()->checked());
+    EventReader reader(plan::RulesetAccess::Checked(*loaded.ruleset()));
     std::ifstream in(std::string(dir) + "/events.jsonl");
     ASSERT_TRUE(in.good());
     std::vector<Event> events;

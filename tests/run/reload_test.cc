@@ -87,7 +87,7 @@ TEST(ReloadTest, NullRulesetIsRefusedAndNothingChanges) {
   const std::string before = *engine->Snapshot();
   EXPECT_EQ(engine->Reload(nullptr).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(*engine->Snapshot(), before);
-  EXPECT_EQ(engine->ruleset().checked().name, "v1");
+  EXPECT_EQ(engine->ruleset().name(), "v1");
 }
 
 TEST(ReloadTest, KeepsSessionsClockChannelsAndStats) {
@@ -112,7 +112,7 @@ rules:
       - tag: ["chat-down"]
 )yaml"))
                   .ok());
-  EXPECT_EQ(engine->ruleset().checked().name, "v2");
+  EXPECT_EQ(engine->ruleset().name(), "v2");
   EXPECT_EQ(engine->now(), T("10:00:20"));
   EXPECT_EQ(engine->session_count(), 2);
   EXPECT_EQ(engine->stats().events, 3);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/plan/ruleset_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "switchboard/diagnostic.h"
@@ -54,10 +55,12 @@ class Fixture {
   explicit Fixture(const std::string& rules) : rs_(Load(rules)) {
     if (rs_ == nullptr) return;
     std::vector<int> all;
-    for (size_t i = 0; i < rs_->checked().rules.size(); ++i) {
+    for (size_t i = 0; i < plan::RulesetAccess::Checked(*rs_).rules.size();
+         ++i) {
       all.push_back(static_cast<int>(i));
     }
-    index_ = std::make_unique<RuleIndex>(rs_->checked(), all);
+    index_ =
+        std::make_unique<RuleIndex>(plan::RulesetAccess::Checked(*rs_), all);
   }
   bool ok() const { return index_ != nullptr; }
   const RuleIndex& index() const { return *index_; }
@@ -65,12 +68,13 @@ class Fixture {
   // A fresh event record (every attribute absent but the type).
   EventRecord Event() const {
     EventRecord rec;
-    rec.Reset(rs_->checked().event_attributes.size());
+    rec.Reset(plan::RulesetAccess::Checked(*rs_).event_attributes.size());
     rec.slots[0].SetText("e.x");
     return rec;
   }
   Slot& At(EventRecord& rec, const std::string& attribute) const {
-    for (const EventAttribute& a : rs_->checked().event_attributes) {
+    for (const EventAttribute& a :
+         plan::RulesetAccess::Checked(*rs_).event_attributes) {
       if (a.name == attribute) return rec.slots[a.index];
     }
     ADD_FAILURE() << "no attribute " << attribute;
@@ -85,7 +89,8 @@ class Fixture {
     std::vector<std::string> names;
     for (int r : out) {
       if (proven && r >= 0) continue;
-      names.push_back(rs_->checked().rules[r < 0 ? ~r : r].name);
+      names.push_back(
+          plan::RulesetAccess::Checked(*rs_).rules[r < 0 ? ~r : r].name);
     }
     return names;
   }
