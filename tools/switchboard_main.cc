@@ -328,7 +328,7 @@ constexpr size_t kMaxTimersListed = 20;
 void PrintSummary(const Engine& engine, int64_t bad_lines, double seconds,
                   int64_t lines, int64_t reloads = -1) {
   const EngineStats& stats = engine.stats();
-  const CheckedRuleset& rules = plan::RulesetAccess::Checked(engine.ruleset());
+  const Ruleset& rules = engine.ruleset();
   std::string out;
   out += "ruleset: " + engine.ruleset().name() + "\n";
   out += "events: " + std::to_string(stats.events) +
@@ -347,17 +347,18 @@ void PrintSummary(const Engine& engine, int64_t bad_lines, double seconds,
   int64_t errors = 0;
   for (int64_t n : stats.rule_errors) errors += n;
   out += "evaluation errors: " + std::to_string(errors) + "\n";
-  for (size_t r = 0; r < stats.rule_errors.size() && r < rules.rules.size();
+  for (size_t r = 0; r < stats.rule_errors.size() &&
+                     r < static_cast<size_t>(rules.rule_count());
        ++r) {
     if (stats.rule_errors[r] == 0) continue;
-    out += "  " + rules.rules[r].name + ": " +
+    out += "  " + rules.rule_name(static_cast<int>(r)) + ": " +
            std::to_string(stats.rule_errors[r]) + "\n";
   }
   out += "deflects without a healthy channel: " +
          std::to_string(stats.deflects_without_channel) + "\n";
   // Skill routing (docs/skill-routing.md): once agents took or timed out
   // a conversation.
-  if (!rules.queues.empty() &&
+  if (rules.queue_count() > 0 &&
       (stats.assignments > 0 || stats.route_timeouts > 0)) {
     out += "skill routing: assignments " + std::to_string(stats.assignments) +
            ", route timeouts " + std::to_string(stats.route_timeouts) +

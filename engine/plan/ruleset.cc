@@ -41,6 +41,12 @@ const std::string& Ruleset::name() const { return rep_->checked->name; }
 int Ruleset::rule_count() const {
   return static_cast<int>(rep_->checked->rules.size());
 }
+const std::string& Ruleset::rule_name(int index) const {
+  return rep_->checked->rules[index].name;
+}
+int Ruleset::queue_count() const {
+  return static_cast<int>(rep_->checked->queues.size());
+}
 int Ruleset::trigger_count() const { return rep_->checked->trigger_count; }
 int Ruleset::field_count() const {
   return static_cast<int>(rep_->checked->session.fields.size());

@@ -61,6 +61,13 @@ class Ruleset {
   const std::string& name() const;
   // Number of rules (enabled or not).
   int rule_count() const;
+  // The name of the rule at `index`, 0 <= index < rule_count(), in the order
+  // the rules were loaded (file order; folders: file-name order), which is
+  // the order of the per-rule vectors of EngineStats (rule_runs,
+  // rule_errors). The engine runs rules by priority, then in this order.
+  const std::string& rule_name(int index) const;
+  // Number of declared queues (`queues:`).
+  int queue_count() const;
   // Number of distinct triggers the rules wait for: each event type and
   // prefix named in an `on`, and each distinct idle / after timer.
   int trigger_count() const;

@@ -142,6 +142,13 @@ TEST(LoaderTest, LoadsEveryKey) {
   EXPECT_EQ(ruleset->field_count(), 8);
   // cart.*, message.received, chat.started, idle 90s, after ...
   EXPECT_EQ(ruleset->trigger_count(), 5);
+  // Rules by name, in load order: the order of EngineStats' per-rule
+  // vectors.
+  EXPECT_EQ(ruleset->rule_name(0), "track-cart");
+  EXPECT_EQ(ruleset->rule_name(1), "route-billing");
+  EXPECT_EQ(ruleset->rule_name(2), "cart-abandonment");
+  EXPECT_EQ(ruleset->rule_name(3), "reminder");
+  EXPECT_EQ(ruleset->queue_count(), 2);
   const CheckedRuleset& c = plan::RulesetAccess::Checked(*ruleset);
 
   // session
