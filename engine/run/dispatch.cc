@@ -70,7 +70,8 @@ void EngineImpl::BuildRuleIndexes() {
     ScanEventRules(entry.first);
     rule_index_of_type_.Insert(entry.first,
                                static_cast<int32_t>(rule_indexes_.size()));
-    rule_indexes_.emplace_back(*rs_, candidates_);
+    index_scratch_.Reserve(
+        rule_indexes_.emplace_back(*rs_, candidates_).words());
   }
   candidates_.clear();
   candidates_.reserve(rs_->rules.size());
@@ -82,7 +83,7 @@ void EngineImpl::CollectEventRules(const EventRecord& event) {
   if (i < 0) {
     ScanEventRules(type);  // only prefix rules (or none) match `type`
   } else if (prune_rules_) {
-    rule_indexes_[i].Candidates(event, &candidates_);
+    rule_indexes_[i].Candidates(event, &index_scratch_, &candidates_);
   } else {
     candidates_.assign(rule_indexes_[i].rules().begin(),
                        rule_indexes_[i].rules().end());

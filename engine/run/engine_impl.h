@@ -25,9 +25,9 @@
 //     Reload rebuild the engine in place (ReplaceState).
 //   - Decision parameters are built once per action at Create(), as views
 //     into the ruleset (kept alive by shared_ptr).
-//   - Scratch buffers (the typed input event, candidate lists, the derived
-//     event queue, the pending decisions of a trigger, the condition
-//     snapshot) are members, reused across calls.
+//   - Scratch buffers (the typed input event, candidate lists, the rule
+//     index's words, the derived event queue, the pending decisions of a
+//     trigger, the condition snapshot) are members, reused across calls.
 #ifndef SWITCHBOARD_ENGINE_RUN_ENGINE_IMPL_H_
 #define SWITCHBOARD_ENGINE_RUN_ENGINE_IMPL_H_
 
@@ -48,10 +48,10 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "engine/check/checked_ruleset.h"
+#include "engine/plan/records.h"
+#include "engine/plan/rule_index.h"
+#include "engine/plan/string_table.h"
 #include "engine/route/assigner.h"
-#include "engine/run/records.h"
-#include "engine/run/rule_index.h"
-#include "engine/run/string_table.h"
 #include "engine/run/timers.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
@@ -59,6 +59,19 @@
 #include "switchboard/ruleset.h"
 
 namespace switchboard::run {
+
+// The records and tables of the plan stage (engine/plan), by their names.
+using plan::AbslView;
+using plan::EventObject;
+using plan::EventRecord;
+using plan::KeyWord;
+using plan::RuleIndex;
+using plan::SessionHeader;
+using plan::SessionObject;
+using plan::Slot;
+using plan::StoreOwned;
+using plan::StringTable;
+using plan::ZeroQueueStats;
 
 // Longest chain of derived events one input event or timer may cause.
 inline constexpr int kMaxDerivedChain = 1000;
@@ -388,8 +401,9 @@ class EngineImpl final : public Engine {
   // Every event type in some queue's ends_on, and the default ones.
   StringTable ends_on_types_;
   std::vector<RuleIndex> rule_indexes_;
-  StringTable rule_index_of_type_;  // exact event type -> rule_indexes_
-  bool prune_rules_ = false;        // index_rules && !explain
+  StringTable rule_index_of_type_;    // exact event type -> rule_indexes_
+  RuleIndex::Scratch index_scratch_;  // for rule_indexes_
+  bool prune_rules_ = false;          // index_rules && !explain
   std::vector<Slot> snapshot_;
   // The session fields before a `set`, restored when one of its values fails.
   std::vector<Slot> set_undo_;
