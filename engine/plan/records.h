@@ -6,9 +6,10 @@
 // moving a record never leaves a dangling view). Also the cel::ObjectValues
 // that expose records to CEL as `event` and `session`.
 //
-// The records belong to the plan stage, before the engine: the plan's
-// tables read them (the rule index reads event records), and the engine
-// (engine/run) fills and keeps them.
+// The records belong to the plan stage, not to the engine: the plan fixes
+// their layout (one slot per attribute or field index), holds the default
+// session fields as slots and its rule index reads event records; the
+// engine (engine/run) fills and keeps them.
 #ifndef SWITCHBOARD_ENGINE_PLAN_RECORDS_H_
 #define SWITCHBOARD_ENGINE_PLAN_RECORDS_H_
 

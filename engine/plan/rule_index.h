@@ -42,8 +42,9 @@
 // --explain lists the conditions of the rules that did not hold, so the
 // engine does not prune when explanations are on.
 //
-// Immutable after construction, so one index may serve many engines on
-// many threads at once, each with its own Scratch.
+// Built once per ruleset (RulesetPlan) and shared by every engine of it:
+// immutable after construction, so Candidates may run on many threads at
+// once, each with its own Scratch.
 #ifndef SWITCHBOARD_ENGINE_PLAN_RULE_INDEX_H_
 #define SWITCHBOARD_ENGINE_PLAN_RULE_INDEX_H_
 
@@ -62,8 +63,9 @@ namespace switchboard::plan {
 class RuleIndex {
  public:
   // The words Candidates ANDs rows into. They belong to the caller (one
-  // per engine), not to the index, which may be shared; one Scratch serves
-  // every index of a ruleset once Reserve'd for the largest (words()).
+  // per engine), not to the shared index; one Scratch serves every index
+  // of a ruleset once Reserve'd for the largest (RulesetPlan::
+  // rule_index_words).
   class Scratch {
    public:
     // Makes room for indexes of up to `words` bitset words.

@@ -1,7 +1,7 @@
 // The public loading API (include/switchboard/ruleset.h): reads files or a
-// folder, runs the stages before the engine (ParseRuleFile, CheckRuleset)
-// and wraps the result; and the Ruleset itself, whose representation is
-// private to the library (ruleset_access.h).
+// folder, runs the stages before the engine (ParseRuleFile, CheckRuleset,
+// RulesetPlan) and wraps the result; and the Ruleset itself, whose
+// representation is private to the library (ruleset_access.h).
 #include "switchboard/ruleset.h"
 
 #include <algorithm>
@@ -19,6 +19,7 @@
 #include "engine/check/rule_graph.h"
 #include "engine/load/rule_file.h"
 #include "engine/plan/ruleset_access.h"
+#include "engine/plan/ruleset_plan.h"
 
 namespace switchboard {
 
@@ -27,9 +28,12 @@ namespace switchboard {
 struct Ruleset::Rep {
   Rep(std::shared_ptr<const CheckedRuleset> checked_in,
       std::vector<Diagnostic> warnings_in)
-      : checked(std::move(checked_in)), warnings(std::move(warnings_in)) {}
+      : checked(std::move(checked_in)),
+        plan(*checked),
+        warnings(std::move(warnings_in)) {}
 
   std::shared_ptr<const CheckedRuleset> checked;  // non-null
+  plan::RulesetPlan plan;                         // of *checked
   std::vector<Diagnostic> warnings;
 };
 
@@ -71,6 +75,10 @@ std::shared_ptr<const Ruleset> RulesetAccess::Make(
 
 const CheckedRuleset& RulesetAccess::Checked(const Ruleset& ruleset) {
   return *ruleset.rep_->checked;
+}
+
+const RulesetPlan& RulesetAccess::Plan(const Ruleset& ruleset) {
+  return ruleset.rep_->plan;
 }
 
 }  // namespace plan

@@ -1,5 +1,5 @@
 // StringTable: a map from strings to small non-negative ints, filled once
-// when an engine is built and then only read on the hot path (the rule
+// when a ruleset is planned and then only read on the hot path (the rule
 // index's string constants, event types -> their rule index, the ends_on
 // event types).
 //

@@ -49,8 +49,9 @@ struct LoadOptions {
   int cel_max_length = 100 * 1024;
 };
 
-// A loaded ruleset: checked, with every CEL expression compiled. Made only
-// by LoadRuleset / LoadRulesetFromString. Immutable; thread-safe.
+// A loaded ruleset: checked, with every CEL expression compiled, and
+// planned (the tables every engine of it runs, built once). Made only by
+// LoadRuleset / LoadRulesetFromString. Immutable; thread-safe.
 class Ruleset {
  public:
   ~Ruleset();
