@@ -11,6 +11,10 @@
 //                         checks and yaml-cpp's parser building the node
 //                         tree) of the same text as BM_Compile/N: the floor
 //                         that checking and compiling add to.
+//   BM_Plan/N             the plan stage alone (RulesetPlan: rule order,
+//                         trigger and rule indexes, decision parameters...)
+//                         of the ruleset of BM_Compile/N, part of what
+//                         BM_Compile/N loads.
 //   BM_EngineCreate/N     Engine::Create for the ruleset of BM_Compile/N,
 //                         loaded once before timing: what a new engine (one
 //                         more partition) costs on top of a loaded ruleset.
@@ -24,6 +28,8 @@
 #include "bench/workload.h"
 #include "benchmark/benchmark.h"
 #include "engine/load/rule_file.h"
+#include "engine/plan/ruleset_access.h"
+#include "engine/plan/ruleset_plan.h"
 #include "switchboard/engine.h"
 #include "switchboard/ruleset.h"
 
@@ -199,6 +205,21 @@ std::shared_ptr<const switchboard::Ruleset> LoadBenchRuleset(
   }
   return result.ruleset();
 }
+
+void BM_Plan(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const std::shared_ptr<const switchboard::Ruleset> ruleset =
+      LoadBenchRuleset(state, n);
+  if (ruleset == nullptr) return;
+  const switchboard::CheckedRuleset& checked =
+      switchboard::plan::RulesetAccess::Checked(*ruleset);
+  for (auto _ : state) {
+    switchboard::plan::RulesetPlan plan(checked);
+    benchmark::DoNotOptimize(plan);
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_Plan)->Arg(10)->Arg(1000);
 
 void BM_EngineCreate(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
