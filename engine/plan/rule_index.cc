@@ -4,6 +4,7 @@
 #include "engine/plan/rule_index.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -543,7 +544,7 @@ void RuleIndex::Candidates(const EventRecord& event, Scratch* scratch,
     out->insert(out->end(), rules_.begin(), rules_.end());
     return;
   }
-  scratch->Reserve(words_);
+  assert(scratch->acc_.size() >= words_);
   // `acc` is all_ until the first consulted row (no copy), then the AND of
   // the rows so far; `unchecked` (the rules of skipped tables) is only
   // filled when a table is skipped.

@@ -94,9 +94,10 @@ class RuleIndex {
   // whose condition the index proved true is written as ~rule (negative):
   // its only `if` condition is all indexed conjuncts and each was checked
   // against a present value of the right kind, so its condition is true
-  // without evaluating it. `scratch` is the caller's working memory (made
-  // large enough when it is not). Does not allocate once `out` has
-  // capacity for all the rules and `scratch` room for words() words.
+  // without evaluating it. `scratch` is the caller's working memory and
+  // must have been Reserve'd for words() words (checked in debug builds
+  // only: this is the hot path). Does not allocate once `out` has capacity
+  // for all the rules.
   void Candidates(const EventRecord& event, Scratch* scratch,
                   std::vector<int>* out) const;
 

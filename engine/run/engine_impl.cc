@@ -205,8 +205,10 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
   // An event typed by a reader for this very ruleset carries each
   // attribute's schema index (Event::schema_tag): no name matching then.
   const bool tagged = event.schema_tag() == rs_;
-  const std::vector<uint32_t>& name_sizes = plan_->attribute_name_sizes();
-  const std::vector<FastStore>& fast_store = plan_->fast_store();
+  // The plan's tables as plain pointers: stores into input_ cannot change
+  // them, so they stay in registers through the loop.
+  const uint32_t* const name_sizes = plan_->attribute_name_sizes().data();
+  const FastStore* const fast_store = plan_->fast_store().data();
   size_t position = 0;
   for (const Event::Attribute& a : event) {
     int index = -1;

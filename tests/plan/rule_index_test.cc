@@ -59,6 +59,7 @@ class Fixture {
       all.push_back(static_cast<int>(i));
     }
     index_ = std::make_unique<RuleIndex>(RulesetAccess::Checked(*rs_), all);
+    scratch_.Reserve(index_->words());
   }
   bool ok() const { return index_ != nullptr; }
   const RuleIndex& index() const { return *index_; }

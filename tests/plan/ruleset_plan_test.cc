@@ -185,6 +185,7 @@ TEST_F(RulesetPlanTest, OneRuleIndexPerExactTypeOverItsMergedRules) {
   event.slots[kEventTypeField].SetText("cart.updated");
   const int tier = plan().attribute_index().at("tier");
   RuleIndex::Scratch scratch;
+  scratch.Reserve(plan().rule_index_words());
   std::vector<int> out;
   event.slots[tier].SetText("silver");
   updated->Candidates(event, &scratch, &out);
