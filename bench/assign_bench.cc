@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
+#include "engine/plan/ruleset_access.h"
 #include "engine/route/assigner.h"
 #include "switchboard/diagnostic.h"
 #include "switchboard/ruleset.h"
@@ -70,7 +71,7 @@ void BM_Assign(benchmark::State& state) {
     return;
   }
   std::shared_ptr<const Ruleset> ruleset = loaded.ruleset();
-  const CheckedRuleset& rs = ruleset->checked();
+  const CheckedRuleset& rs = plan::RulesetAccess::Checked(*ruleset);
   std::vector<const RouteAction*> routes;
   for (const Rule& r : rs.rules) {
     routes.push_back(&std::get<RouteAction>(r.actions[0].detail));

@@ -11,13 +11,26 @@
 //                         checks and yaml-cpp's parser building the node
 //                         tree) of the same text as BM_Compile/N: the floor
 //                         that checking and compiling add to.
+//   BM_Plan/N             the plan stage alone (RulesetPlan: rule order,
+//                         trigger and rule indexes, decision parameters...)
+//                         of the ruleset of BM_Compile/N, part of what
+//                         BM_Compile/N loads.
+//   BM_EngineCreate/N     Engine::Create for the ruleset of BM_Compile/N,
+//                         loaded once before timing: what a new engine (one
+//                         more partition) costs on top of a loaded ruleset.
+//   BM_EngineReload/N     Engine::Reload of an engine without sessions to
+//                         the same ruleset: a reload's fixed cost.
 // Each iteration also frees the previous iteration's result.
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bench/workload.h"
 #include "benchmark/benchmark.h"
 #include "engine/load/rule_file.h"
+#include "engine/plan/ruleset_access.h"
+#include "engine/plan/ruleset_plan.h"
+#include "switchboard/engine.h"
 #include "switchboard/ruleset.h"
 
 namespace {
@@ -179,5 +192,67 @@ void BM_YamlOnly(benchmark::State& state) {
                           static_cast<int64_t>(yaml.size()));
 }
 BENCHMARK(BM_YamlOnly)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// The ruleset of BM_Compile/n, loaded; null (and the benchmark skipped)
+// when it does not load.
+std::shared_ptr<const switchboard::Ruleset> LoadBenchRuleset(
+    benchmark::State& state, int n) {
+  const switchboard::LoadResult result =
+      switchboard::LoadRulesetFromString(MakeRuleset(n), "bench.yaml");
+  if (!result.ok()) {
+    state.SkipWithError(
+        switchboard::FormatDiagnostics(result.diagnostics()).c_str());
+  }
+  return result.ruleset();
+}
+
+void BM_Plan(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const std::shared_ptr<const switchboard::Ruleset> ruleset =
+      LoadBenchRuleset(state, n);
+  if (ruleset == nullptr) return;
+  const switchboard::CheckedRuleset& checked =
+      switchboard::plan::RulesetAccess::Checked(*ruleset);
+  for (auto _ : state) {
+    switchboard::plan::RulesetPlan plan(checked);
+    benchmark::DoNotOptimize(plan);
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_Plan)->Arg(10)->Arg(1000);
+
+void BM_EngineCreate(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const std::shared_ptr<const switchboard::Ruleset> ruleset =
+      LoadBenchRuleset(state, n);
+  if (ruleset == nullptr) return;
+  for (auto _ : state) {
+    auto engine = switchboard::Engine::Create(ruleset);
+    benchmark::DoNotOptimize(engine);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EngineCreate)->Arg(10)->Arg(1000);
+
+void BM_EngineReload(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const std::shared_ptr<const switchboard::Ruleset> ruleset =
+      LoadBenchRuleset(state, n);
+  if (ruleset == nullptr) return;
+  auto engine = switchboard::Engine::Create(ruleset);
+  if (!engine.ok()) {
+    state.SkipWithError(std::string(engine.status().message()).c_str());
+    return;
+  }
+  for (auto _ : state) {
+    const absl::Status status = (*engine)->Reload(ruleset);
+    if (!status.ok()) {
+      state.SkipWithError(std::string(status.message()).c_str());
+      return;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EngineReload)->Arg(10)->Arg(1000);
 
 }  // namespace

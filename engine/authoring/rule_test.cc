@@ -32,6 +32,7 @@
 #include "engine/common/suggest.h"
 #include "engine/common/time_util.h"
 #include "engine/load/rule_file.h"
+#include "engine/plan/ruleset_access.h"
 #include "simdjson.h"
 #include "switchboard/decision.h"
 #include "switchboard/diagnostic.h"

@@ -6,7 +6,8 @@
 // errors; immutable afterwards and safe to share between threads.
 //
 // Pipeline: YAML text -> RuleFile (engine/load) -> CheckedRuleset (here) ->
-// switchboard::Ruleset (include/switchboard/ruleset.h), which holds one.
+// RulesetPlan (engine/plan/ruleset_plan.h); switchboard::Ruleset
+// (include/switchboard/ruleset.h) holds both.
 #ifndef SWITCHBOARD_ENGINE_CHECK_CHECKED_RULESET_H_
 #define SWITCHBOARD_ENGINE_CHECK_CHECKED_RULESET_H_
 

@@ -23,6 +23,7 @@
 #include "engine/common/event_access.h"
 #include "engine/common/time_util.h"
 #include "engine/io/event_reader_impl.h"
+#include "engine/plan/ruleset_access.h"
 #include "simdjson.h"
 #include "switchboard/ruleset.h"
 
@@ -572,7 +573,7 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
 EventReader::EventReader(const Ruleset& public_ruleset,
                          const ReaderOptions& options)
     : impl_(std::make_unique<Impl>()) {
-  const CheckedRuleset& ruleset = public_ruleset.checked();
+  const CheckedRuleset& ruleset = plan::RulesetAccess::Checked(public_ruleset);
   Impl& impl = *impl_;
   impl.options = options;
   impl.ruleset = &ruleset;

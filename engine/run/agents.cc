@@ -93,7 +93,7 @@ void EngineImpl::EndConversationOn(uint32_t s, std::string_view type,
   if (rs_->queues.empty()) return;
   // Most events end nothing: only a type some queue's ends_on names (or
   // the default list) asks the Assigner, which hashes the session key.
-  if (ends_on_types_.Find(type) < 0) return;
+  if (!plan_->EndsConversation(type)) return;
   if (assigner_.EndOn(slab_[s].header.id, type, now) && slab_[s].armed == 0) {
     EnsureExpiryQueued(s);
   }

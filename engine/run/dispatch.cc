@@ -62,53 +62,15 @@ int ExclusiveSlot(ActionKind kind) {
 
 }  // namespace
 
-void EngineImpl::BuildRuleIndexes() {
-  prune_rules_ = options_.index_rules && !options_.explain;
-  rule_indexes_.clear();
-  rule_index_of_type_ = StringTable();
-  for (const auto& entry : exact_rules_) {
-    ScanEventRules(entry.first);
-    rule_index_of_type_.Insert(entry.first,
-                               static_cast<int32_t>(rule_indexes_.size()));
-    rule_indexes_.emplace_back(*rs_, candidates_);
-  }
-  candidates_.clear();
-  candidates_.reserve(rs_->rules.size());
-}
-
 void EngineImpl::CollectEventRules(const EventRecord& event) {
   const std::string_view type = event.type();
-  const int32_t i = rule_index_of_type_.Find(type);
-  if (i < 0) {
-    ScanEventRules(type);  // only prefix rules (or none) match `type`
+  const RuleIndex* index = plan_->FindRuleIndex(type);
+  if (index == nullptr) {
+    plan_->EventRules(type, &candidates_);  // only prefix rules, or none
   } else if (prune_rules_) {
-    rule_indexes_[i].Candidates(event, &candidates_);
+    index->Candidates(event, &index_scratch_, &candidates_);
   } else {
-    candidates_.assign(rule_indexes_[i].rules().begin(),
-                       rule_indexes_[i].rules().end());
-  }
-}
-
-void EngineImpl::ScanEventRules(std::string_view type) {
-  candidates_.clear();
-  if (IsGlobalEventType(type)) return;  // global events never trigger rules
-  auto it = exact_rules_.find(AbslView(type));
-  if (it != exact_rules_.end()) {
-    candidates_.insert(candidates_.end(), it->second.begin(), it->second.end());
-  }
-  bool merged = false;
-  for (const auto& [prefix, rule] : prefix_rules_) {
-    if (type.size() > prefix.size() &&
-        type.compare(0, prefix.size(), prefix) == 0) {
-      candidates_.push_back(rule);
-      merged = true;
-    }
-  }
-  if (merged) {
-    std::sort(candidates_.begin(), candidates_.end(),
-              [this](int a, int b) { return rank_[a] < rank_[b]; });
-    candidates_.erase(std::unique(candidates_.begin(), candidates_.end()),
-                      candidates_.end());
+    candidates_.assign(index->rules().begin(), index->rules().end());
   }
 }
 
@@ -204,7 +166,7 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
           if (asked >= 0 && channel_up_[asked]) {
             chosen = asked;
           } else if (asked >= 0) {
-            for (int f : fallback_[asked]) {
+            for (int f : plan_->fallback(asked)) {
               if (channel_up_[f]) {
                 chosen = f;
                 break;
@@ -352,7 +314,7 @@ void EngineImpl::Deliver(uint32_t s, absl::Time now, std::string_view trigger,
   for (const PendingDecision& p : pending_) {
     const Rule& rule = rs_->rules[p.rule];
     const Action& action = rule.actions[p.action];
-    const ActionPlan& plan = plans_[p.rule][p.action];
+    const ActionPlan& plan = plan_->action_plan(p.rule, p.action);
     Decision d;
     d.time = now;
     d.ruleset = rs_->name;

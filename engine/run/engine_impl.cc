@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/check/rule_env.h"
 #include "engine/common/time_util.h"
+#include "engine/plan/ruleset_access.h"
 #include "engine/route/calendar.h"
 
 namespace switchboard {
@@ -141,62 +142,13 @@ bool Convert(const Event::Attribute& a, const cel::Type& type, Slot* slot) {
   return false;
 }
 
-// A decision parameter viewing `value` (owned by the ruleset), with storage
-// for lists and maps in `plan`.
-DecisionParam MakeParam(std::string_view name, const cel::Value& value,
-                        ActionPlan* plan) {
-  DecisionParam p;
-  p.name = name;
-  switch (value.kind()) {
-    case cel::ValueKind::kInt:
-      p.kind = DecisionParam::Kind::kInt;
-      p.int_value = value.int_value();
-      break;
-    case cel::ValueKind::kDuration:
-      p.kind = DecisionParam::Kind::kDuration;
-      p.duration_value = value.duration_value();
-      break;
-    case cel::ValueKind::kList: {
-      std::vector<std::string>& list = plan->string_lists.emplace_back();
-      for (const cel::Value& e : value.list_value().elements()) {
-        list.push_back(e.kind() == cel::ValueKind::kString
-                           ? std::string(e.string_value())
-                           : e.DebugString());
-      }
-      p.kind = DecisionParam::Kind::kStringList;
-      p.strings = list;
-      break;
-    }
-    case cel::ValueKind::kMap: {
-      auto& map = plan->int_maps.emplace_back();
-      for (const auto& [k, v] : value.map_value().entries()) {
-        map.emplace_back(k.kind() == cel::ValueKind::kString
-                             ? std::string(k.string_value())
-                             : k.DebugString(),
-                         v.kind() == cel::ValueKind::kInt ? v.int_value() : 0);
-      }
-      p.kind = DecisionParam::Kind::kIntMap;
-      p.ints = map;
-      break;
-    }
-    case cel::ValueKind::kString:
-      p.kind = DecisionParam::Kind::kString;
-      p.string_value = value.string_value();
-      break;
-    default:
-      p.kind = DecisionParam::Kind::kString;
-      p.string_value = "";
-      break;
-  }
-  return p;
-}
-
 }  // namespace
 
 EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
                        const EngineOptions& options)
     : ruleset_(std::move(ruleset)),
-      rs_(&ruleset_->checked()),
+      rs_(&plan::RulesetAccess::Checked(*ruleset_)),
+      plan_(&plan::RulesetAccess::Plan(*ruleset_)),
       options_(options),
       zero_queue_(rs_->queue_stats_type.get()),
       assigner_(*rs_) {
@@ -204,127 +156,11 @@ EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
   stats_.rule_errors.assign(rs_->rules.size(), 0);
   decision_counts_.assign(rs_->rules.size() * kActionKinds, 0);
   channel_up_.assign(rs_->channels.size(), 1);
-  for (const EventAttribute& a : rs_->event_attributes) {
-    attr_index_.emplace(a.name, a.index);
-  }
-  for (std::string_view e : kDefaultEndsOn) ends_on_types_.Insert(e, 0);
-  for (const Queue& q : rs_->queues) {
-    for (const std::string& e : q.ends_on) ends_on_types_.Insert(e, 0);
-  }
   attr_guess_.assign(rs_->event_attributes.size() + 8, -1);
-  attr_fast_.assign(rs_->event_attributes.size(), FastStore::kConvert);
-  attr_name_size_.assign(rs_->event_attributes.size(), 0);
-  for (size_t i = 0; i < rs_->event_attributes.size(); ++i) {
-    attr_name_size_[i] =
-        static_cast<uint32_t>(rs_->event_attributes[i].name.size());
-    const cel::Type& type = rs_->event_attributes[i].type;
-    FastStore& fast = attr_fast_[i];
-    if (i == kEventTypeField || i == kEventTimeField) {
-      fast = FastStore::kSkip;
-    } else if (i == kEventQueueField || i == kEventWaitedField) {
-      fast = FastStore::kRouteTimeoutOnly;
-    } else if (type.is_dyn()) {
-      fast = FastStore::kConvert;
-    } else if (type.kind() == cel::TypeKind::kString) {
-      fast = FastStore::kString;
-    } else if (type.kind() == cel::TypeKind::kInt) {
-      fast = FastStore::kInt;
-    } else if (type.kind() == cel::TypeKind::kDouble) {
-      fast = FastStore::kDouble;
-    } else if (type.kind() == cel::TypeKind::kBool) {
-      fast = FastStore::kBool;
-    }
-  }
   input_filled_.assign(rs_->event_attributes.size(), 0);
-  default_fields_.resize(rs_->session.fields.size());
-  for (const SessionField& f : rs_->session.fields) {
-    const int i = f.index - kFirstDeclaredSessionField;
-    if (i < 0 || static_cast<size_t>(i) >= default_fields_.size()) continue;
-    if (f.default_value.has_value()) {
-      StoreOwned(*f.default_value, &default_fields_[i]);
-    }
-  }
-  fallback_.resize(rs_->channels.size());
-  for (size_t c = 0; c < rs_->channels.size(); ++c) {
-    for (const std::string& name : rs_->channels[c].fallback) {
-      const int f = rs_->FindChannel(name);
-      if (f >= 0) fallback_[c].push_back(f);
-    }
-  }
-  BuildIndexes();
-  BuildRuleIndexes();
-  BuildPlans();
-}
-
-bool EngineImpl::RuleBefore(int a, int b) const {
-  const Rule& ra = rs_->rules[a];
-  const Rule& rb = rs_->rules[b];
-  if (ra.priority != rb.priority) return ra.priority > rb.priority;
-  return ra.index != rb.index ? ra.index < rb.index : a < b;
-}
-
-void EngineImpl::BuildIndexes() {
-  const int n = static_cast<int>(rs_->rules.size());
-  std::vector<int> order(n);
-  for (int i = 0; i < n; ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [this](int a, int b) { return RuleBefore(a, b); });
-  rank_.assign(n, 0);
-  for (int i = 0; i < n; ++i) rank_[order[i]] = i;
-
-  absl::flat_hash_map<std::string, int> group_by_key;
-  for (int r : order) {
-    const Rule& rule = rs_->rules[r];
-    if (!rule.enabled) continue;
-    const Trigger& t = rule.trigger;
-    if (t.kind == TriggerKind::kEvent) {
-      for (const EventPattern& p : t.events) {
-        if (p.prefix) {
-          prefix_rules_.emplace_back(p.text, r);
-        } else {
-          std::vector<int>& list = exact_rules_[p.text];
-          if (list.empty() || list.back() != r) list.push_back(r);
-        }
-      }
-      continue;
-    }
-    auto [it, inserted] =
-        group_by_key.emplace(t.key, static_cast<int>(groups_.size()));
-    if (inserted) {
-      TimerGroup g;
-      g.kind = t.kind;
-      g.delay = t.delay;
-      g.trigger = &t;
-      groups_.push_back(std::move(g));
-    }
-    groups_[it->second].rules.push_back(r);  // `order` is rule order
-  }
-  // Groups were created in the order of their first rule: already sorted.
-  for (size_t g = 0; g < groups_.size(); ++g) {
-    if (groups_[g].kind == TriggerKind::kIdle) {
-      idle_groups_.push_back(static_cast<int>(g));
-    } else {
-      groups_[g].after_slot = static_cast<int>(after_groups_.size());
-      after_groups_.push_back(static_cast<int>(g));
-    }
-  }
-}
-
-void EngineImpl::BuildPlans() {
-  plans_.resize(rs_->rules.size());
-  for (size_t r = 0; r < rs_->rules.size(); ++r) {
-    const Rule& rule = rs_->rules[r];
-    plans_[r].resize(rule.actions.size());
-    for (size_t a = 0; a < rule.actions.size(); ++a) {
-      ActionPlan& plan = plans_[r][a];
-      for (const ActionParam& p : rule.actions[a].params) {
-        if (rule.actions[a].kind == ActionKind::kDeflect && p.name == "to") {
-          plan.to_param = static_cast<int>(plan.params.size());
-        }
-        plan.params.push_back(MakeParam(p.name, p.value, &plan));
-      }
-    }
-  }
+  prune_rules_ = options_.index_rules && !options_.explain;
+  index_scratch_.Reserve(plan_->rule_index_words());
+  candidates_.reserve(rs_->rules.size());
 }
 
 // ---- input -----------------------------------------------------------------
@@ -370,12 +206,16 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
   // An event typed by a reader for this very ruleset carries each
   // attribute's schema index (Event::schema_tag): no name matching then.
   const bool tagged = internal::EventAccess::SchemaTag(event) == rs_;
+  // The plan's tables as plain pointers: stores into input_ cannot change
+  // them, so they stay in registers through the loop.
+  const uint32_t* const name_sizes = plan_->attribute_name_sizes().data();
+  const FastStore* const fast_store = plan_->fast_store().data();
   size_t position = 0;
   for (const Event::Attribute& a : event) {
     int index = -1;
     if (tagged && a.schema_index >= 0 &&
         static_cast<size_t>(a.schema_index) < attribute_count &&
-        attr_name_size_[a.schema_index] == a.name.size()) {
+        name_sizes[a.schema_index] == a.name.size()) {
       index = a.schema_index;
     } else if (position < attr_guess_.size()) {
       // Interning: the attribute at this position of the last event usually
@@ -388,8 +228,8 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
       }
     }
     if (index < 0) {
-      auto it = attr_index_.find(AbslView(a.name));
-      if (it != attr_index_.end()) {
+      auto it = plan_->attribute_index().find(AbslView(a.name));
+      if (it != plan_->attribute_index().end()) {
         index = it->second;
         if (position < attr_guess_.size()) attr_guess_[position] = index;
       }
@@ -399,7 +239,7 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
     Slot& slot = input_.slots[index];
     // The common kinds are stored in place; the rest (and every mismatch,
     // which may be an error) go through Convert.
-    switch (attr_fast_[index]) {
+    switch (fast_store[index]) {
       case FastStore::kSkip:
         continue;
       case FastStore::kRouteTimeoutOnly:
@@ -478,12 +318,13 @@ void EngineImpl::ApplyGlobal(const EventRecord& record) {
 }
 
 void EngineImpl::EnsureRecords(Session& session) {
-  if (idle_groups_.empty() && after_groups_.empty()) return;
+  const size_t after_groups = plan_->after_groups().size();
+  if (plan_->idle_groups().empty() && after_groups == 0) return;
   if (session.records == nullptr) {
     session.records = std::make_unique<SessionRecords>();
   }
-  if (session.records->since_events.size() != after_groups_.size()) {
-    session.records->since_events.resize(after_groups_.size());
+  if (session.records->since_events.size() != after_groups) {
+    session.records->since_events.resize(after_groups);
   }
 }
 
@@ -514,8 +355,8 @@ uint32_t EngineImpl::FindOrCreateSession(std::string_view id, absl::Time now) {
   session.header.events = 0;
   session.expiry_queued = false;
   session.armed = 0;
-  session.fields = default_fields_;
-  session.timers.assign(groups_.size(), TimerSlot());
+  session.fields = plan_->default_fields();
+  session.timers.assign(plan_->timer_groups().size(), TimerSlot());
   EnsureRecords(session);
   session_index_.Insert(s);
   LruAppend(s);
@@ -558,7 +399,8 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
       h.has_channel = true;
     }
     // Customer activity re-arms every idle timer of the session.
-    for (int g : idle_groups_) Arm(s, g, t + groups_[g].delay);
+    const std::vector<TimerGroup>& groups = plan_->timer_groups();
+    for (int g : plan_->idle_groups()) Arm(s, g, t + groups[g].delay);
   }
   ApplyAfterTriggers(s, input_, t);
   EndConversationOn(s, type, t);
@@ -568,7 +410,7 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
   RunAssign(t, sink);
   // Keep the event as the session's last one (what an idle timer's rules
   // see as `event`); the swap hands the old record's storage to input_.
-  if (!idle_groups_.empty()) {
+  if (!plan_->idle_groups().empty()) {
     input_.Own();  // its strings view the caller's Event
     std::swap(slab_[s].records->last_event, input_);
     input_dirty_ = true;  // input_ now holds the session's old record
@@ -626,8 +468,9 @@ void EngineImpl::EnsureExpiryQueued(uint32_t s) {
 void EngineImpl::ApplyAfterTriggers(uint32_t s, const EventRecord& record,
                                     absl::Time now) {
   const std::string_view type = record.type();
-  for (int g : after_groups_) {
-    const Trigger& t = *groups_[g].trigger;
+  const std::vector<TimerGroup>& groups = plan_->timer_groups();
+  for (int g : plan_->after_groups()) {
+    const Trigger& t = *groups[g].trigger;
     for (const EventPattern& p : t.unless) {
       if (p.Matches(type)) {
         Cancel(s, g);
@@ -635,8 +478,8 @@ void EngineImpl::ApplyAfterTriggers(uint32_t s, const EventRecord& record,
       }
     }
     if (t.since.Matches(type)) {
-      slab_[s].records->since_events[groups_[g].after_slot] = record;
-      Arm(s, g, now + groups_[g].delay);
+      slab_[s].records->since_events[groups[g].after_slot] = record;
+      Arm(s, g, now + groups[g].delay);
     }
   }
 }
@@ -700,7 +543,7 @@ void EngineImpl::FireTimer(const TimerEntry& e, DecisionSink* sink) {
   slot.armed = false;
   --session.armed;
   ++stats_.timers_fired;
-  const TimerGroup& group = groups_[e.group];
+  const TimerGroup& group = plan_->timer_groups()[e.group];
   const bool idle = group.kind == TriggerKind::kIdle;
   // `event` is the session's last event (idle) or the `since` event (after).
   // No action of the trigger writes either record (derived events, which
@@ -758,7 +601,7 @@ void EngineImpl::MaybeCompactTimers() {
   // flood of short-lived sessions would grow the heap without bound.
   // Compacting at twice the bound keeps the cost amortized O(1) per push.
   const size_t bound =
-      static_cast<size_t>(live_sessions_) * (groups_.size() + 1);
+      static_cast<size_t>(live_sessions_) * (plan_->timer_groups().size() + 1);
   if (heap_.size() <= 2 * bound + 4096) return;
   heap_.EraseIf([this](const TimerEntry& e) {
     const Session& session = slab_[e.session];
@@ -853,7 +696,7 @@ std::vector<PendingTimer> EngineImpl::PendingTimers() const {
   });
   std::vector<PendingTimer> out;
   for (const Item& item : items) {
-    const TimerGroup& group = groups_[item.group];
+    const TimerGroup& group = plan_->timer_groups()[item.group];
     for (int r : group.rules) {
       out.push_back({item.deadline, *item.session, rs_->rules[r].name,
                      group.kind == TriggerKind::kIdle ? "idle" : "after"});

@@ -7,9 +7,12 @@
 //     lookup by string_view, no allocation). A freed slot keeps its storage
 //     (field strings, event records) for the next session and bumps its
 //     incarnation, which invalidates old timer wake-ups.
-//   - Rules are indexed by trigger at Create(): exact event type -> rules, a
-//     list of prefix rules, and timer groups (rules with the same
-//     Trigger::key, which form ONE trigger when due together).
+//   - The ruleset's immutable tables (rule order, the trigger index with
+//     its timer groups, the rule indexes, attribute typing, decision
+//     parameters, fallback chains, ends_on types, default session fields)
+//     are its plan (engine/plan/ruleset_plan.h), built once when the
+//     ruleset loads and shared by every engine of it: Create() and Reload()
+//     build none of them. The engine keeps only mutable state.
 //   - Timers: see timers.h (a min-heap of wake-ups, state in the session).
 //   - Expiry: each live session has one expiry wake-up of its own kind
 //     (kExpiryGroup), at started + expire, postponed lazily to last_seen +
@@ -23,17 +26,14 @@
 //     (of dropped sessions) are compacted away (MaybeCompactTimers).
 //   - Snapshot / Restore / Reload: snapshot.cc and reload.cc; Restore and
 //     Reload rebuild the engine in place (ReplaceState).
-//   - Decision parameters are built once per action at Create(), as views
-//     into the ruleset (kept alive by shared_ptr).
-//   - Scratch buffers (the typed input event, candidate lists, the derived
-//     event queue, the pending decisions of a trigger, the condition
-//     snapshot) are members, reused across calls.
+//   - Scratch buffers (the typed input event, candidate lists, the rule
+//     index's words, the derived event queue, the pending decisions of a
+//     trigger, the condition snapshot) are members, reused across calls.
 #ifndef SWITCHBOARD_ENGINE_RUN_ENGINE_IMPL_H_
 #define SWITCHBOARD_ENGINE_RUN_ENGINE_IMPL_H_
 
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,10 +48,11 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "engine/check/checked_ruleset.h"
+#include "engine/plan/records.h"
+#include "engine/plan/rule_index.h"
+#include "engine/plan/ruleset_plan.h"
+#include "engine/plan/string_table.h"
 #include "engine/route/assigner.h"
-#include "engine/run/records.h"
-#include "engine/run/rule_index.h"
-#include "engine/run/string_table.h"
 #include "engine/run/timers.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
@@ -59,6 +60,22 @@
 #include "switchboard/ruleset.h"
 
 namespace switchboard::run {
+
+// The records and tables of the plan stage (engine/plan), by their names.
+using plan::AbslView;
+using plan::ActionPlan;
+using plan::EventObject;
+using plan::EventRecord;
+using plan::FastStore;
+using plan::KeyWord;
+using plan::RuleIndex;
+using plan::RulesetPlan;
+using plan::SessionHeader;
+using plan::SessionObject;
+using plan::Slot;
+using plan::StoreOwned;
+using plan::TimerGroup;
+using plan::ZeroQueueStats;
 
 // Longest chain of derived events one input event or timer may cause.
 inline constexpr int kMaxDerivedChain = 1000;
@@ -80,15 +97,6 @@ class QueueStatsObject final : public cel::ObjectValue {
 
  private:
   const cel::ObjectType* type_;
-};
-
-// Rules whose timers share a Trigger::key: one trigger when due together.
-struct TimerGroup {
-  TriggerKind kind = TriggerKind::kIdle;
-  absl::Duration delay;
-  const Trigger* trigger = nullptr;  // of the first rule
-  std::vector<int> rules;            // enabled rules, in rule order
-  int after_slot = -1;               // kAfter: index of the `since` record
 };
 
 // The events a session keeps for its timers.
@@ -180,14 +188,6 @@ class SessionIndex {
   absl::flat_hash_set<uint32_t, Hash, Eq> set_;
 };
 
-// The decision parameters of one action, built at Create().
-struct ActionPlan {
-  std::vector<DecisionParam> params;
-  std::deque<std::vector<std::string>> string_lists;  // kStringList storage
-  std::deque<std::vector<std::pair<std::string, int64_t>>> int_maps;
-  int to_param = -1;  // deflect: position of `to` in params
-};
-
 class EngineImpl final : public Engine {
  public:
   EngineImpl(std::shared_ptr<const Ruleset> ruleset,
@@ -209,12 +209,6 @@ class EngineImpl final : public Engine {
                            absl::Time now) const;
 
  private:
-  // ---- setup (engine_impl.cc) ----
-  void BuildIndexes();
-  void BuildPlans();
-  // Orders rules: priority (higher first), then file order.
-  bool RuleBefore(int a, int b) const;
-
   // ---- input (engine_impl.cc) ----
   // Types `event` into input_ by the schema; errors leave the engine as is.
   absl::Status TypeEvent(const Event& event);
@@ -289,11 +283,6 @@ class EngineImpl final : public Engine {
   // With the rule index (options_.index_rules, not explaining), only the
   // rules whose indexed tests the event passes (rule_index.h).
   void CollectEventRules(const EventRecord& event);
-  // The enabled event rules of `type` without the index (scan of the exact
-  // and prefix lists), into candidates_.
-  void ScanEventRules(std::string_view type);
-  // One RuleIndex per exact event type some rule names (dispatch.cc).
-  void BuildRuleIndexes();
   // Runs one trigger: conditions, actions, decisions (delivered at the end,
   // with the complete explanation).
   void RunTrigger(uint32_t s, const EventRecord& event, absl::Time now,
@@ -311,40 +300,15 @@ class EngineImpl final : public Engine {
 
   std::shared_ptr<const Ruleset> ruleset_;
   const CheckedRuleset* rs_;
+  const RulesetPlan* plan_;  // of ruleset_
   EngineOptions options_;
   absl::Time clock_ = absl::InfinitePast();
   mutable EngineStats stats_;
   std::vector<int64_t> decision_counts_;  // rule * kActionKinds + kind
 
-  // Indexes.
-  std::vector<int> rank_;  // rule -> position in rule order
-  absl::flat_hash_map<std::string, std::vector<int>> exact_rules_;
-  std::vector<std::pair<std::string, int>> prefix_rules_;  // (prefix, rule)
-  std::vector<TimerGroup> groups_;  // sorted by their first rule's order
-  std::vector<int> idle_groups_;
-  std::vector<int> after_groups_;
-  absl::flat_hash_map<std::string, int> attr_index_;
   // TypeEvent's guesses: the attribute index of the i-th attribute of the
   // last event (-1: none). Fixed size, no allocation per event.
   std::vector<int> attr_guess_;
-  // How TypeEvent stores each attribute (by schema index) when the event's
-  // value has the expected kind: in place, without Convert.
-  enum class FastStore : uint8_t {
-    kConvert,           // Convert (dyn, lists, maps, times, durations...)
-    kSkip,              // type and time: never taken from attributes
-    kRouteTimeoutOnly,  // queue, waited: only on route.timeout (Convert)
-    kString,
-    kInt,
-    kDouble,  // a double, or an int converted
-    kBool,
-  };
-  std::vector<FastStore> attr_fast_;
-  // The attributes' name lengths (a check of Event::Attribute::schema_index
-  // that reads no EventAttribute).
-  std::vector<uint32_t> attr_name_size_;
-  std::vector<std::vector<ActionPlan>> plans_;  // [rule][action]
-  std::vector<std::vector<int>> fallback_;      // channel -> fallback indexes
-  std::vector<Slot> default_fields_;
 
   // Channel health (by channel index); names the ruleset does not know
   // are kept by name.
@@ -384,12 +348,8 @@ class EngineImpl final : public Engine {
   std::vector<std::unique_ptr<EventRecord>> derived_;
   size_t derived_size_ = 0;
   std::vector<int> candidates_;
-  // Exact event type -> the index of its rules (exact and prefix ones).
-  // Every event type in some queue's ends_on, and the default ones.
-  StringTable ends_on_types_;
-  std::vector<RuleIndex> rule_indexes_;
-  StringTable rule_index_of_type_;  // exact event type -> rule_indexes_
-  bool prune_rules_ = false;        // index_rules && !explain
+  RuleIndex::Scratch index_scratch_;  // for the plan's rule indexes
+  bool prune_rules_ = false;          // index_rules && !explain
   std::vector<Slot> snapshot_;
   // The session fields before a `set`, restored when one of its values fails.
   std::vector<Slot> set_undo_;

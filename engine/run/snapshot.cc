@@ -37,8 +37,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "engine/check/rule_env.h"
-#include "engine/run/engine_impl.h"
 #include "engine/common/snapshot_codec.h"
+#include "engine/run/engine_impl.h"
 
 namespace switchboard::run {
 namespace {
@@ -341,6 +341,7 @@ void EngineImpl::WriteState(SnapshotWriter& w) const {
   for (const SessionField& f : rs_->session.fields) {
     field_types.push_back(f.type.DebugString());
   }
+  const std::vector<TimerGroup>& groups = plan_->timer_groups();
   for (uint32_t s = lru_head_; s != kNoSlot; s = slab_[s].lru_next) {
     const Session& session = slab_[s];
     const SessionHeader& h = session.header;
@@ -368,13 +369,13 @@ void EngineImpl::WriteState(SnapshotWriter& w) const {
         session.records != nullptr ? session.records->last_event : kNoRecord);
     // Pending timers: trigger key, deadline, the `since` event (after).
     uint64_t armed = 0;
-    for (size_t g = 0; g < groups_.size() && g < session.timers.size(); ++g) {
+    for (size_t g = 0; g < groups.size() && g < session.timers.size(); ++g) {
       armed += session.timers[g].armed ? 1 : 0;
     }
     w.PutVarint(armed);
-    for (size_t g = 0; g < groups_.size() && g < session.timers.size(); ++g) {
+    for (size_t g = 0; g < groups.size() && g < session.timers.size(); ++g) {
       if (!session.timers[g].armed) continue;
-      const TimerGroup& group = groups_[g];
+      const TimerGroup& group = groups[g];
       w.PutString(group.trigger->key);
       w.PutTime(session.timers[g].deadline);
       const bool after = group.kind == TriggerKind::kAfter;
@@ -545,10 +546,7 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
   for (const SessionField& f : rs_->session.fields) {
     field_types.push_back(f.type.DebugString());
   }
-  absl::flat_hash_map<std::string_view, int> group_index;
-  for (size_t g = 0; g < groups_.size(); ++g) {
-    group_index.emplace(groups_[g].trigger->key, static_cast<int>(g));
-  }
+  const std::vector<TimerGroup>& groups = plan_->timer_groups();
   uint64_t count;
   // A session takes at least 12 bytes (id, channel, times, counts).
   if (!r.ReadCount(&count, 12, "session count")) return r.status();
@@ -591,8 +589,8 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
     session.header.started = started;
     session.header.last_seen = last_seen;
     session.header.events = events;
-    session.fields = default_fields_;
-    session.timers.assign(groups_.size(), TimerSlot());
+    session.fields = plan_->default_fields();
+    session.timers.assign(groups.size(), TimerSlot());
     EnsureRecords(session);
     session_index_.Insert(s);
     LruAppend(s);
@@ -620,7 +618,7 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
         StoreOwned(value, &slot);
       }
     }
-    if (!ReadRecord(r, *rs_, attr_index_,
+    if (!ReadRecord(r, *rs_, plan_->attribute_index(),
                     session.records != nullptr ? &session.records->last_event
                                                : &dropped_last)) {
       return r.status();
@@ -641,13 +639,12 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
         r.Fail("timer deadline (infinite)");
         return r.status();
       }
-      auto it = group_index.find(key);
-      const int g = it == group_index.end() ? -1 : it->second;
+      const int g = plan_->FindTimerGroup(key);
       EventRecord* since = &dropped;
-      if (g >= 0 && groups_[g].kind == TriggerKind::kAfter) {
-        since = &slab_[s].records->since_events[groups_[g].after_slot];
+      if (g >= 0 && groups[g].kind == TriggerKind::kAfter) {
+        since = &slab_[s].records->since_events[groups[g].after_slot];
       }
-      if (has_since && !ReadRecord(r, *rs_, attr_index_, since)) {
+      if (has_since && !ReadRecord(r, *rs_, plan_->attribute_index(), since)) {
         return r.status();
       }
       if (g < 0) {

@@ -31,7 +31,7 @@ struct EngineOptions {
   // Attach an Explanation to every decision (slower; allocates). Default:
   // false.
   bool explain = false;
-  // Find an event's candidate rules with the rule index (engine/run/
+  // Find an event's candidate rules with the rule index (engine/plan/
   // rule_index.h: equality, `in` and range tests of the conditions on event
   // attributes) instead of evaluating every rule of the trigger. Exact: the
   // decisions, stats and error counts are the same either way. Ignored

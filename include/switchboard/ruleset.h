@@ -26,8 +26,9 @@
 
 namespace switchboard {
 
-// The checked form the engine runs (engine/check/checked_ruleset.h).
-struct CheckedRuleset;
+namespace plan {
+class RulesetAccess;  // the library's internal access (engine/plan)
+}  // namespace plan
 
 // Limits that keep loading bounded on hostile input. The defaults suit any
 // hand-written ruleset; raise them for generated ones.
@@ -48,13 +49,11 @@ struct LoadOptions {
   int cel_max_length = 100 * 1024;
 };
 
-// A loaded ruleset: checked, with every CEL expression compiled. Immutable;
-// thread-safe.
+// A loaded ruleset: checked, with every CEL expression compiled, and
+// planned (the tables every engine of it runs, built once). Made only by
+// LoadRuleset / LoadRulesetFromString. Immutable; thread-safe.
 class Ruleset {
  public:
-  // Takes the checked form (made by the loader; tests may build one).
-  explicit Ruleset(std::shared_ptr<const CheckedRuleset> checked,
-                   std::vector<Diagnostic> warnings = {});
   ~Ruleset();
   Ruleset(const Ruleset&) = delete;
   Ruleset& operator=(const Ruleset&) = delete;
@@ -63,31 +62,33 @@ class Ruleset {
   const std::string& name() const;
   // Number of rules (enabled or not).
   int rule_count() const;
+  // The name of the rule at `index`, 0 <= index < rule_count(), in the order
+  // the rules were loaded (file order; folders: file-name order), which is
+  // the order of the per-rule vectors of EngineStats (rule_runs,
+  // rule_errors). The engine runs rules by priority, then in this order.
+  const std::string& rule_name(int index) const;
+  // Number of declared queues (`queues:`).
+  int queue_count() const;
   // Number of distinct triggers the rules wait for: each event type and
   // prefix named in an `on`, and each distinct idle / after timer.
   int trigger_count() const;
   // Number of declared session fields.
   int field_count() const;
-  // The name of rule `index` (0 <= index < rule_count()), in file order:
-  // the order of EngineStats::rule_runs and rule_errors.
-  const std::string& rule_name(int index) const;
-  // Number of declared queues (skill routing).
-  int queue_count() const;
   // The files the ruleset was loaded from, in load order.
   const std::vector<std::string>& files() const;
   // The warnings found while loading (sorted).
-  const std::vector<Diagnostic>& warnings() const { return warnings_; }
+  const std::vector<Diagnostic>& warnings() const;
 
   // The rule graph (triggers, emits, session field reads and writes) as
   // Graphviz DOT.
   std::string GraphDot() const;
 
-  // The checked form, for the engine. Valid as long as this Ruleset.
-  const CheckedRuleset& checked() const { return *checked_; }
-
  private:
-  std::shared_ptr<const CheckedRuleset> checked_;
-  std::vector<Diagnostic> warnings_;
+  friend class plan::RulesetAccess;
+  struct Rep;  // engine/plan/ruleset.cc
+  explicit Ruleset(std::unique_ptr<const Rep> rep);
+
+  std::unique_ptr<const Rep> rep_;
 };
 
 // What loading produced: a ruleset, or the reasons there is none.

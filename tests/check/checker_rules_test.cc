@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/check/checked_ruleset.h"
+#include "engine/plan/ruleset_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "switchboard/ruleset.h"
@@ -326,7 +327,8 @@ TEST(CalendarTest, ReadsPastMidnightAndEndOfDay) {
       "rules: []\n",
       "t.yaml");
   ASSERT_TRUE(result.ok()) << FormatDiagnostics(result.diagnostics());
-  const Calendar& c = result.ruleset()->checked().calendars[0];
+  const Calendar& c =
+      plan::RulesetAccess::Checked(*result.ruleset()).calendars[0];
   EXPECT_EQ(c.weekly[5], (std::vector<MinuteRange>{{0, 30}, {1320, 1560}}));
   EXPECT_EQ(c.weekly[6], (std::vector<MinuteRange>{{1080, 1440}}));
 }

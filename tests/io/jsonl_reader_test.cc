@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/common/time_util.h"
+#include "engine/plan/ruleset_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "switchboard/event.h"

@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "engine/check/checked_ruleset.h"
 #include "engine/common/event_access.h"
+#include "engine/plan/ruleset_access.h"
 #include "gtest/gtest.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
@@ -117,18 +118,22 @@ int CompareOnFile(const std::string& rules, const std::string& events) {
     ++line_number;
     if (EventReader::IsBlankLine(line)) continue;
     if (!reader.Next(line, &event).ok()) continue;
-    EXPECT_EQ(internal::EventAccess::SchemaTag(event), &ruleset->checked());
+    EXPECT_EQ(internal::EventAccess::SchemaTag(event),
+              &plan::RulesetAccess::Checked(*ruleset));
     // Each index names the attribute's schema entry; no name twice.
     for (const Event::Attribute& a : event) {
       EXPECT_EQ(event.Find(a.name), &a) << events << ":" << line_number;
       if (a.schema_index >= 0) {
-        EXPECT_LT(static_cast<size_t>(a.schema_index),
-                  ruleset->checked().event_attributes.size());
+        EXPECT_LT(
+            static_cast<size_t>(a.schema_index),
+            plan::RulesetAccess::Checked(*ruleset).event_attributes.size());
         if (static_cast<size_t>(a.schema_index) >=
-            ruleset->checked().event_attributes.size()) {
+            plan::RulesetAccess::Checked(*ruleset).event_attributes.size()) {
           continue;
         }
-        EXPECT_EQ(ruleset->checked().event_attributes[a.schema_index].name,
+        EXPECT_EQ(plan::RulesetAccess::Checked(*ruleset)
+                      .event_attributes[a.schema_index]
+                      .name,
                   a.name)
             << events << ":" << line_number;
       }
@@ -467,11 +472,13 @@ TEST(TypedEventTest, UnindexedAttributesOfATaggedEventGoByName) {
   // the engine's own tag: the name decides.
   sink.text.clear();
   Event forged("probe", event.time() + absl::Seconds(1));
-  internal::EventAccess::SetSchemaTag(forged, &ruleset->checked());
+  internal::EventAccess::SetSchemaTag(forged,
+                                      &plan::RulesetAccess::Checked(*ruleset));
   forged.SetString("visitor", "v2");
   int name_index = -1;
   int count_index = -1;
-  const auto& attributes = ruleset->checked().event_attributes;
+  const auto& attributes =
+      plan::RulesetAccess::Checked(*ruleset).event_attributes;
   for (size_t i = 0; i < attributes.size(); ++i) {
     if (attributes[i].name == "name") name_index = static_cast<int>(i);
     if (attributes[i].name == "count") count_index = static_cast<int>(i);

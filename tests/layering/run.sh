@@ -7,7 +7,7 @@
 #   run.sh CMAKE SOURCE_DIR
 set -euo pipefail
 cmake_bin="$1" root="$2"
-stages="common,cel,load,check,route,run,io,authoring"
+stages="common,cel,load,check,plan,route,run,io,authoring"
 script="$root/cmake/CheckLayering.cmake"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

@@ -11,6 +11,7 @@
 #include "absl/time/civil_time.h"
 #include "engine/check/checked_ruleset.h"
 #include "engine/check/rule_env.h"
+#include "engine/plan/ruleset_access.h"
 #include "gtest/gtest.h"
 #include "switchboard/ruleset.h"
 #include "tests/support/status_matchers.h"
@@ -143,7 +144,14 @@ TEST(LoaderTest, LoadsEveryKey) {
   EXPECT_EQ(ruleset->field_count(), 8);
   // cart.*, message.received, chat.started, idle 90s, after ...
   EXPECT_EQ(ruleset->trigger_count(), 5);
-  const CheckedRuleset& c = ruleset->checked();
+  // Rules by name, in load order: the order of EngineStats' per-rule
+  // vectors.
+  EXPECT_EQ(ruleset->rule_name(0), "track-cart");
+  EXPECT_EQ(ruleset->rule_name(1), "route-billing");
+  EXPECT_EQ(ruleset->rule_name(2), "cart-abandonment");
+  EXPECT_EQ(ruleset->rule_name(3), "reminder");
+  EXPECT_EQ(ruleset->queue_count(), 2);
+  const CheckedRuleset& c = plan::RulesetAccess::Checked(*ruleset);
 
   // session
   EXPECT_EQ(c.session.key, "visitor");
@@ -337,7 +345,7 @@ rules:
       - set: {score: "2 * 3"}
 )yaml");
   ASSERT_NE(ruleset, nullptr);
-  const Rule& rule = ruleset->checked().rules[0];
+  const Rule& rule = plan::RulesetAccess::Checked(*ruleset).rules[0];
   NoVariables activation;
   const cel::Value cond = rule.conditions[0].program.Evaluate(activation);
   ASSERT_TRUE(cond.is_bool()) << cond.DebugString();
@@ -347,8 +355,11 @@ rules:
                            .value.program.Evaluate(activation);
   ASSERT_EQ(v.kind(), cel::ValueKind::kDouble) << v.DebugString();
   EXPECT_EQ(v.double_value(), 6.0);
-  ASSERT_TRUE(ruleset->checked().session.fields[0].default_value);
-  EXPECT_EQ(ruleset->checked().session.fields[0].default_value->kind(),
+  ASSERT_TRUE(
+      plan::RulesetAccess::Checked(*ruleset).session.fields[0].default_value);
+  EXPECT_EQ(plan::RulesetAccess::Checked(*ruleset)
+                .session.fields[0]
+                .default_value->kind(),
             cel::ValueKind::kDouble);
 }
 
@@ -357,7 +368,7 @@ TEST(LoaderTest, AppliesDefaults) {
       "ruleset: min\nrules:\n  - name: r\n    on: a.b\n"
       "    then:\n      - tag: [x]\n");
   ASSERT_NE(ruleset, nullptr);
-  const CheckedRuleset& c = ruleset->checked();
+  const CheckedRuleset& c = plan::RulesetAccess::Checked(*ruleset);
   EXPECT_EQ(c.session.key, "conversation");
   EXPECT_EQ(c.session.expire, absl::Hours(24));
   EXPECT_TRUE(c.session.fields.empty());
@@ -437,7 +448,7 @@ TEST(LoaderTest, LoadsAFolderInFileNameOrder) {
   dir.Write("notes.txt", "not yaml: [\n");
   LoadResult result = LoadRuleset(dir.path());
   ASSERT_TRUE(result.ok()) << FormatDiagnostics(result.diagnostics());
-  const CheckedRuleset& c = result.ruleset()->checked();
+  const CheckedRuleset& c = plan::RulesetAccess::Checked(*result.ruleset());
   ASSERT_EQ(c.rules.size(), 3u);
   EXPECT_EQ(c.rules[0].name, "first");
   EXPECT_EQ(c.rules[1].name, "second");
@@ -481,7 +492,7 @@ TEST(LoaderTest, FolderSectionsMergeAndClash) {
             "      - offer: {channel: line}\n");
   LoadResult result = LoadRuleset(dir.path());
   ASSERT_TRUE(result.ok()) << FormatDiagnostics(result.diagnostics());
-  EXPECT_EQ(result.ruleset()->checked().queues.size(), 2u);
+  EXPECT_EQ(plan::RulesetAccess::Checked(*result.ruleset()).queues.size(), 2u);
 
   dir.Write("3.yaml",
             "session: {key: visitor}\nevent:\n  a: int\ncalendars:\n"
@@ -516,7 +527,7 @@ TEST(LoaderTest, SessionKeyCannotBeABuiltInAttribute) {
       "ruleset: x\nsession: {key: visitor}\n"
       "event: {visitor: string}\nrules: []\n");
   ASSERT_NE(ruleset, nullptr);
-  EXPECT_EQ(ruleset->checked().event_attributes.size(), 6u);
+  EXPECT_EQ(plan::RulesetAccess::Checked(*ruleset).event_attributes.size(), 6u);
 }
 
 TEST(LoaderTest, AFolderFileWithBrokenYamlStopsTheRuleset) {

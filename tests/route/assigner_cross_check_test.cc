@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/common/time_util.h"
+#include "engine/plan/ruleset_access.h"
 #include "engine/route/assigner.h"
 #include "gtest/gtest.h"
 #include "tests/run/engine_test_util.h"
@@ -111,7 +112,7 @@ class Driver {
 TEST(AssignerCrossCheckTest, RandomRostersAndStreams) {
   auto ruleset = MustLoad(kRules);
   ASSERT_NE(ruleset, nullptr);
-  const CheckedRuleset& rs = ruleset->checked();
+  const CheckedRuleset& rs = plan::RulesetAccess::Checked(*ruleset);
   std::vector<const RouteAction*> routes;
   std::vector<std::string> route_rules;
   for (const Rule& rule : rs.rules) {

@@ -13,8 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "engine/common/time_util.h"
 #include "engine/common/snapshot_codec.h"
+#include "engine/common/time_util.h"
+#include "engine/plan/ruleset_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/run/engine_test_util.h"
@@ -64,7 +65,7 @@ class AssignerTest : public ::testing::Test {
   void SetUp() override {
     ruleset_ = MustLoad(kRules);
     ASSERT_NE(ruleset_, nullptr);
-    rs_ = &ruleset_->checked();
+    rs_ = &plan::RulesetAccess::Checked(*ruleset_);
     assigner_ = std::make_unique<Assigner>(*rs_);
   }
   const RouteAction& Route(std::string_view rule) const {
@@ -451,7 +452,7 @@ rules:
     then: [{route: {queue: general}}]
 )y");
   ASSERT_NE(next, nullptr);
-  assigner_->Reload(next->checked(), t0 + absl::Seconds(5));
+  assigner_->Reload(plan::RulesetAccess::Checked(*next), t0 + absl::Seconds(5));
   EXPECT_EQ(assigner_->stats().abandoned, 1);  // c-tech2
   EXPECT_FALSE(assigner_->HasConversation("c-tech2"));
   EXPECT_TRUE(assigner_->HasConversation("c-tech"));  // stays with a-1

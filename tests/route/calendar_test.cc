@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "engine/check/checked_ruleset.h"
 #include "engine/common/time_util.h"
+#include "engine/plan/ruleset_access.h"
 #include "gtest/gtest.h"
 #include "switchboard/ruleset.h"
 
@@ -420,8 +421,8 @@ TEST(CalendarTest, LoadedCalendar) {
   LoadResult result = LoadRulesetFromString(kRuleset, "cal.yaml");
   ASSERT_TRUE(result.ok());
   std::shared_ptr<const Ruleset> ruleset = result.ruleset();
-  ASSERT_EQ(ruleset->checked().calendars.size(), 1u);
-  const Calendar& c = ruleset->checked().calendars[0];
+  ASSERT_EQ(plan::RulesetAccess::Checked(*ruleset).calendars.size(), 1u);
+  const Calendar& c = plan::RulesetAccess::Checked(*ruleset).calendars[0];
   auto at = [&](int y, int mo, int d, int h, int mi, int s = 0) {
     return CalendarOpen(c, Local(c, y, mo, d, h, mi, s));
   };

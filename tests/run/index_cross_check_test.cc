@@ -1,4 +1,4 @@
-// Cross-check of the rule index (engine/run/rule_index.h): the engine with
+// Cross-check of the rule index (engine/plan/rule_index.h): the engine with
 // EngineOptions::index_rules on and off must make the same decisions, in
 // the same order, with the same stats (rule runs, rule errors, decisions by
 // rule and action, derived events), on routing workloads in the shape of the

@@ -90,7 +90,7 @@ TEST(ReloadTest, NullRulesetIsRefusedAndNothingChanges) {
   EXPECT_THAT(engine->Reload(nullptr),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(*engine->Snapshot(), before);
-  EXPECT_EQ(engine->ruleset().checked().name, "v1");
+  EXPECT_EQ(engine->ruleset().name(), "v1");
 }
 
 TEST(ReloadTest, KeepsSessionsClockChannelsAndStats) {
@@ -115,7 +115,7 @@ rules:
       - tag: ["chat-down"]
 )yaml"))
                   .ok());
-  EXPECT_EQ(engine->ruleset().checked().name, "v2");
+  EXPECT_EQ(engine->ruleset().name(), "v2");
   EXPECT_EQ(engine->now(), T("10:00:20"));
   EXPECT_EQ(engine->session_count(), 2);
   EXPECT_EQ(engine->stats().events, 3);

@@ -11,6 +11,7 @@
 #include "engine/check/checked_ruleset.h"
 #include "engine/check/rule_env.h"
 #include "engine/common/time_util.h"
+#include "engine/plan/ruleset_access.h"
 #include "engine/route/calendar.h"
 
 namespace switchboard::testing {
@@ -18,6 +19,13 @@ namespace {
 
 using Record = ReferenceRuntime::Record;
 using Session = ReferenceRuntime::Session;
+
+// The checked ruleset: the reference reads it alone, never the engine's
+// plan (engine/plan/ruleset_plan.h), so that the cross-check compares two
+// independent readings of the rules.
+const CheckedRuleset& Checked(const Ruleset& ruleset) {
+  return plan::RulesetAccess::Checked(ruleset);
+}
 
 // A deep copy of `v` that owns its strings; an error value for objects.
 cel::Value Owned(const cel::Value& v) {
@@ -332,7 +340,7 @@ std::string DecisionLine(const Decision& d) {
 
 ReferenceRuntime::ReferenceRuntime(std::shared_ptr<const Ruleset> ruleset)
     : ruleset_(std::move(ruleset)) {
-  const CheckedRuleset& rs = ruleset_->checked();
+  const CheckedRuleset& rs = Checked(*ruleset_);
   for (size_t i = 0; i < rs.rules.size(); ++i) order_.push_back(int(i));
   std::stable_sort(order_.begin(), order_.end(), [&rs](int a, int b) {
     return rs.rules[a].priority > rs.rules[b].priority;
@@ -351,7 +359,7 @@ std::vector<int> ReferenceRuntime::RulesForEvent(
   std::vector<int> out;
   if (IsGlobal(type)) return out;
   for (int r : order_) {
-    const Rule& rule = ruleset_->checked().rules[r];
+    const Rule& rule = Checked(*ruleset_).rules[r];
     if (rule.enabled && rule.trigger.kind == TriggerKind::kEvent &&
         MatchesAny(rule.trigger.events, type)) {
       out.push_back(r);
@@ -363,7 +371,7 @@ std::vector<int> ReferenceRuntime::RulesForEvent(
 std::vector<int> ReferenceRuntime::RulesForKey(const std::string& key) const {
   std::vector<int> out;
   for (int r : order_) {
-    const Rule& rule = ruleset_->checked().rules[r];
+    const Rule& rule = Checked(*ruleset_).rules[r];
     if (rule.enabled && rule.trigger.kind != TriggerKind::kEvent &&
         rule.trigger.key == key) {
       out.push_back(r);
@@ -374,7 +382,7 @@ std::vector<int> ReferenceRuntime::RulesForKey(const std::string& key) const {
 
 int ReferenceRuntime::KeyRank(const std::string& key) const {
   for (size_t i = 0; i < order_.size(); ++i) {
-    const Rule& rule = ruleset_->checked().rules[order_[i]];
+    const Rule& rule = Checked(*ruleset_).rules[order_[i]];
     if (rule.enabled && rule.trigger.kind != TriggerKind::kEvent &&
         rule.trigger.key == key) {
       return static_cast<int>(i);
@@ -419,7 +427,7 @@ void ReferenceRuntime::ApplyAfter(Session& s, const Record& rec,
   // Each distinct `after` key once (the rules of one key share one wait).
   std::vector<std::string> done;
   for (int r : order_) {
-    const Rule& rule = ruleset_->checked().rules[r];
+    const Rule& rule = Checked(*ruleset_).rules[r];
     if (!rule.enabled || rule.trigger.kind != TriggerKind::kAfter) continue;
     const Trigger& t = rule.trigger;
     if (std::find(done.begin(), done.end(), t.key) != done.end()) continue;
@@ -455,7 +463,7 @@ void ReferenceRuntime::FireDue(absl::Time limit,
     // Session expiry: a session without timers expires `expire` after its
     // last event, or when its last timer ends if that is later. At one
     // instant, timers fire before sessions expire.
-    const absl::Duration expire = ruleset_->checked().session.expire;
+    const absl::Duration expire = Checked(*ruleset_).session.expire;
     std::string expiring;
     absl::Time expiry_time = absl::InfiniteFuture();
     if (expire > absl::ZeroDuration() && expire != absl::InfiniteDuration()) {
@@ -485,7 +493,7 @@ void ReferenceRuntime::FireDue(absl::Time limit,
     Session& s = sessions_.at(timer.session);
     const std::vector<int> rules = RulesForKey(timer.key);
     const bool idle =
-        ruleset_->checked().rules[rules[0]].trigger.kind == TriggerKind::kIdle;
+        Checked(*ruleset_).rules[rules[0]].trigger.kind == TriggerKind::kIdle;
     const Record source = idle ? s.last_event : timer.since;
     RunTrigger(s, source, timer.deadline, idle ? "idle" : "after", rules, out);
     RunDerived(s, timer.deadline, out);
@@ -494,7 +502,7 @@ void ReferenceRuntime::FireDue(absl::Time limit,
 
 absl::Status ReferenceRuntime::Process(const Event& event,
                                        std::vector<std::string>* out) {
-  const CheckedRuleset& rs = ruleset_->checked();
+  const CheckedRuleset& rs = Checked(*ruleset_);
   if (event.type().empty()) return absl::InvalidArgumentError("no type");
   if (event.time() == absl::InfinitePast() ||
       event.time() == absl::InfiniteFuture()) {
@@ -587,7 +595,7 @@ std::vector<std::string> ReferenceRuntime::PendingTimerLines() const {
   std::vector<std::string> out;
   for (const Timer* t : sorted) {
     for (int r : RulesForKey(t->key)) {
-      const Rule& rule = ruleset_->checked().rules[r];
+      const Rule& rule = Checked(*ruleset_).rules[r];
       out.push_back(
           ::switchboard::FormatTimestamp(t->deadline) + "|" + t->session + "|" +
           rule.name + "|" +
@@ -606,7 +614,7 @@ void ReferenceRuntime::AdvanceTo(absl::Time time,
 void ReferenceRuntime::EndConversation(Session& s, const std::string& type,
                                        absl::Time now) {
   if (s.queue < 0) return;
-  const Queue& q = ruleset_->checked().queues[s.queue];
+  const Queue& q = Checked(*ruleset_).queues[s.queue];
   std::vector<std::string> ends = q.ends_on;
   if (ends.empty()) ends = {"conversation.closed", "call.ended"};
   for (const std::string& e : ends) {
@@ -640,7 +648,7 @@ void ReferenceRuntime::RunTrigger(Session& s, const Record& event,
                                   absl::Time now, const std::string& trigger,
                                   const std::vector<int>& rules,
                                   std::vector<std::string>* out) {
-  const CheckedRuleset& rs = ruleset_->checked();
+  const CheckedRuleset& rs = Checked(*ruleset_);
   const std::map<int, cel::Value> snapshot = s.fields;
   RecordObject event_object(rs.event_type.get(), &event);
   SessionView cond_session(rs.session_type.get(), &s, &snapshot);

@@ -1,8 +1,8 @@
-// Tests of StringTable (engine/run/string_table.h): every key found with its
+// Tests of StringTable (engine/plan/string_table.h): every key found with its
 // value, every near miss (same length, same first word, one byte off)
 // absent, growth past many rehashes, and KeyWord's promise that the word and
 // the length determine a key of up to 8 bytes.
-#include "engine/run/string_table.h"
+#include "engine/plan/string_table.h"
 
 #include <set>
 #include <string>
@@ -11,7 +11,7 @@
 
 #include "gtest/gtest.h"
 
-namespace switchboard::run {
+namespace switchboard::plan {
 namespace {
 
 // Every string of length 0..3 over a 3-letter alphabet, plus some longer.
@@ -87,4 +87,4 @@ TEST(StringTableTest, GrowsPastManyRehashes) {
 }
 
 }  // namespace
-}  // namespace switchboard::run
+}  // namespace switchboard::plan

@@ -1,9 +1,10 @@
 // RuleIndex: condition analysis (which conjuncts can be indexed), table
 // building (rows of bitsets per attribute value or numeric region), and the
 // per-event AND of rows. See rule_index.h for the exactness argument.
-#include "engine/run/rule_index.h"
+#include "engine/plan/rule_index.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -14,7 +15,7 @@
 #include "engine/cel/ast.h"
 #include "engine/cel/value.h"
 
-namespace switchboard::run {
+namespace switchboard::plan {
 namespace {
 
 constexpr double kTwo63 = 9223372036854775808.0;  // 2^63, exact
@@ -270,8 +271,6 @@ RuleIndex::RuleIndex(const CheckedRuleset& rs, std::vector<int> rules)
   words_ = (n + 63) / 64;
   all_.assign(words_, 0);
   for (size_t i = 0; i < n; ++i) all_[i / 64] |= uint64_t{1} << (i % 64);
-  acc_.assign(words_, 0);
-  unchecked_.assign(words_, 0);
   proven_.assign(words_, 0);
 
   absl::flat_hash_map<std::string, int> attributes;
@@ -538,24 +537,25 @@ inline __attribute__((always_inline)) int64_t RuleIndex::RowFor(
   return static_cast<int64_t>(2 * lo);
 }
 
-void RuleIndex::Candidates(const EventRecord& event,
+void RuleIndex::Candidates(const EventRecord& event, Scratch* scratch,
                            std::vector<int>* out) const {
   out->clear();
   if (tables_.empty()) {
     out->insert(out->end(), rules_.begin(), rules_.end());
     return;
   }
+  assert(scratch->acc_.size() >= words_);
   // `acc` is all_ until the first consulted row (no copy), then the AND of
   // the rows so far; `unchecked` (the rules of skipped tables) is only
   // filled when a table is skipped.
-  uint64_t* acc = acc_.data();
+  uint64_t* acc = scratch->acc_.data();
   const uint64_t* src = all_.data();
   uint64_t* unchecked = nullptr;
   for (const Table& t : tables_) {
     const int64_t row = RowFor(t, event);
     if (row < 0) {
       if (unchecked == nullptr) {
-        unchecked = unchecked_.data();
+        unchecked = scratch->unchecked_.data();
         for (size_t w = 0; w < words_; ++w) unchecked[w] = t.tested[w];
       } else {
         for (size_t w = 0; w < words_; ++w) unchecked[w] |= t.tested[w];
@@ -631,4 +631,4 @@ std::string RuleIndex::DebugString() const {
   return s;
 }
 
-}  // namespace switchboard::run
+}  // namespace switchboard::plan

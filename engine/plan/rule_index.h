@@ -41,8 +41,12 @@
 //
 // --explain lists the conditions of the rules that did not hold, so the
 // engine does not prune when explanations are on.
-#ifndef SWITCHBOARD_ENGINE_RUN_RULE_INDEX_H_
-#define SWITCHBOARD_ENGINE_RUN_RULE_INDEX_H_
+//
+// Built once per ruleset (RulesetPlan) and shared by every engine of it:
+// immutable after construction, so Candidates may run on many threads at
+// once, each with its own Scratch.
+#ifndef SWITCHBOARD_ENGINE_PLAN_RULE_INDEX_H_
+#define SWITCHBOARD_ENGINE_PLAN_RULE_INDEX_H_
 
 #include <cstdint>
 #include <string>
@@ -51,13 +55,33 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
 #include "engine/check/checked_ruleset.h"
-#include "engine/run/records.h"
-#include "engine/run/string_table.h"
+#include "engine/plan/records.h"
+#include "engine/plan/string_table.h"
 
-namespace switchboard::run {
+namespace switchboard::plan {
 
 class RuleIndex {
  public:
+  // The words Candidates ANDs rows into. They belong to the caller (one
+  // per engine), not to the shared index; one Scratch serves every index
+  // of a ruleset once Reserve'd for the largest (RulesetPlan::
+  // rule_index_words).
+  class Scratch {
+   public:
+    // Makes room for indexes of up to `words` bitset words.
+    void Reserve(size_t words) {
+      if (acc_.size() < words) {
+        acc_.resize(words);
+        unchecked_.resize(words);
+      }
+    }
+
+   private:
+    friend class RuleIndex;
+    std::vector<uint64_t> acc_;
+    std::vector<uint64_t> unchecked_;  // rules in a skipped table
+  };
+
   RuleIndex() = default;
 
   // Builds the index of `rules` (indexes into ruleset.rules, in the order
@@ -70,12 +94,17 @@ class RuleIndex {
   // whose condition the index proved true is written as ~rule (negative):
   // its only `if` condition is all indexed conjuncts and each was checked
   // against a present value of the right kind, so its condition is true
-  // without evaluating it. Does not allocate once `out` has capacity for
-  // all the rules.
-  void Candidates(const EventRecord& event, std::vector<int>* out) const;
+  // without evaluating it. `scratch` is the caller's working memory and
+  // must have been Reserve'd for words() words (checked in debug builds
+  // only: this is the hot path). Does not allocate once `out` has capacity
+  // for all the rules.
+  void Candidates(const EventRecord& event, Scratch* scratch,
+                  std::vector<int>* out) const;
 
   // The rules, in order.
   const std::vector<int>& rules() const { return rules_; }
+  // Bitset words per row: (rules().size() + 63) / 64.
+  size_t words() const { return words_; }
   // Number of indexed attributes (0: Candidates returns every rule).
   size_t attribute_count() const { return tables_.size(); }
   // Number of rules with at least one indexed conjunct.
@@ -133,11 +162,8 @@ class RuleIndex {
   std::vector<uint64_t> proven_;
   std::vector<Table> tables_;
   int indexed_rules_ = 0;
-  // Scratch for Candidates (an engine is single-threaded).
-  mutable std::vector<uint64_t> acc_;
-  mutable std::vector<uint64_t> unchecked_;  // rules in a skipped table
 };
 
-}  // namespace switchboard::run
+}  // namespace switchboard::plan
 
-#endif  // SWITCHBOARD_ENGINE_RUN_RULE_INDEX_H_
+#endif  // SWITCHBOARD_ENGINE_PLAN_RULE_INDEX_H_

@@ -5,8 +5,13 @@
 // capacity is reused, and a cel::Value viewing them is made on each read (so
 // moving a record never leaves a dangling view). Also the cel::ObjectValues
 // that expose records to CEL as `event` and `session`.
-#ifndef SWITCHBOARD_ENGINE_RUN_RECORDS_H_
-#define SWITCHBOARD_ENGINE_RUN_RECORDS_H_
+//
+// The records belong to the plan stage, not to the engine: the plan fixes
+// their layout (one slot per attribute or field index), holds the default
+// session fields as slots and its rule index reads event records; the
+// engine (engine/run) fills and keeps them.
+#ifndef SWITCHBOARD_ENGINE_PLAN_RECORDS_H_
+#define SWITCHBOARD_ENGINE_PLAN_RECORDS_H_
 
 #include <cstdint>
 #include <string>
@@ -18,7 +23,7 @@
 #include "engine/cel/types.h"
 #include "engine/cel/value.h"
 
-namespace switchboard::run {
+namespace switchboard::plan {
 
 // absl::string_view is not std::string_view in this Abseil build: convert
 // for heterogeneous hash-map lookups and StrCat.
@@ -221,6 +226,6 @@ class ZeroQueueStats final : public cel::ObjectValue {
   const cel::ObjectType* type_;
 };
 
-}  // namespace switchboard::run
+}  // namespace switchboard::plan
 
-#endif  // SWITCHBOARD_ENGINE_RUN_RECORDS_H_
+#endif  // SWITCHBOARD_ENGINE_PLAN_RECORDS_H_

@@ -1,11 +1,11 @@
 // Typed runtime records: owned storage of values and their CEL objects.
-#include "engine/run/records.h"
+#include "engine/plan/records.h"
 
 #include <utility>
 
 #include "engine/check/rule_env.h"
 
-namespace switchboard::run {
+namespace switchboard::plan {
 namespace {
 
 // A deep copy of `v` that owns its strings; false for errors and objects.
@@ -135,4 +135,4 @@ cel::Value ZeroQueueStats::GetField(int index) const {
   }
 }
 
-}  // namespace switchboard::run
+}  // namespace switchboard::plan

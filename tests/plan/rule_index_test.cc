@@ -1,9 +1,9 @@
-// Unit tests of RuleIndex (engine/run/rule_index.h): which rules are
+// Unit tests of RuleIndex (engine/plan/rule_index.h): which rules are
 // candidates for given events: string equality and `in` lists, numeric
 // ranges at their boundaries, int / double mixes, absent attributes and
 // values of an unexpected kind (never pruned), conjuncts the index must not
 // read, `if` lists, comprehensions, order across bitset words.
-#include "engine/run/rule_index.h"
+#include "engine/plan/rule_index.h"
 
 #include <cmath>
 #include <limits>
@@ -11,12 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "engine/plan/ruleset_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "switchboard/diagnostic.h"
 #include "switchboard/ruleset.h"
 
-namespace switchboard::run {
+namespace switchboard::plan {
 namespace {
 
 using ::testing::ElementsAre;
@@ -54,10 +55,11 @@ class Fixture {
   explicit Fixture(const std::string& rules) : rs_(Load(rules)) {
     if (rs_ == nullptr) return;
     std::vector<int> all;
-    for (size_t i = 0; i < rs_->checked().rules.size(); ++i) {
+    for (size_t i = 0; i < RulesetAccess::Checked(*rs_).rules.size(); ++i) {
       all.push_back(static_cast<int>(i));
     }
-    index_ = std::make_unique<RuleIndex>(rs_->checked(), all);
+    index_ = std::make_unique<RuleIndex>(RulesetAccess::Checked(*rs_), all);
+    scratch_.Reserve(index_->words());
   }
   bool ok() const { return index_ != nullptr; }
   const RuleIndex& index() const { return *index_; }
@@ -65,12 +67,13 @@ class Fixture {
   // A fresh event record (every attribute absent but the type).
   EventRecord Event() const {
     EventRecord rec;
-    rec.Reset(rs_->checked().event_attributes.size());
+    rec.Reset(RulesetAccess::Checked(*rs_).event_attributes.size());
     rec.slots[0].SetText("e.x");
     return rec;
   }
   Slot& At(EventRecord& rec, const std::string& attribute) const {
-    for (const EventAttribute& a : rs_->checked().event_attributes) {
+    for (const EventAttribute& a :
+         RulesetAccess::Checked(*rs_).event_attributes) {
       if (a.name == attribute) return rec.slots[a.index];
     }
     ADD_FAILURE() << "no attribute " << attribute;
@@ -81,11 +84,11 @@ class Fixture {
   std::vector<std::string> Candidates(const EventRecord& rec,
                                       bool proven = false) const {
     std::vector<int> out;
-    index_->Candidates(rec, &out);
+    index_->Candidates(rec, &scratch_, &out);
     std::vector<std::string> names;
     for (int r : out) {
       if (proven && r >= 0) continue;
-      names.push_back(rs_->checked().rules[r < 0 ? ~r : r].name);
+      names.push_back(RulesetAccess::Checked(*rs_).rules[r < 0 ? ~r : r].name);
     }
     return names;
   }
@@ -111,6 +114,7 @@ class Fixture {
  private:
   std::shared_ptr<const Ruleset> rs_;
   std::unique_ptr<RuleIndex> index_;
+  mutable RuleIndex::Scratch scratch_;
 };
 
 TEST(RuleIndexTest, StringEqualityAndInLists) {
@@ -357,4 +361,4 @@ TEST(RuleIndexTest, DebugStringShowsRows) {
 }
 
 }  // namespace
-}  // namespace switchboard::run
+}  // namespace switchboard::plan

@@ -1,6 +1,7 @@
 // StringTable: a map from strings to small non-negative ints, filled once
-// when an engine is built and then only read on the hot path (the rule
-// index's string constants, event types -> their rule index).
+// when a ruleset is planned and then only read on the hot path (the rule
+// index's string constants, event types -> their rule index, the ends_on
+// event types).
 //
 // Open addressing with linear probing over a power-of-two array kept at
 // most a quarter full. A key is identified by its length and one 64-bit
@@ -8,8 +9,8 @@
 // first 8 bytes of a longer one), so a lookup mixes one word, compares one
 // word and the length, and compares bytes only beyond the eighth. Keys come
 // from rule files (trusted, few); lookups may be any string.
-#ifndef SWITCHBOARD_ENGINE_RUN_STRING_TABLE_H_
-#define SWITCHBOARD_ENGINE_RUN_STRING_TABLE_H_
+#ifndef SWITCHBOARD_ENGINE_PLAN_STRING_TABLE_H_
+#define SWITCHBOARD_ENGINE_PLAN_STRING_TABLE_H_
 
 #include <cstdint>
 #include <cstring>
@@ -17,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-namespace switchboard::run {
+namespace switchboard::plan {
 
 // One word that, with the length, determines a string of up to 8 bytes,
 // and is the first 8 bytes of a longer one.
@@ -108,6 +109,6 @@ class StringTable {
   size_t count_ = 0;
 };
 
-}  // namespace switchboard::run
+}  // namespace switchboard::plan
 
-#endif  // SWITCHBOARD_ENGINE_RUN_STRING_TABLE_H_
+#endif  // SWITCHBOARD_ENGINE_PLAN_STRING_TABLE_H_

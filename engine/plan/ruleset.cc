@@ -1,6 +1,7 @@
 // The public loading API (include/switchboard/ruleset.h): reads files or a
-// folder, runs the two stages (ParseRuleFile, CheckRuleset) and wraps the
-// result.
+// folder, runs the stages before the engine (ParseRuleFile, CheckRuleset,
+// RulesetPlan) and wraps the result; and the Ruleset itself, whose
+// representation is private to the library (ruleset_access.h).
 #include "switchboard/ruleset.h"
 
 #include <algorithm>
@@ -17,35 +18,70 @@
 #include "engine/check/checker.h"
 #include "engine/check/rule_graph.h"
 #include "engine/load/rule_file.h"
+#include "engine/plan/ruleset_access.h"
+#include "engine/plan/ruleset_plan.h"
 
 namespace switchboard {
 
 // ---- Ruleset ---------------------------------------------------------------
 
-Ruleset::Ruleset(std::shared_ptr<const CheckedRuleset> checked,
-                 std::vector<Diagnostic> warnings)
-    : checked_(std::move(checked)), warnings_(std::move(warnings)) {}
+struct Ruleset::Rep {
+  Rep(std::shared_ptr<const CheckedRuleset> checked_in,
+      std::vector<Diagnostic> warnings_in)
+      : checked(std::move(checked_in)),
+        plan(*checked),
+        warnings(std::move(warnings_in)) {}
+
+  std::shared_ptr<const CheckedRuleset> checked;  // non-null
+  plan::RulesetPlan plan;                         // of *checked
+  std::vector<Diagnostic> warnings;
+};
+
+Ruleset::Ruleset(std::unique_ptr<const Rep> rep) : rep_(std::move(rep)) {}
 
 Ruleset::~Ruleset() = default;
 
-const std::string& Ruleset::name() const { return checked_->name; }
+const std::string& Ruleset::name() const { return rep_->checked->name; }
 int Ruleset::rule_count() const {
-  return static_cast<int>(checked_->rules.size());
+  return static_cast<int>(rep_->checked->rules.size());
 }
-int Ruleset::trigger_count() const { return checked_->trigger_count; }
 const std::string& Ruleset::rule_name(int index) const {
-  return checked_->rules[index].name;
+  return rep_->checked->rules[index].name;
 }
 int Ruleset::queue_count() const {
-  return static_cast<int>(checked_->queues.size());
+  return static_cast<int>(rep_->checked->queues.size());
 }
+int Ruleset::trigger_count() const { return rep_->checked->trigger_count; }
 int Ruleset::field_count() const {
-  return static_cast<int>(checked_->session.fields.size());
+  return static_cast<int>(rep_->checked->session.fields.size());
 }
 const std::vector<std::string>& Ruleset::files() const {
-  return checked_->files;
+  return rep_->checked->files;
 }
-std::string Ruleset::GraphDot() const { return RuleGraphDot(*checked_); }
+const std::vector<Diagnostic>& Ruleset::warnings() const {
+  return rep_->warnings;
+}
+std::string Ruleset::GraphDot() const { return RuleGraphDot(*rep_->checked); }
+
+namespace plan {
+
+std::shared_ptr<const Ruleset> RulesetAccess::Make(
+    std::shared_ptr<const CheckedRuleset> checked,
+    std::vector<Diagnostic> warnings) {
+  auto rep = std::make_unique<const Ruleset::Rep>(std::move(checked),
+                                                  std::move(warnings));
+  return std::shared_ptr<const Ruleset>(new Ruleset(std::move(rep)));
+}
+
+const CheckedRuleset& RulesetAccess::Checked(const Ruleset& ruleset) {
+  return *ruleset.rep_->checked;
+}
+
+const RulesetPlan& RulesetAccess::Plan(const Ruleset& ruleset) {
+  return ruleset.rep_->plan;
+}
+
+}  // namespace plan
 
 // ---- LoadResult --------------------------------------------------------
 
@@ -118,7 +154,7 @@ LoadResult LoadTexts(std::vector<SourceText> texts,
         absl::InvalidArgumentError(FormatDiagnostics(diagnostics));
     return LoadResult(std::move(status), std::move(diagnostics), nullptr);
   }
-  auto ruleset = std::make_shared<const Ruleset>(
+  std::shared_ptr<const Ruleset> ruleset = plan::RulesetAccess::Make(
       std::shared_ptr<const CheckedRuleset>(std::move(checked)), diagnostics);
   return LoadResult(absl::OkStatus(), std::move(diagnostics),
                     std::move(ruleset));
