@@ -19,8 +19,8 @@
 // Registered with E = 1,000,000 and M = 100,000 (a few seconds);
 // SWITCHBOARD_FLOOD_EVENTS overrides E, so the 10 million event
 // flood (about a minute) runs on demand:
-//   SWITCHBOARD_FLOOD_EVENTS=10000000 switchboard_bench \
-//       --benchmark_filter=BM_SessionFlood
+//   SWITCHBOARD_FLOOD_EVENTS=10000000 switchboard_bench
+//       --benchmark_filter=BM_SessionFlood   (one command line)
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
