@@ -210,6 +210,56 @@ if expect_status "run --events $missing" 1 "$status" "$scratch/err"; then
   fi
 fi
 
+# 7b. Typos get "did you mean" (exit 2), and the usage of the command.
+"$switchboard" chek rules/after_hours >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "usage: switchboard chek" 2 "$status" "$scratch/err"; then
+  if grep -qF "unknown command 'chek'; did you mean 'check'?" "$scratch/err"; then
+    pass "usage: switchboard chek (did you mean)"
+  else
+    fail "usage: switchboard chek: no \"did you mean 'check'?\""
+    sed 's/^/      stderr| /' "$scratch/err"
+  fi
+fi
+"$switchboard" run tests/golden/run/shop.yaml --events - --explian \
+    </dev/null >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "usage: switchboard run --explian" 2 "$status" "$scratch/err"; then
+  if grep -qF "unknown option '--explian'; did you mean '--explain'?" \
+       "$scratch/err" && grep -q '^usage: switchboard run RULES' "$scratch/err"; then
+    pass "usage: switchboard run --explian (did you mean, run's usage)"
+  else
+    fail "usage: switchboard run --explian: no hint or no usage of run"
+    sed 's/^/      stderr| /' "$scratch/err"
+  fi
+fi
+# A missing events file is an error without a summary of zeros.
+"$switchboard" run tests/golden/run/shop.yaml --events "$missing" \
+    >"$scratch/out" 2>"$scratch/err"
+if grep -q '^events: ' "$scratch/err"; then
+  fail "run --events $missing: a summary was printed"
+  sed 's/^/      stderr| /' "$scratch/err"
+else
+  pass "run --events $missing: no summary"
+fi
+# `check -` reads the ruleset from stdin; its diagnostics name <stdin>.
+"$switchboard" check - <rules/after_hours/hours.yaml >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "check - (stdin)" 0 "$status" "$scratch/err"; then
+  compare "check - (stdin)" "$golden/check/after_hours.expected" "$scratch/out"
+fi
+"$switchboard" check - <tests/golden/check/broken/typos.yaml >"$scratch/out" \
+    2>"$scratch/err"
+status=$?
+if expect_status "check - (stdin, broken)" 1 "$status" "$scratch/err"; then
+  if grep -q '^<stdin>:22:15: error: ' "$scratch/err"; then
+    pass "check - (stdin, broken): diagnostics name <stdin>"
+  else
+    fail "check - (stdin, broken): no <stdin>:LINE:COLUMN diagnostics"
+    sed 's/^/      stderr| /' "$scratch/err" | head -5
+  fi
+fi
+
 # 8. The rule packs' example streams: for every rules/<pack>/events.jsonl,
 # `switchboard run rules/<pack> --events rules/<pack>/events.jsonl` plus the
 # options in packs/<pack>.args (one line, e.g. `--until TIME`) must exit 0

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "switchboard/diagnostic.h"
 #include "tools/switchboard/cli.h"
 #include "tools/switchboard/commands.h"
 
@@ -39,6 +40,16 @@ const Command kCommands[] = {
     {"version", "version", "print the version", "", Version},
 };
 
+// "unknown command 'chek'; did you mean 'check'?"
+std::string UnknownCommand(std::string_view name) {
+  std::vector<std::string> names;
+  for (const Command& c : kCommands) names.emplace_back(c.name);
+  const std::string nearest = NearestName(name, names);
+  std::string message = "unknown command '" + std::string(name) + "'";
+  if (!nearest.empty()) message += "; did you mean '" + nearest + "'?";
+  return message;
+}
+
 void PrintCommands(Output& out) {
   out.Write("usage: switchboard COMMAND [ARGS...]\n\ncommands:\n");
   for (const Command& c : kCommands) {
@@ -60,7 +71,7 @@ int Help(const std::vector<std::string>& args, Output& out) {
   }
   if (args.size() > 1) return UsageError("help", "give at most one command");
   if (FindCommand(args[0]) == nullptr) {
-    return UsageError("help", "unknown command '" + args[0] + "'");
+    return UsageError("help", UnknownCommand(args[0]));
   }
   return PrintHelp(args[0], out);
 }
@@ -80,7 +91,7 @@ int Dispatch(int argc, char** argv, Output& out) {
   if (const Command* c = FindCommand(name); c != nullptr) {
     return c->run(args, out);
   }
-  return UsageError("", "unknown command '" + std::string(name) + "'");
+  return UsageError("", UnknownCommand(name));
 }
 
 }  // namespace

@@ -81,12 +81,6 @@ class JsonLinesSink : public DecisionSink {
   Output& out_;
 };
 
-// Appends fmt's `format` of `args` to `out`.
-template <typename... T>
-void Put(std::string& out, fmt::format_string<T...> format, T&&... args) {
-  fmt::format_to(std::back_inserter(out), format, std::forward<T>(args)...);
-}
-
 // Lines of the pending timers listed in the summary before "and N more".
 constexpr size_t kMaxTimersListed = 20;
 
@@ -299,16 +293,15 @@ int Run(const std::vector<std::string>& args, Output& out) {
     }
   }
 
-  const bool use_stdin = *events_path == "-";
-  const std::string events_name = use_stdin ? "<stdin>" : *events_path;
-  std::FILE* file = use_stdin ? stdin : std::fopen(events_path->c_str(), "rb");
-  if (file == nullptr) {
-    fmt::print(stderr, "switchboard: cannot read events file '{}': {}\n",
-               *events_path, std::strerror(errno));
+  // No summary when the events cannot be read: a summary of zeros would
+  // look like a run.
+  absl::StatusOr<EventsFile> events = OpenEvents(*events_path);
+  if (!events.ok()) {
+    fmt::print(stderr, "switchboard: {}\n", Message(events.status()));
     return kExitProblem;
   }
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(
-      use_stdin ? nullptr : file, &std::fclose);
+  const std::string& events_name = events->name;
+  std::FILE* file = events->file;
 
   const ReaderOptions reader_options;
   // The event schema follows --reload-at (the reader is rebuilt).
