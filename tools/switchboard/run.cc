@@ -42,7 +42,8 @@ extern const char kRunHelp[] =
     "reported on stderr as FILE:LINE: error: MESSAGE, counted and skipped.\n"
     "At the end a summary goes to stderr: events, late events, bad lines,\n"
     "decisions per rule and action, evaluation errors per rule, deflects\n"
-    "without a healthy channel, pending timers, sessions, and a last line\n"
+    "without a healthy channel, the rules that never ran, pending timers,\n"
+    "sessions, and a last line\n"
     "'throughput: ...' (the only one that depends on timing).\n"
     "Exits 0 unless the ruleset fails to load, --strict meets a bad line,\n"
     "a file cannot be read (1), or stdout cannot be written (3).\n"
@@ -114,6 +115,15 @@ void PrintSummary(const Engine& engine, int64_t bad_lines, double seconds,
   }
   Put(out, "deflects without a healthy channel: {}\n",
       stats.deflects_without_channel);
+  // Rules whose conditions never held (or never were evaluated): a typo'd
+  // event type in their `on`, a condition that cannot hold.
+  std::vector<std::string> silent;
+  for (int r = 0; r < rules && r < static_cast<int>(stats.rule_runs.size());
+       ++r) {
+    if (stats.rule_runs[r] == 0) silent.push_back(ruleset.rule_name(r));
+  }
+  Put(out, "rules that never ran: {}\n", silent.size());
+  for (const std::string& name : silent) Put(out, "  {}\n", name);
   // Skill routing (docs/skill-routing.md): once agents took or timed out
   // a conversation.
   if (ruleset.queue_count() > 0 &&
