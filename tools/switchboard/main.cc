@@ -28,7 +28,8 @@ const Command kCommands[] = {
     {"check", "check RULES [--graph]",
      "load and check a ruleset; report every mistake", kCheckHelp, Check},
     {"run",
-     "run RULES --events FILE|- [--explain] [--until TIME] [--strict] "
+     "run RULES --events FILE|- [--explain] [--format json|text] "
+     "[--until TIME] [--strict] "
      "[--max-sessions N] [--snapshot-in FILE] [--snapshot-out FILE] "
      "[--reload-at TIME:RULES]...",
      "dry run: events (JSON Lines) in, decisions (JSON Lines) out", kRunHelp,

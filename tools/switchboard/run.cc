@@ -52,6 +52,10 @@ extern const char kRunHelp[] =
     "  --explain      add to each decision an \"explain\" member: each rule\n"
     "                 the trigger considered, its conditions and their\n"
     "                 values, and which rules were overridden\n"
+    "  --format F     json (the default): JSON Lines; text: one line per\n"
+    "                 decision for people (time, session, rule: action and\n"
+    "                 its parameters, (on trigger)), with --explain each\n"
+    "                 rule considered on an indented line below\n"
     "  --until TIME   after the last event, advance the clock to TIME (RFC\n"
     "                 3339), firing the timers that fall due\n"
     "  --strict       stop at the first bad line and exit 1\n"
@@ -67,19 +71,26 @@ extern const char kRunHelp[] =
 
 namespace {
 
-// Writes decisions as JSON Lines to `out`.
-class JsonLinesSink : public DecisionSink {
+// Writes decisions to `out`, one per line: as JSON Lines, or with --format
+// text as Decision::AppendText writes them (with --explain, the rules
+// considered on the lines below).
+class LinesSink : public DecisionSink {
  public:
-  explicit JsonLinesSink(Output& out) : out_(out) {}
+  LinesSink(Output& out, bool text) : out_(out), text_(text) {}
   void OnDecision(const Decision& decision) override {
     std::string* buffer = out_.buffer();
-    decision.AppendJson(buffer);
+    if (text_) {
+      decision.AppendText(buffer);
+    } else {
+      decision.AppendJson(buffer);
+    }
     buffer->push_back('\n');
     out_.MaybeFlush();
   }
 
  private:
   Output& out_;
+  bool text_;
 };
 
 // Lines of the pending timers listed in the summary before "and N more".
@@ -214,12 +225,13 @@ int Run(const std::vector<std::string>& args, Output& out) {
   bool explain = false;
   bool strict = false;
   std::optional<std::string> events_path, until_text, snapshot_in, snapshot_out,
-      max_sessions_text;
+      max_sessions_text, format;
   std::vector<std::string> reload_texts;
   Flags flags("run");
   flags.Value("--events", &events_path);
   flags.Value("--until", &until_text);
   flags.Switch("--explain", &explain);
+  flags.Value("--format", &format);
   flags.Switch("--strict", &strict);
   flags.Value("--max-sessions", &max_sessions_text);
   flags.Value("--snapshot-in", &snapshot_in);
@@ -232,6 +244,11 @@ int Run(const std::vector<std::string>& args, Output& out) {
     return UsageError("run", "missing --events FILE (or -)");
   }
   if (events_path->empty()) return UsageError("run", "--events needs a file");
+  if (paths[0] == "-" && *events_path == "-") {
+    return UsageError("run", "the ruleset and the events cannot both be stdin");
+  }
+  bool text = false;
+  if (auto rc = ParseFormat("run", format, &text)) return *rc;
   absl::Time until = absl::InfinitePast();
   if (until_text.has_value()) {
     absl::StatusOr<absl::Time> t = ParseTimestamp(*until_text);
@@ -340,7 +357,7 @@ int Run(const std::vector<std::string>& args, Output& out) {
     return any;
   };
   LineReader source(file, reader_options.max_line_bytes);
-  JsonLinesSink sink(out);
+  LinesSink sink(out, text);
   Event event;
   int64_t line_number = 0;
   int64_t bad_lines = 0;
