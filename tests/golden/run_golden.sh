@@ -20,6 +20,10 @@
 #   run/<case>.stderr             .stderr without the "throughput:" line
 #                                 (stdout must be JSON Lines unless the
 #                                 arguments say --format text)
+#   diff/<case>.args              `switchboard diff` the same way: arguments,
+#   diff/<case>.status            exit status (default 0), the differences
+#   diff/<case>.stdout            on stdout, bad lines and the summary on
+#   diff/<case>.stderr            stderr; diff/schema.* reads NEW from stdin
 #   hostile input                 tests/data/hostile/: bad event lines reported
 #                                 and counted, valid ones keep their decisions;
 #                                 hostile rule files refused (section 11)
@@ -131,6 +135,11 @@ usage_cases=(
   "run tests/golden/run/shop.yaml --events - --bogus"  # unknown flag
   "run tests/golden/run/shop.yaml --events - --format yaml"  # bad format
   "run - --events -"                   # stdin twice
+  "diff"                               # diff without rulesets
+  "diff tests/golden/run/shop.yaml"    # one ruleset
+  "diff tests/golden/run/shop.yaml tests/golden/run/shop.yaml"  # no --events
+  "diff tests/golden/run/shop.yaml - --events -"  # stdin twice
+  "diff tests/golden/run/shop.yaml tests/golden/run/shop.yaml --events - --format csv"
 )
 for args in "${usage_cases[@]}"; do
   # shellcheck disable=SC2086  # word splitting is intended
@@ -263,6 +272,58 @@ if expect_status "check - (stdin, broken)" 1 "$status" "$scratch/err"; then
     sed 's/^/      stderr| /' "$scratch/err" | head -5
   fi
 fi
+
+# 7c. `switchboard diff OLD NEW --events FILE` (SPEC section 8): the cases of
+# diff/<case>.args. diff/cart_abandonment_v2.yaml is the cart pack with its
+# high-value threshold lowered from 250 to 200, exactly as sed makes it.
+if sed 's/250/200/g' rules/cart_abandonment/cart.yaml |
+    cmp -s - "$golden/diff/cart_abandonment_v2.yaml"; then
+  pass "diff: cart_abandonment_v2.yaml is the pack with 250 -> 200"
+else
+  fail "diff: $golden/diff/cart_abandonment_v2.yaml is not the pack with 250" \
+    "-> 200 (regenerate: sed 's/250/200/g' rules/cart_abandonment/cart.yaml" \
+    ">$golden/diff/cart_abandonment_v2.yaml)"
+fi
+# diff_case NAME STDIN ARGS...: runs `switchboard diff ARGS` and compares.
+diff_case() {
+  local case=$1 stdin=$2
+  shift 2
+  local name="diff $(basename "$case")"
+  "$switchboard" diff "$@" <"$stdin" >"$scratch/out" 2>"$scratch/err"
+  local status=$? want=0
+  [[ -f "$case.status" ]] && want=$(<"$case.status")
+  expect_status "$name" "$want" "$status" "$scratch/err" || return
+  compare "$name (stdout)" "$case.stdout" "$scratch/out"
+  compare "$name (stderr)" "$case.stderr" "$scratch/err"
+}
+for args_file in "$golden"/diff/*.args; do
+  [[ -e "$args_file" ]] || continue
+  read -r args <"$args_file"
+  # shellcheck disable=SC2086  # word splitting is intended
+  diff_case "${args_file%.args}" /dev/null $args
+done
+# NEW from stdin: the shop with `tier` an int, so NEW rejects the line whose
+# tier is a string (reported and counted for NEW only).
+sed -e 's/^  tier: string$/  tier: int/' -e "s/event.tier == 'gold'/event.tier == 1/" \
+  tests/golden/run/shop.yaml >"$scratch/tier_int.yaml"
+diff_case "$golden/diff/schema" "$scratch/tier_int.yaml" \
+  tests/golden/run/shop.yaml - --events tests/golden/run/events.jsonl \
+  --until 2026-11-23T12:00:00Z --format text
+# A ruleset that does not load, or events that cannot be read: exit 2 (as
+# diff(1)), no summary.
+for args in "tests/golden/check/broken/typos.yaml tests/golden/run/shop.yaml --events tests/golden/run/events.jsonl" \
+            "tests/golden/run/shop.yaml tests/golden/run/shop.yaml --events $missing"; do
+  # shellcheck disable=SC2086
+  "$switchboard" diff $args >"$scratch/out" 2>"$scratch/err"
+  status=$?
+  if expect_status "diff (trouble): $args" 2 "$status" "$scratch/err"; then
+    if grep -q '^decisions: ' "$scratch/err" || [[ -s "$scratch/out" ]]; then
+      fail "diff (trouble): $args: a summary or differences were printed"
+    else
+      pass "diff (trouble): $args"
+    fi
+  fi
+done
 
 # 8. The rule packs' example streams: for every rules/<pack>/events.jsonl,
 # `switchboard run rules/<pack> --events rules/<pack>/events.jsonl` plus the

@@ -1,11 +1,14 @@
 // The switchboard command-line tool: a thin layer over the public API
-// (include/switchboard/). One file per command (check.cc, run.cc, test.cc);
-// this one holds the command table, help, version and the dispatch.
+// (include/switchboard/). One file per command (check.cc, run.cc, diff.cc,
+// test.cc); this one holds the command table, help, version and the
+// dispatch.
 //
 // Exit statuses (cli.h, docs/cli.md): 0 success; 1 the command ran and
 // found a problem (a ruleset with errors, a failed test, a file that cannot
-// be read); 2 a bad command line (the command's usage on stderr); 3 an
-// output could not be written (said on stderr).
+// be read; for diff: the rulesets decide differently); 2 a bad command line
+// (the command's usage on stderr; for diff also a ruleset that does not
+// load or events that cannot be read, as diff(1) has it); 3 an output could
+// not be written (said on stderr).
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +37,8 @@ const Command kCommands[] = {
      "[--reload-at TIME:RULES]...",
      "dry run: events (JSON Lines) in, decisions (JSON Lines) out", kRunHelp,
      Run},
+    {"diff", "diff OLD NEW --events FILE|- [--until TIME] [--format json|text]",
+     "compare two rulesets' decisions over the same events", kDiffHelp, Diff},
     {"test", "test TESTS...",
      "run rule authors' tests: events in, expected decisions checked",
      kTestHelp, Test},
