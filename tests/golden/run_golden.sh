@@ -24,6 +24,7 @@
 #   diff/<case>.status            exit status (default 0), the differences
 #   diff/<case>.stdout            on stdout, bad lines and the summary on
 #   diff/<case>.stderr            stderr; diff/schema.* reads NEW from stdin
+#   test/*.expected               `switchboard test` outputs
 #   hostile input                 tests/data/hostile/: bad event lines reported
 #                                 and counted, valid ones keep their decisions;
 #                                 hostile rule files refused (section 11)
@@ -140,6 +141,7 @@ usage_cases=(
   "diff tests/golden/run/shop.yaml tests/golden/run/shop.yaml"  # no --events
   "diff tests/golden/run/shop.yaml - --events -"  # stdin twice
   "diff tests/golden/run/shop.yaml tests/golden/run/shop.yaml --events - --format csv"
+  "test --bogus tests/data/rule_tests/passing.yaml"  # unknown flag
 )
 for args in "${usage_cases[@]}"; do
   # shellcheck disable=SC2086  # word splitting is intended
@@ -366,7 +368,10 @@ done
 
 # 9. `switchboard test` (rule authors' tests, docs/testing.md): the passing
 # fixture file must exit 0 and end with "4 passed, 0 failed"; the failing one
-# must exit 1 and print exactly test/failing.expected on stdout.
+# must exit 1 and print exactly test/failing.expected on stdout; with
+# --coverage, the passing one and test/partial.yaml (which leaves rules
+# untested) print test/coverage.expected, partial.yaml alone
+# test/partial.expected.
 "$switchboard" test tests/data/rule_tests/passing.yaml \
     >"$scratch/out" 2>"$scratch/err"
 status=$?
@@ -385,17 +390,32 @@ if expect_status "test failing.yaml" 1 "$status" "$scratch/err"; then
   compare "test failing.yaml (stdout)" "$golden/test/failing.expected" \
     "$scratch/out"
 fi
+"$switchboard" test --coverage tests/data/rule_tests/passing.yaml \
+    "$golden/test/partial.yaml" >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "test --coverage" 0 "$status" "$scratch/err"; then
+  compare "test --coverage (stdout)" "$golden/test/coverage.expected" \
+    "$scratch/out"
+fi
+"$switchboard" test --coverage "$golden/test/partial.yaml" \
+    >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "test --coverage partial.yaml" 0 "$status" "$scratch/err"; then
+  compare "test --coverage partial.yaml (stdout)" \
+    "$golden/test/partial.expected" "$scratch/out"
+fi
 
 # 10. The rule packs' own tests (rules/<pack>/tests/tests.yaml, in a
 # subfolder so that the folder ruleset does not load them; docs/testing.md):
-# every pack has one, and `switchboard test rules` (all packs at once) must
-# exit 0 and end with "N passed, 0 failed" for some N > 0.
+# every pack has one, and `switchboard test rules --coverage` (all packs at
+# once) must exit 0, end with "N passed, 0 failed" for some N > 0, and print
+# test/rules.expected (each pack's coverage included).
 for dir in rules/*/; do
   if [[ ! -f "${dir}tests/tests.yaml" ]]; then
     fail "test rules: ${dir} has no tests/tests.yaml"
   fi
 done
-"$switchboard" test rules >"$scratch/out" 2>"$scratch/err"
+"$switchboard" test rules --coverage >"$scratch/out" 2>"$scratch/err"
 status=$?
 if expect_status "test rules" 0 "$status" "$scratch/err"; then
   if [[ "$(tail -n 1 "$scratch/out")" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]]; then
@@ -404,6 +424,8 @@ if expect_status "test rules" 0 "$status" "$scratch/err"; then
     fail "test rules: last line is not 'N passed, 0 failed'"
     sed 's/^/      | /' "$scratch/out"
   fi
+  compare "test rules --coverage (stdout)" "$golden/test/rules.expected" \
+    "$scratch/out"
 else
   grep -A8 '^FAIL' "$scratch/out" | head -40 | sed 's/^/      | /'
 fi

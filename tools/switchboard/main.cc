@@ -39,7 +39,7 @@ const Command kCommands[] = {
      Run},
     {"diff", "diff OLD NEW --events FILE|- [--until TIME] [--format json|text]",
      "compare two rulesets' decisions over the same events", kDiffHelp, Diff},
-    {"test", "test TESTS...",
+    {"test", "test TESTS... [--coverage]",
      "run rule authors' tests: events in, expected decisions checked",
      kTestHelp, Test},
     {"help", "help [COMMAND]", "show this help, or a command's", "", Help},
