@@ -225,30 +225,40 @@ if expect_status "run --events $missing" 1 "$status" "$scratch/err"; then
   fi
 fi
 
-# 7b. Typos get "did you mean" (exit 2), and the usage of the command.
-"$switchboard" chek rules/after_hours >"$scratch/out" 2>"$scratch/err"
-status=$?
-if expect_status "usage: switchboard chek" 2 "$status" "$scratch/err"; then
-  if grep -qF "unknown command 'chek'; did you mean 'check'?" "$scratch/err"; then
-    pass "usage: switchboard chek (did you mean)"
+# 7b. Typos get "did you mean" (exit 2) and the command's usage; `check -`
+# reads the ruleset from stdin; a missing events file gets no summary.
+# expect_stderr NAME STATUS TEXT CMD...: CMD (with this function's stdin)
+# must exit STATUS with the fixed string TEXT on stderr.
+expect_stderr() {
+  local name=$1 want=$2 text=$3
+  shift 3
+  "$@" >"$scratch/out" 2>"$scratch/err"
+  local status=$?
+  expect_status "$name" "$want" "$status" "$scratch/err" || return
+  if grep -qF -- "$text" "$scratch/err"; then
+    pass "$name"
   else
-    fail "usage: switchboard chek: no \"did you mean 'check'?\""
-    sed 's/^/      stderr| /' "$scratch/err"
+    fail "$name: stderr does not say: $text"
+    sed 's/^/      stderr| /' "$scratch/err" | head -5
   fi
-fi
-"$switchboard" run tests/golden/run/shop.yaml --events - --explian \
-    </dev/null >"$scratch/out" 2>"$scratch/err"
+}
+expect_stderr "usage: switchboard chek (did you mean)" 2 \
+  "unknown command 'chek'; did you mean 'check'?" \
+  "$switchboard" chek rules/after_hours </dev/null
+expect_stderr "usage: switchboard run --explian (did you mean)" 2 \
+  "unknown option '--explian'; did you mean '--explain'?" \
+  "$switchboard" run tests/golden/run/shop.yaml --events - --explian </dev/null
+expect_stderr "usage: switchboard run --explian (run's usage)" 2 \
+  "usage: switchboard run RULES --events FILE|-" \
+  "$switchboard" run tests/golden/run/shop.yaml --events - --explian </dev/null
+expect_stderr "check - (stdin, broken): diagnostics name <stdin>" 1 \
+  "<stdin>:22:15: error: unknown attribute 'intnet'" \
+  "$switchboard" check - <tests/golden/check/broken/typos.yaml
+"$switchboard" check - <rules/after_hours/hours.yaml >"$scratch/out" 2>"$scratch/err"
 status=$?
-if expect_status "usage: switchboard run --explian" 2 "$status" "$scratch/err"; then
-  if grep -qF "unknown option '--explian'; did you mean '--explain'?" \
-       "$scratch/err" && grep -q '^usage: switchboard run RULES' "$scratch/err"; then
-    pass "usage: switchboard run --explian (did you mean, run's usage)"
-  else
-    fail "usage: switchboard run --explian: no hint or no usage of run"
-    sed 's/^/      stderr| /' "$scratch/err"
-  fi
+if expect_status "check - (stdin)" 0 "$status" "$scratch/err"; then
+  compare "check - (stdin)" "$golden/check/after_hours.expected" "$scratch/out"
 fi
-# A missing events file is an error without a summary of zeros.
 "$switchboard" run tests/golden/run/shop.yaml --events "$missing" \
     >"$scratch/out" 2>"$scratch/err"
 if grep -q '^events: ' "$scratch/err"; then
@@ -256,23 +266,6 @@ if grep -q '^events: ' "$scratch/err"; then
   sed 's/^/      stderr| /' "$scratch/err"
 else
   pass "run --events $missing: no summary"
-fi
-# `check -` reads the ruleset from stdin; its diagnostics name <stdin>.
-"$switchboard" check - <rules/after_hours/hours.yaml >"$scratch/out" 2>"$scratch/err"
-status=$?
-if expect_status "check - (stdin)" 0 "$status" "$scratch/err"; then
-  compare "check - (stdin)" "$golden/check/after_hours.expected" "$scratch/out"
-fi
-"$switchboard" check - <tests/golden/check/broken/typos.yaml >"$scratch/out" \
-    2>"$scratch/err"
-status=$?
-if expect_status "check - (stdin, broken)" 1 "$status" "$scratch/err"; then
-  if grep -q '^<stdin>:22:15: error: ' "$scratch/err"; then
-    pass "check - (stdin, broken): diagnostics name <stdin>"
-  else
-    fail "check - (stdin, broken): no <stdin>:LINE:COLUMN diagnostics"
-    sed 's/^/      stderr| /' "$scratch/err" | head -5
-  fi
 fi
 
 # 7c. `switchboard diff OLD NEW --events FILE` (SPEC section 8): the cases of
