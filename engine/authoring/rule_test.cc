@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -40,6 +41,7 @@
 #include "switchboard/event.h"
 #include "switchboard/event_reader.h"
 #include "switchboard/ruleset.h"
+#include "switchboard/time.h"
 
 namespace switchboard {
 namespace {
@@ -345,8 +347,37 @@ bool SameTime(std::string_view a, std::string_view b) {
   return ta.ok() && tb.ok() && *ta == *tb;
 }
 
+// Whether `actual` is a duration as decisions write them (protobuf-JSON:
+// digits, an optional fraction, 's': "57600s", "0.250s").
+bool IsDecisionDuration(std::string_view actual) {
+  if (actual.size() < 2 || actual.back() != 's') return false;
+  bool digits = false;
+  bool dot = false;
+  for (size_t k = actual[0] == '-' ? 1 : 0; k + 1 < actual.size(); ++k) {
+    const char c = actual[k];
+    if (c >= '0' && c <= '9') {
+      digits = true;
+    } else if (c == '.' && !dot && digits) {
+      dot = true;
+    } else {
+      return false;
+    }
+  }
+  return digits;
+}
+
+// A decision's duration `actual` and an expected duration in any form CEL
+// reads ("16h", "1h30m", "57600s"): the same length of time.
+bool SameDuration(std::string_view expected, std::string_view actual) {
+  if (!IsDecisionDuration(actual)) return false;
+  absl::StatusOr<absl::Duration> e = ParseDuration(expected);
+  absl::StatusOr<absl::Duration> a = ParseDuration(actual);
+  return e.ok() && a.ok() && *e == *a;
+}
+
 // Whether expected YAML `e` equals actual JSON `a`: strings that both read
-// as RFC 3339 timestamps compare as instants, everything else exactly
+// as RFC 3339 timestamps compare as instants, a decision's duration and an
+// expected duration as lengths of time, everything else exactly
 // (an int equals a plain YAML integer, a string equals a YAML string or a
 // plain scalar of the same text that is not a number, bool or null; lists
 // element by element; maps with the same keys).
@@ -357,7 +388,8 @@ bool Matches(const YamlNode& e, const Json& a, int depth) {
       if (!e.is_scalar()) return false;
       const ScalarType t = ReadScalar(e).type;
       if (t != ScalarType::kString) return false;
-      return e.value == a.s || SameTime(e.value, a.s);
+      return e.value == a.s || SameTime(e.value, a.s) ||
+             SameDuration(e.value, a.s);
     }
     case Json::Kind::kNull:
       return ReadScalar(e).type == ScalarType::kNull && !e.is_sequence() &&
@@ -849,8 +881,9 @@ RuleTestResult RunTest(const RuleFile& file, const TestCase& test,
     result.report = Indent(report);
     return result;
   }
-  const LoadResult& loaded =
-      cache->Get(ResolvePath(file.name(), ruleset_node->value));
+  const std::string ruleset_path =
+      ResolvePath(file.name(), ruleset_node->value);
+  const LoadResult& loaded = cache->Get(ruleset_path);
   if (test.has_load_errors) {
     CheckLoadErrors(file, test, loaded, &report);
     result.passed = report.empty();
@@ -871,6 +904,20 @@ RuleTestResult RunTest(const RuleFile& file, const TestCase& test,
     result.report = Indent(std::string(engine.status().message()) + "\n");
     return result;
   }
+  // Coverage: which rules ran, once the events (and `until`) have run.
+  const auto record_coverage = [&] {
+    const Ruleset& ruleset = *loaded.ruleset();
+    const EngineStats& stats = (*engine)->stats();
+    result.ruleset_path = ruleset_path;
+    result.ruleset_name = ruleset.name();
+    for (int r = 0; r < ruleset.rule_count(); ++r) {
+      result.rules.push_back(ruleset.rule_name(r));
+      if (r < static_cast<int>(stats.rule_runs.size()) &&
+          stats.rule_runs[r] > 0) {
+        result.rules_ran.push_back(ruleset.rule_name(r));
+      }
+    }
+  };
   EventReader reader(*loaded.ruleset());
   CollectingSink sink;
   Event event;
@@ -935,12 +982,14 @@ RuleTestResult RunTest(const RuleFile& file, const TestCase& test,
     }
   }
   if (!report.empty()) {  // bad events: the decisions would mislead
+    record_coverage();
     result.report = Indent(report);
     return result;
   }
   if (test.until != nullptr) {
     (*engine)->AdvanceTo(*ParseTimestamp(test.until->value), &sink);
   }
+  record_coverage();
   std::vector<std::string>& lines = sink.lines();
   std::vector<Json> decisions(lines.size());
   simdjson::dom::parser parser;
@@ -1084,6 +1133,37 @@ std::vector<RuleTestResult> RunRuleTestText(std::string_view text,
     return results;
   }
   return RunParsed(*file);
+}
+
+std::vector<std::string> RuleCoverage::RulesetCoverage::NeverRan() const {
+  std::vector<std::string> names;
+  for (const RuleCount& rule : rules) {
+    if (rule.tests == 0) names.push_back(rule.name);
+  }
+  return names;
+}
+
+void RuleCoverage::Add(const RuleTestResult& result) {
+  if (result.ruleset_path.empty()) return;
+  RulesetCoverage* coverage = nullptr;
+  for (RulesetCoverage& c : rulesets_) {
+    if (c.path == result.ruleset_path) coverage = &c;
+  }
+  if (coverage == nullptr) {
+    coverage = &rulesets_.emplace_back();
+    coverage->path = result.ruleset_path;
+    coverage->name = result.ruleset_name;
+    for (const std::string& rule : result.rules) {
+      coverage->rules.push_back({rule, 0});
+    }
+  }
+  ++coverage->tests;
+  absl::flat_hash_map<std::string_view, RuleCount*> by_name;
+  for (RuleCount& rule : coverage->rules) by_name.emplace(rule.name, &rule);
+  for (const std::string& ran : result.rules_ran) {
+    auto it = by_name.find(ran);
+    if (it != by_name.end()) ++it->second->tests;
+  }
 }
 
 absl::StatusOr<std::vector<std::string>> FindRuleTestFiles(

@@ -1,4 +1,6 @@
 // "did you mean 'x'?" hints: the nearest known name to a mistyped one.
+// NearestName itself is public (include/switchboard/diagnostic.h), so that
+// the CLI's hints are the loader's.
 #ifndef SWITCHBOARD_ENGINE_COMMON_SUGGEST_H_
 #define SWITCHBOARD_ENGINE_COMMON_SUGGEST_H_
 
@@ -6,13 +8,9 @@
 #include <string_view>
 #include <vector>
 
-namespace switchboard {
+#include "switchboard/diagnostic.h"
 
-// The candidate nearest to `name` by edit distance (insertions, deletions,
-// substitutions and swaps of adjacent characters, case-insensitive), if it
-// is near enough: a distance of at most max(1, size/3). Empty when none.
-std::string NearestName(std::string_view name,
-                        const std::vector<std::string>& candidates);
+namespace switchboard {
 
 // "; did you mean 'x'?" for the nearest candidate, or "" when none is near.
 std::string DidYouMean(std::string_view name,

@@ -539,4 +539,8 @@ void AppendDecisionJsonGeneral(const Decision& self, std::string* out) {
   out->push_back('}');
 }
 
+void AppendJsonString(std::string_view s, std::string* out) {
+  AppendString(s, out);
+}
+
 }  // namespace switchboard

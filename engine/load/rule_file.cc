@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "engine/load/syntax_hint.h"
 #include "engine/load/text_scan.h"
 #include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/exceptions.h"
@@ -220,6 +221,7 @@ class RuleFileBuilder : public YAML::EventHandler {
       node->column = open_.back().key->column;
       node->start = open_.back().key->start;
     }
+    if (anchor != 0) ReportEmptyAnchor(*node);
     Add(node, 1, anchor);
   }
 
@@ -255,6 +257,9 @@ class RuleFileBuilder : public YAML::EventHandler {
       node->start = static_cast<int32_t>(
           std::min<int64_t>(Offset(mark), file_->text_.size()));
       std::tie(node->line, node->column) = file_->Position(node->start);
+    }
+    if (anchor != 0 && value.empty() && c != '"' && c != '\'') {
+      ReportEmptyAnchor(*node);
     }
     if (tag == "?") {
       node->style = YamlNode::Style::kPlain;
@@ -297,6 +302,25 @@ class RuleFileBuilder : public YAML::EventHandler {
     const YamlNode* key;      // maps: the key waiting for its value
     bool drop_value = false;  // maps: the pending key was bad
   };
+
+  // "message: &hello" is an anchor on an empty value, never what a rule
+  // author means: an error at the '&' with a hint to quote it.
+  // The '&' is looked for after the pending key (the node of an empty value
+  // may sit at the next token), else after the node.
+  void ReportEmptyAnchor(const YamlNode& node) {
+    const YamlNode* key = open_.empty() ? nullptr : open_.back().key;
+    for (const YamlNode* at_node : {key, &node}) {
+      if (at_node == nullptr) continue;
+      const std::string_view text = file_->Line(at_node->line);
+      const size_t at =
+          text.find('&', static_cast<size_t>(std::max(0, at_node->column - 1)));
+      if (at == std::string_view::npos) continue;
+      diagnostics_->push_back(file_->AtPosition(
+          at_node->line, static_cast<int>(at) + 1, Severity::kError,
+          EmptyAnchorHint(text.substr(at))));
+      return;
+    }
+  }
 
   int64_t Offset(const YAML::Mark& mark) const {
     if (mark.line < 0) return 0;
@@ -561,6 +585,10 @@ std::unique_ptr<RuleFile> ParseRuleFile(std::string name, std::string text,
     const int column = std::clamp(e.mark.column + 1, 1, length + 1);
     std::string message = e.msg;
     if (message == "bad file") message = "YAML nested too deeply";
+    if (std::string hint = SyntaxErrorHint(*file, line, column, e.msg);
+        !hint.empty()) {
+      message += "; " + hint;
+    }
     diagnostics->push_back(file->AtPosition(line, column, Severity::kError,
                                             "YAML syntax error: " + message));
     return nullptr;

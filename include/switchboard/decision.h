@@ -70,6 +70,25 @@ struct Decision {
   std::string ToJson() const;
   // Appends the same to `out` (no allocation when `out` has room).
   void AppendJson(std::string* out) const;
+
+  // The decision for people (`run --format text`), without a final newline:
+  //
+  //   2026-11-23T10:00:50.250Z v-3 busy: deflect to=sms requested=whatsapp (on
+  //   message.received)
+  //
+  // time (RFC 3339 UTC), session, "rule:", action, the params as name=value
+  // in the rule's written order (durations as rules write them, "2h",
+  // "1m30s"; lists and maps comma-separated, "labels=vip,gold",
+  // "skills=billing:2"), and "(on TRIGGER)". A value that is empty or holds
+  // a space, a quote, a backslash or a control character (or, in a list or
+  // map, a ',' or ':') is written as a JSON string, so a line is always one
+  // line. With an explanation, each rule considered follows on a line of its
+  // own, indented by two spaces (rule, outcome, each evaluated condition as
+  // "CEL -> value" separated by "; ", the detail in brackets), then each
+  // note as "  note: ...".
+  std::string ToText() const;
+  // Appends the same to `out`.
+  void AppendText(std::string* out) const;
 };
 
 // Receives decisions, synchronously, on the thread that called the engine.

@@ -6,6 +6,7 @@
 #define SWITCHBOARD_DIAGNOSTIC_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchboard {
@@ -40,6 +41,16 @@ void SortDiagnostics(std::vector<Diagnostic>* diagnostics);
 
 // Counts the errors (not warnings).
 int CountErrors(const std::vector<Diagnostic>& diagnostics);
+
+// The "did you mean" of every diagnostic, for callers with names of their
+// own (a command line's commands and options, say): the candidate nearest to
+// `name` by edit distance (insertions, deletions, substitutions and swaps of
+// adjacent characters, case-insensitive), if it is near enough: a distance
+// of at most max(1, size/3) (so "chek" finds "check", "--explian" finds
+// "--explain"). Empty when none is near, when `name` is empty or longer
+// than 64 bytes, or when `name` itself is a candidate. Pure; thread-safe.
+std::string NearestName(std::string_view name,
+                        const std::vector<std::string>& candidates);
 
 }  // namespace switchboard
 

@@ -41,6 +41,50 @@ struct RuleTestResult {
   // the closest candidate and the members that differ, unwanted decisions,
   // and the actual decisions as JSON lines (all of them when at most 20).
   std::string report;
+
+  // Coverage (`switchboard test --coverage`), for a test that ran events on
+  // an engine, passed or not; empty otherwise (a load_errors test, a ruleset
+  // that did not load, a malformed test):
+  // The ruleset's path, as resolved from the test file
+  // ("rules/shop/tests/../shop.yaml" is "rules/shop/shop.yaml"), and its
+  // `ruleset:` name.
+  std::string ruleset_path;
+  std::string ruleset_name;
+  // Every rule of the ruleset, in rule order.
+  std::vector<std::string> rules;
+  // The rules that ran in this test (EngineStats::rule_runs > 0: their
+  // conditions held and their actions ran, at least once), in rule order.
+  std::vector<std::string> rules_ran;
+};
+
+// How many tests ran each rule, over any number of test results.
+//
+//   switchboard::RuleCoverage coverage;
+//   for (const auto& r : results) coverage.Add(r);
+//   for (const auto& ruleset : coverage.rulesets()) ...
+class RuleCoverage {
+ public:
+  struct RuleCount {
+    std::string name;
+    int tests = 0;  // tests in which the rule ran
+  };
+  struct RulesetCoverage {
+    std::string path;              // RuleTestResult::ruleset_path
+    std::string name;              // RuleTestResult::ruleset_name
+    int tests = 0;                 // tests that ran events on it
+    std::vector<RuleCount> rules;  // in rule order (the first test's)
+
+    // The names of the rules no test ran, in rule order.
+    std::vector<std::string> NeverRan() const;
+  };
+
+  // Counts `result` (nothing for a result without coverage).
+  void Add(const RuleTestResult& result);
+  // The rulesets in the order tests first used them.
+  const std::vector<RulesetCoverage>& rulesets() const { return rulesets_; }
+
+ private:
+  std::vector<RulesetCoverage> rulesets_;
 };
 
 // Runs every test of the test file at `path`, in file order, each with a

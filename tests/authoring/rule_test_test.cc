@@ -469,6 +469,101 @@ TEST(RuleTestTest, FindRuleTestFilesKeepsOnlyTestFiles) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+// Writes `yaml` as a ruleset beside the temporary test files; returns its
+// path.
+std::string WriteRuleset(const std::string& name, const std::string& yaml) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / "rule_test_test";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / (name + ".yaml")).string();
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << yaml;
+  return path;
+}
+
+TEST(RuleTestTest, DurationsCompareAsDurations) {
+  const std::string rules = WriteRuleset("callback", R"(ruleset: desk
+rules:
+  - name: call-back
+    on: call.missed
+    then: [{callback: {within: 16h}}]
+)");
+  const std::string events = R"(    events:
+      - {time: "2026-11-23T10:00:00Z", type: call.missed, conversation: c}
+)";
+  // The decision says "57600s"; 16h, 960m and "57600s" all match it.
+  for (const char* within : {"16h", "960m", "\"57600s\"", "15h60m"}) {
+    const RuleTestResult r =
+        RunOne("durations",
+               "ruleset: " + rules + "\ntests:\n  - name: within\n" + events +
+                   "    expect: [{within: " + within + "}]\n",
+               "");
+    EXPECT_TRUE(r.passed) << within << "\n" << r.report;
+  }
+  // Another length does not, nor does a string that is not a duration.
+  for (const char* within : {"15h", "fast"}) {
+    const RuleTestResult r =
+        RunOne("durations_bad",
+               "ruleset: " + rules + "\ntests:\n  - name: within\n" + events +
+                   "    expect: [{within: " + within + "}]\n",
+               "");
+    EXPECT_FALSE(r.passed) << within;
+    EXPECT_THAT(r.report,
+                HasSubstr("within: expected \"" + std::string(within) +
+                          "\", got \"57600s\""));
+  }
+  // never compares the same way.
+  const RuleTestResult never =
+      RunOne("durations_never",
+             "ruleset: " + rules + "\ntests:\n  - name: within\n" + events +
+                 "    never: [{within: 16h}]\n",
+             "");
+  EXPECT_FALSE(never.passed);
+  EXPECT_THAT(never.report, HasSubstr("never[1] {\"within\":\"16h\"} "
+                                      "matches decision #1"));
+}
+
+TEST(RuleTestTest, ResultsSayWhichRulesRan) {
+  std::vector<RuleTestResult> results =
+      RunFile("tests/data/rule_tests/passing.yaml");
+  ASSERT_EQ(results.size(), 4u);
+  const RuleTestResult& first = results[0];
+  EXPECT_EQ(first.ruleset_path, "tests/data/rule_tests/shop.yaml");
+  EXPECT_EQ(first.ruleset_name, "shop");
+  EXPECT_EQ(first.rules,
+            (std::vector<std::string>{"track-cart", "cart-abandonment",
+                                      "cart-reminder", "billing"}));
+  EXPECT_EQ(first.rules_ran,
+            (std::vector<std::string>{"track-cart", "cart-abandonment",
+                                      "cart-reminder"}));
+  // A load_errors test runs no engine: no coverage.
+  EXPECT_TRUE(results[3].ruleset_path.empty());
+  EXPECT_TRUE(results[3].rules_ran.empty());
+
+  RuleCoverage coverage;
+  for (const RuleTestResult& r : results) coverage.Add(r);
+  ASSERT_EQ(coverage.rulesets().size(), 1u);
+  const RuleCoverage::RulesetCoverage& shop = coverage.rulesets()[0];
+  EXPECT_EQ(shop.path, "tests/data/rule_tests/shop.yaml");
+  EXPECT_EQ(shop.name, "shop");
+  EXPECT_EQ(shop.tests, 3);
+  ASSERT_EQ(shop.rules.size(), 4u);
+  EXPECT_EQ(shop.rules[0].name, "track-cart");
+  EXPECT_EQ(shop.rules[0].tests, 2);
+  EXPECT_EQ(shop.rules[2].name, "cart-reminder");
+  EXPECT_EQ(shop.rules[2].tests, 1);
+  EXPECT_EQ(shop.rules[3].name, "billing");
+  EXPECT_EQ(shop.rules[3].tests, 1);
+  EXPECT_TRUE(shop.NeverRan().empty());
+
+  // Without the billing test, billing is a rule no test ran.
+  RuleCoverage partial;
+  partial.Add(results[0]);
+  partial.Add(results[2]);
+  ASSERT_EQ(partial.rulesets().size(), 1u);
+  EXPECT_EQ(partial.rulesets()[0].NeverRan(),
+            (std::vector<std::string>{"billing"}));
+}
+
 TEST(RuleTestTest, HostileInputDoesNotCrash) {
   // Alias bomb, deep nesting, NUL bytes: each is a failure, not a crash.
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";

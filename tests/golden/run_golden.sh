@@ -18,6 +18,13 @@
 #   run/<case>.status             (default 0), stdout (the decisions) in
 #   run/<case>.stdout             .stdout and stderr (bad lines, summary) in
 #   run/<case>.stderr             .stderr without the "throughput:" line
+#                                 (stdout must be JSON Lines unless the
+#                                 arguments say --format text)
+#   diff/<case>.args              `switchboard diff` the same way: arguments,
+#   diff/<case>.status            exit status (default 0), the differences
+#   diff/<case>.stdout            on stdout, bad lines and the summary on
+#   diff/<case>.stderr            stderr; diff/schema.* reads NEW from stdin
+#   test/*.expected               `switchboard test` outputs
 #   hostile input                 tests/data/hostile/: bad event lines reported
 #                                 and counted, valid ones keep their decisions;
 #                                 hostile rule files refused (section 11)
@@ -127,6 +134,14 @@ usage_cases=(
   "run tests/golden/run/shop.yaml --events"  # --events without a value
   "run tests/golden/run/shop.yaml --events - --until yesterday"  # bad time
   "run tests/golden/run/shop.yaml --events - --bogus"  # unknown flag
+  "run tests/golden/run/shop.yaml --events - --format yaml"  # bad format
+  "run - --events -"                   # stdin twice
+  "diff"                               # diff without rulesets
+  "diff tests/golden/run/shop.yaml"    # one ruleset
+  "diff tests/golden/run/shop.yaml tests/golden/run/shop.yaml"  # no --events
+  "diff tests/golden/run/shop.yaml - --events -"  # stdin twice
+  "diff tests/golden/run/shop.yaml tests/golden/run/shop.yaml --events - --format csv"
+  "test --bogus tests/data/rule_tests/passing.yaml"  # unknown flag
 )
 for args in "${usage_cases[@]}"; do
   # shellcheck disable=SC2086  # word splitting is intended
@@ -174,7 +189,7 @@ for args_file in "$golden"/run/*.args; do
     fail "$name: no 'throughput:' line on stderr"
     continue
   fi
-  if command -v python3 >/dev/null &&
+  if [[ " $args " != *" --format text "* ]] && command -v python3 >/dev/null &&
       ! python3 -c 'import json, sys
 for line in sys.stdin: json.loads(line)' <"$scratch/out" 2>"$scratch/json"; then
     fail "$name: stdout is not JSON Lines"
@@ -209,6 +224,101 @@ if expect_status "run --events $missing" 1 "$status" "$scratch/err"; then
     sed 's/^/      stderr| /' "$scratch/err"
   fi
 fi
+
+# 7b. Typos get "did you mean" (exit 2) and the command's usage; `check -`
+# reads the ruleset from stdin; a missing events file gets no summary.
+# expect_stderr NAME STATUS TEXT CMD...: CMD (with this function's stdin)
+# must exit STATUS with the fixed string TEXT on stderr.
+expect_stderr() {
+  local name=$1 want=$2 text=$3
+  shift 3
+  "$@" >"$scratch/out" 2>"$scratch/err"
+  local status=$?
+  expect_status "$name" "$want" "$status" "$scratch/err" || return
+  if grep -qF -- "$text" "$scratch/err"; then
+    pass "$name"
+  else
+    fail "$name: stderr does not say: $text"
+    sed 's/^/      stderr| /' "$scratch/err" | head -5
+  fi
+}
+expect_stderr "usage: switchboard chek (did you mean)" 2 \
+  "unknown command 'chek'; did you mean 'check'?" \
+  "$switchboard" chek rules/after_hours </dev/null
+expect_stderr "usage: switchboard run --explian (did you mean)" 2 \
+  "unknown option '--explian'; did you mean '--explain'?" \
+  "$switchboard" run tests/golden/run/shop.yaml --events - --explian </dev/null
+expect_stderr "usage: switchboard run --explian (run's usage)" 2 \
+  "usage: switchboard run RULES --events FILE|-" \
+  "$switchboard" run tests/golden/run/shop.yaml --events - --explian </dev/null
+expect_stderr "check - (stdin, broken): diagnostics name <stdin>" 1 \
+  "<stdin>:22:15: error: unknown attribute 'intnet'" \
+  "$switchboard" check - <tests/golden/check/broken/typos.yaml
+"$switchboard" check - <rules/after_hours/hours.yaml >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "check - (stdin)" 0 "$status" "$scratch/err"; then
+  compare "check - (stdin)" "$golden/check/after_hours.expected" "$scratch/out"
+fi
+"$switchboard" run tests/golden/run/shop.yaml --events "$missing" \
+    >"$scratch/out" 2>"$scratch/err"
+if grep -q '^events: ' "$scratch/err"; then
+  fail "run --events $missing: a summary was printed"
+  sed 's/^/      stderr| /' "$scratch/err"
+else
+  pass "run --events $missing: no summary"
+fi
+
+# 7c. `switchboard diff OLD NEW --events FILE` (SPEC section 8): the cases of
+# diff/<case>.args. diff/cart_abandonment_v2.yaml is the cart pack with its
+# high-value threshold lowered from 250 to 200, exactly as sed makes it.
+if sed 's/250/200/g' rules/cart_abandonment/cart.yaml |
+    cmp -s - "$golden/diff/cart_abandonment_v2.yaml"; then
+  pass "diff: cart_abandonment_v2.yaml is the pack with 250 -> 200"
+else
+  fail "diff: $golden/diff/cart_abandonment_v2.yaml is not the pack with 250" \
+    "-> 200 (regenerate: sed 's/250/200/g' rules/cart_abandonment/cart.yaml" \
+    ">$golden/diff/cart_abandonment_v2.yaml)"
+fi
+# diff_case NAME STDIN ARGS...: runs `switchboard diff ARGS` and compares.
+diff_case() {
+  local case=$1 stdin=$2
+  shift 2
+  local name="diff $(basename "$case")"
+  "$switchboard" diff "$@" <"$stdin" >"$scratch/out" 2>"$scratch/err"
+  local status=$? want=0
+  [[ -f "$case.status" ]] && want=$(<"$case.status")
+  expect_status "$name" "$want" "$status" "$scratch/err" || return
+  compare "$name (stdout)" "$case.stdout" "$scratch/out"
+  compare "$name (stderr)" "$case.stderr" "$scratch/err"
+}
+for args_file in "$golden"/diff/*.args; do
+  [[ -e "$args_file" ]] || continue
+  read -r args <"$args_file"
+  # shellcheck disable=SC2086  # word splitting is intended
+  diff_case "${args_file%.args}" /dev/null $args
+done
+# NEW from stdin: the shop with `tier` an int, so NEW rejects the line whose
+# tier is a string (reported and counted for NEW only).
+sed -e 's/^  tier: string$/  tier: int/' -e "s/event.tier == 'gold'/event.tier == 1/" \
+  tests/golden/run/shop.yaml >"$scratch/tier_int.yaml"
+diff_case "$golden/diff/schema" "$scratch/tier_int.yaml" \
+  tests/golden/run/shop.yaml - --events tests/golden/run/events.jsonl \
+  --until 2026-11-23T12:00:00Z --format text
+# A ruleset that does not load, or events that cannot be read: exit 2 (as
+# diff(1)), no summary.
+for args in "tests/golden/check/broken/typos.yaml tests/golden/run/shop.yaml --events tests/golden/run/events.jsonl" \
+            "tests/golden/run/shop.yaml tests/golden/run/shop.yaml --events $missing"; do
+  # shellcheck disable=SC2086
+  "$switchboard" diff $args >"$scratch/out" 2>"$scratch/err"
+  status=$?
+  if expect_status "diff (trouble): $args" 2 "$status" "$scratch/err"; then
+    if grep -q '^decisions: ' "$scratch/err" || [[ -s "$scratch/out" ]]; then
+      fail "diff (trouble): $args: a summary or differences were printed"
+    else
+      pass "diff (trouble): $args"
+    fi
+  fi
+done
 
 # 8. The rule packs' example streams: for every rules/<pack>/events.jsonl,
 # `switchboard run rules/<pack> --events rules/<pack>/events.jsonl` plus the
@@ -251,7 +361,10 @@ done
 
 # 9. `switchboard test` (rule authors' tests, docs/testing.md): the passing
 # fixture file must exit 0 and end with "4 passed, 0 failed"; the failing one
-# must exit 1 and print exactly test/failing.expected on stdout.
+# must exit 1 and print exactly test/failing.expected on stdout; with
+# --coverage, the passing one and test/partial.yaml (which leaves rules
+# untested) print test/coverage.expected, partial.yaml alone
+# test/partial.expected.
 "$switchboard" test tests/data/rule_tests/passing.yaml \
     >"$scratch/out" 2>"$scratch/err"
 status=$?
@@ -270,17 +383,32 @@ if expect_status "test failing.yaml" 1 "$status" "$scratch/err"; then
   compare "test failing.yaml (stdout)" "$golden/test/failing.expected" \
     "$scratch/out"
 fi
+"$switchboard" test --coverage tests/data/rule_tests/passing.yaml \
+    "$golden/test/partial.yaml" >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "test --coverage" 0 "$status" "$scratch/err"; then
+  compare "test --coverage (stdout)" "$golden/test/coverage.expected" \
+    "$scratch/out"
+fi
+"$switchboard" test --coverage "$golden/test/partial.yaml" \
+    >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "test --coverage partial.yaml" 0 "$status" "$scratch/err"; then
+  compare "test --coverage partial.yaml (stdout)" \
+    "$golden/test/partial.expected" "$scratch/out"
+fi
 
 # 10. The rule packs' own tests (rules/<pack>/tests/tests.yaml, in a
 # subfolder so that the folder ruleset does not load them; docs/testing.md):
-# every pack has one, and `switchboard test rules` (all packs at once) must
-# exit 0 and end with "N passed, 0 failed" for some N > 0.
+# every pack has one, and `switchboard test rules --coverage` (all packs at
+# once) must exit 0, end with "N passed, 0 failed" for some N > 0, and print
+# test/rules.expected (each pack's coverage included).
 for dir in rules/*/; do
   if [[ ! -f "${dir}tests/tests.yaml" ]]; then
     fail "test rules: ${dir} has no tests/tests.yaml"
   fi
 done
-"$switchboard" test rules >"$scratch/out" 2>"$scratch/err"
+"$switchboard" test rules --coverage >"$scratch/out" 2>"$scratch/err"
 status=$?
 if expect_status "test rules" 0 "$status" "$scratch/err"; then
   if [[ "$(tail -n 1 "$scratch/out")" =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]]; then
@@ -289,6 +417,8 @@ if expect_status "test rules" 0 "$status" "$scratch/err"; then
     fail "test rules: last line is not 'N passed, 0 failed'"
     sed 's/^/      | /' "$scratch/out"
   fi
+  compare "test rules --coverage (stdout)" "$golden/test/rules.expected" \
+    "$scratch/out"
 else
   grep -A8 '^FAIL' "$scratch/out" | head -40 | sed 's/^/      | /'
 fi

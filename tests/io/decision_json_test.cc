@@ -1,7 +1,10 @@
 // Tests of Decision::ToJson / AppendJson (engine/io/decision_json.cc): the
 // exact JSON of decisions with every kind of parameter, escaping, times,
 // durations and explanations; and the direct path of AppendJson against the
-// general one (AppendDecisionJsonGeneral) on random decisions.
+// general one (AppendDecisionJsonGeneral) on random decisions. Also
+// Decision::ToText (engine/io/decision_text.cc), the same decisions for
+// people: the line's parts in order, values quoted when they would break
+// the line, the explanation's lines.
 #include "engine/io/decision_json.h"
 
 #include <cstdint>
@@ -100,6 +103,13 @@ TEST(DecisionJsonTest, EveryParamKind) {
       R"("priority":-9223372036854775808,"skills":{"billing":2,"german":1},)"
       R"("timeout":"0.250s","labels":["vip","b\"x"],"empty":[],"none":{},)"
       R"("trigger":"message.received"})");
+  // For people: durations as rules write them, list elements with a quote
+  // as JSON strings.
+  EXPECT_EQ(d.ToText(),
+            "2026-11-23T18:03:30Z v-17 cart-abandonment: route "
+            "queue=billing_de priority=-9223372036854775808 "
+            "skills=billing:2,german:1 timeout=250ms labels=vip,\"b\\\"x\" "
+            "empty=[] none={} (on message.received)");
 }
 
 TEST(DecisionJsonTest, Durations) {
@@ -205,6 +215,14 @@ TEST(DecisionJsonTest, Explanation) {
       R"({"rule":"other","outcome":"error","conditions":[{"if":"event.intent == 'x'",)"
       R"j("value":"error(\"no such attribute\")"}],"detail":"no such attribute 'intent'"}],)j"
       R"("notes":["whatsapp is down; chose sms"]}})");
+  EXPECT_EQ(d.ToText(),
+            "2026-11-23T18:03:30Z v-17 cart-abandonment: deflect to=sms "
+            "requested=whatsapp reason=channel_down (on call.queued)\n"
+            "  deflect-voice  ran    session.events > 0 -> true; "
+            "event.tier == \"gold\" -> false\n"
+            "  other          error  event.intent == 'x' -> "
+            "error(\"no such attribute\")  [no such attribute 'intent']\n"
+            "  note: whatsapp is down; chose sms");
   Explanation empty;
   d.explanation = &empty;
   d.params = {};
@@ -325,6 +343,55 @@ TEST(DecisionJsonTest, DirectPathWritesWhatTheGeneralPathWrites) {
     ASSERT_EQ(direct, general) << "round " << round;
   }
   EXPECT_GT(direct_kinds, 1000);  // both paths were compared often
+}
+
+TEST(DecisionTextTest, TimeSessionRuleActionParamsTrigger) {
+  Decision d = Base();
+  const DecisionParam params[] = {StringParam("channel", "chat"),
+                                  StringParam("message", "cart_help")};
+  d.params = params;
+  EXPECT_EQ(d.ToText(),
+            "2026-11-23T18:03:30Z v-17 cart-abandonment: offer channel=chat "
+            "message=cart_help (on idle)");
+}
+
+TEST(DecisionTextTest, QuotesValuesThatWouldBreakTheLine) {
+  Decision d = Base();
+  d.session = "visitor 7";
+  const std::vector<std::string> labels = {"a,b", "c:d", ""};
+  DecisionParam label_param;
+  label_param.name = "labels";
+  label_param.kind = DecisionParam::Kind::kStringList;
+  label_param.strings = labels;
+  const DecisionParam params[] = {StringParam("message", ""),
+                                  StringParam("reason", "line\nbreak"),
+                                  label_param};
+  d.params = params;
+  EXPECT_EQ(d.ToText(),
+            "2026-11-23T18:03:30Z \"visitor 7\" cart-abandonment: offer "
+            "message=\"\" reason=\"line\\u000abreak\" "
+            "labels=\"a,b\",\"c:d\",\"\" (on idle)");
+}
+
+TEST(DecisionTextTest, ExplanationLinesStayOneLineEach) {
+  Decision d = Base();
+  Explanation e;
+  // A multi-line condition is shown on one line; a rule that ran without
+  // conditions says so.
+  e.rules.push_back({"vip", "false", {{"event.tier ==\n'gold'", "false"}}, ""});
+  e.rules.push_back({"tag-all", "overridden", {}, "by busy"});
+  d.explanation = &e;
+  EXPECT_EQ(d.ToText(),
+            "2026-11-23T18:03:30Z v-17 cart-abandonment: offer (on idle)\n"
+            "  vip      false       event.tier == 'gold' -> false\n"
+            "  tag-all  overridden  (no conditions)  [by busy]");
+}
+
+TEST(DecisionTextTest, AppendTextAppends) {
+  Decision d = Base();
+  std::string out = "> ";
+  d.AppendText(&out);
+  EXPECT_EQ(out, "> " + d.ToText());
 }
 
 }  // namespace

@@ -87,7 +87,15 @@ std::optional<int> Flags::Parse(const std::vector<std::string>& args,
       if (s.name == name) spec = &s;
     }
     if (spec == nullptr) {
-      return UsageError(command_, fmt::format("unknown option '{}'", name));
+      std::vector<std::string> names = {"--help"};
+      for (const Spec& s : specs_) names.emplace_back(s.name);
+      const std::string nearest = NearestName(name, names);
+      return UsageError(command_,
+                        nearest.empty()
+                            ? fmt::format("unknown option '{}'", name)
+                            : fmt::format("unknown option '{}'; did you mean "
+                                          "'{}'?",
+                                          name, nearest));
     }
     if (spec->kind == Spec::kSwitch) {
       if (eq != std::string::npos) {
@@ -128,7 +136,19 @@ std::optional<int> RequireOneRuleset(std::string_view command,
 }
 
 std::shared_ptr<const Ruleset> LoadOrReport(const std::string& path) {
-  const LoadResult result = LoadRuleset(path);
+  LoadResult result;
+  if (path == "-") {
+    std::string text;
+    const uint64_t limit = static_cast<uint64_t>(LoadOptions().max_file_size);
+    if (absl::Status read = ReadAll(stdin, limit, &text); !read.ok()) {
+      fmt::print(stderr, "switchboard: cannot read the ruleset from {}: {}\n",
+                 kStdinName, Message(read));
+      return nullptr;
+    }
+    result = LoadRulesetFromString(text, std::string(kStdinName));
+  } else {
+    result = LoadRuleset(path);
+  }
   std::fputs(FormatDiagnostics(result.diagnostics()).c_str(), stderr);
   if (!result.ok()) {
     fmt::print(stderr, "{}, {}\n", Plural(result.error_count(), "error"),
@@ -136,6 +156,33 @@ std::shared_ptr<const Ruleset> LoadOrReport(const std::string& path) {
     return nullptr;
   }
   return result.ruleset();
+}
+
+absl::Status ReadAll(std::FILE* file, uint64_t limit, std::string* out) {
+  out->clear();
+  const auto too_large = [&] {
+    return absl::ResourceExhaustedError(fmt::format(
+        "larger than the limit of {} bytes for a file read whole", limit));
+  };
+  struct stat st;
+  if (fstat(fileno(file), &st) == 0 && S_ISREG(st.st_mode)) {
+    if (static_cast<uint64_t>(st.st_size) > limit) return too_large();
+    out->reserve(static_cast<size_t>(st.st_size));
+  }
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
+    if (out->size() + n > limit) {
+      out->clear();
+      return too_large();
+    }
+    out->append(buffer, n);
+  }
+  if (std::ferror(file)) {
+    return absl::DataLossError(
+        fmt::format("read error: {}", std::strerror(errno)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ReadWholeFile(const std::string& path, uint64_t limit,
@@ -149,29 +196,37 @@ absl::Status ReadWholeFile(const std::string& path, uint64_t limit,
     return error == ENOENT ? absl::NotFoundError(message)
                            : absl::PermissionDeniedError(message);
   }
-  const auto too_large = [&] {
-    return absl::ResourceExhaustedError(fmt::format(
-        "larger than the limit of {} bytes for a file read whole", limit));
-  };
-  struct stat st;
-  if (fstat(fileno(f.get()), &st) == 0 && S_ISREG(st.st_mode)) {
-    if (static_cast<uint64_t>(st.st_size) > limit) return too_large();
-    out->reserve(static_cast<size_t>(st.st_size));
+  return ReadAll(f.get(), limit, out);
+}
+
+std::optional<int> ParseFormat(std::string_view command,
+                               const std::optional<std::string>& value,
+                               bool* text) {
+  *text = false;
+  if (!value.has_value() || *value == "json") return std::nullopt;
+  if (*value == "text") {
+    *text = true;
+    return std::nullopt;
   }
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), f.get())) > 0) {
-    if (out->size() + n > limit) {
-      out->clear();
-      return too_large();
-    }
-    out->append(buffer, n);
+  return UsageError(
+      command, fmt::format("--format takes json or text, not '{}'", *value));
+}
+
+absl::StatusOr<EventsFile> OpenEvents(const std::string& path) {
+  EventsFile events;
+  if (path == "-") {
+    events.name = std::string(kStdinName);
+    events.file = stdin;
+    return events;
   }
-  if (std::ferror(f.get())) {
-    return absl::DataLossError(
-        fmt::format("read error: {}", std::strerror(errno)));
+  events.name = path;
+  events.file = std::fopen(path.c_str(), "rb");
+  if (events.file == nullptr) {
+    return absl::NotFoundError(fmt::format("cannot read events file '{}': {}",
+                                           path, std::strerror(errno)));
   }
-  return absl::OkStatus();
+  events.owned.reset(events.file);
+  return events;
 }
 
 absl::Status WriteFileAtomically(const std::string& path,

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "fmt/format.h"
 #include "switchboard/ruleset.h"
@@ -134,13 +135,38 @@ class Flags {
   std::vector<Spec> specs_;
 };
 
+// What "-" is called in messages (a ruleset or events read from stdin).
+inline constexpr std::string_view kStdinName = "<stdin>";
+
+// --format json|text (absent: json): sets `text`; nullopt, or the usage
+// error's exit status for another value.
+std::optional<int> ParseFormat(std::string_view command,
+                               const std::optional<std::string>& value,
+                               bool* text);
+
+// An events file opened for reading: `path`, or stdin for "-" (named
+// kStdinName). Errors: NotFound saying "cannot read events file 'PATH':
+// REASON".
+struct EventsFile {
+  std::string name;  // for FILE:LINE messages
+  std::FILE* file = nullptr;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned{nullptr, &std::fclose};
+};
+absl::StatusOr<EventsFile> OpenEvents(const std::string& path);
+
 // Usage error unless exactly one RULES path was given: nullopt when it was.
 std::optional<int> RequireOneRuleset(std::string_view command,
                                      const std::vector<std::string>& paths);
 
-// Loads the ruleset at `path`, printing its diagnostics (warnings too) to
-// stderr; on errors also "N errors, M warnings", and returns null.
+// Loads the ruleset at `path` ("-": from stdin, named kStdinName in
+// diagnostics), printing its diagnostics (warnings too) to stderr; on errors
+// also "N errors, M warnings", and returns null.
 std::shared_ptr<const Ruleset> LoadOrReport(const std::string& path);
+
+// Reads `file` to its end into `out`, refusing more than `limit` bytes
+// (before reading when its size is known). Errors: ResourceExhausted naming
+// the limit, DataLoss on a read error.
+absl::Status ReadAll(std::FILE* file, uint64_t limit, std::string* out);
 
 // Reads the whole file at `path` into `out`, refusing one larger than
 // `limit` bytes (before reading it when its size is known, else as soon as
@@ -158,6 +184,13 @@ absl::Status WriteFileAtomically(const std::string& path,
 // Abseil, which fmt does not know).
 inline std::string_view Message(const absl::Status& status) {
   return std::string_view(status.message().data(), status.message().size());
+}
+
+// Appends fmt's `format` of `args` to `out` (summaries built whole, then
+// written to stderr at once).
+template <typename... T>
+void Put(std::string& out, fmt::format_string<T...> format, T&&... args) {
+  fmt::format_to(std::back_inserter(out), format, std::forward<T>(args)...);
 }
 
 // "1 rule", "2 rules".

@@ -19,6 +19,10 @@ int Check(const std::vector<std::string>& args, Output& out);
 extern const char kRunHelp[];
 int Run(const std::vector<std::string>& args, Output& out);
 
+// diff.cc: two rulesets' decisions over the same events, compared.
+extern const char kDiffHelp[];
+int Diff(const std::vector<std::string>& args, Output& out);
+
 // test.cc: rule authors' tests.
 extern const char kTestHelp[];
 int Test(const std::vector<std::string>& args, Output& out);

@@ -1,15 +1,19 @@
 // The switchboard command-line tool: a thin layer over the public API
-// (include/switchboard/). One file per command (check.cc, run.cc, test.cc);
-// this one holds the command table, help, version and the dispatch.
+// (include/switchboard/). One file per command (check.cc, run.cc, diff.cc,
+// test.cc); this one holds the command table, help, version and the
+// dispatch.
 //
 // Exit statuses (cli.h, docs/cli.md): 0 success; 1 the command ran and
 // found a problem (a ruleset with errors, a failed test, a file that cannot
-// be read); 2 a bad command line (the command's usage on stderr); 3 an
-// output could not be written (said on stderr).
+// be read; for diff: the rulesets decide differently); 2 a bad command line
+// (the command's usage on stderr; for diff also a ruleset that does not
+// load or events that cannot be read, as diff(1) has it); 3 an output could
+// not be written (said on stderr).
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "switchboard/diagnostic.h"
 #include "tools/switchboard/cli.h"
 #include "tools/switchboard/commands.h"
 
@@ -27,17 +31,30 @@ const Command kCommands[] = {
     {"check", "check RULES [--graph]",
      "load and check a ruleset; report every mistake", kCheckHelp, Check},
     {"run",
-     "run RULES --events FILE|- [--explain] [--until TIME] [--strict] "
+     "run RULES --events FILE|- [--explain] [--format json|text] "
+     "[--until TIME] [--strict] "
      "[--max-sessions N] [--snapshot-in FILE] [--snapshot-out FILE] "
      "[--reload-at TIME:RULES]...",
      "dry run: events (JSON Lines) in, decisions (JSON Lines) out", kRunHelp,
      Run},
-    {"test", "test TESTS...",
+    {"diff", "diff OLD NEW --events FILE|- [--until TIME] [--format json|text]",
+     "compare two rulesets' decisions over the same events", kDiffHelp, Diff},
+    {"test", "test TESTS... [--coverage]",
      "run rule authors' tests: events in, expected decisions checked",
      kTestHelp, Test},
     {"help", "help [COMMAND]", "show this help, or a command's", "", Help},
     {"version", "version", "print the version", "", Version},
 };
+
+// "unknown command 'chek'; did you mean 'check'?"
+std::string UnknownCommand(std::string_view name) {
+  std::vector<std::string> names;
+  for (const Command& c : kCommands) names.emplace_back(c.name);
+  const std::string nearest = NearestName(name, names);
+  std::string message = "unknown command '" + std::string(name) + "'";
+  if (!nearest.empty()) message += "; did you mean '" + nearest + "'?";
+  return message;
+}
 
 void PrintCommands(Output& out) {
   out.Write("usage: switchboard COMMAND [ARGS...]\n\ncommands:\n");
@@ -60,7 +77,7 @@ int Help(const std::vector<std::string>& args, Output& out) {
   }
   if (args.size() > 1) return UsageError("help", "give at most one command");
   if (FindCommand(args[0]) == nullptr) {
-    return UsageError("help", "unknown command '" + args[0] + "'");
+    return UsageError("help", UnknownCommand(args[0]));
   }
   return PrintHelp(args[0], out);
 }
@@ -80,7 +97,7 @@ int Dispatch(int argc, char** argv, Output& out) {
   if (const Command* c = FindCommand(name); c != nullptr) {
     return c->run(args, out);
   }
-  return UsageError("", "unknown command '" + std::string(name) + "'");
+  return UsageError("", UnknownCommand(name));
 }
 
 }  // namespace

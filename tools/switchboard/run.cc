@@ -42,7 +42,8 @@ extern const char kRunHelp[] =
     "reported on stderr as FILE:LINE: error: MESSAGE, counted and skipped.\n"
     "At the end a summary goes to stderr: events, late events, bad lines,\n"
     "decisions per rule and action, evaluation errors per rule, deflects\n"
-    "without a healthy channel, pending timers, sessions, and a last line\n"
+    "without a healthy channel, the rules that never ran, pending timers,\n"
+    "sessions, and a last line\n"
     "'throughput: ...' (the only one that depends on timing).\n"
     "Exits 0 unless the ruleset fails to load, --strict meets a bad line,\n"
     "a file cannot be read (1), or stdout cannot be written (3).\n"
@@ -51,6 +52,10 @@ extern const char kRunHelp[] =
     "  --explain      add to each decision an \"explain\" member: each rule\n"
     "                 the trigger considered, its conditions and their\n"
     "                 values, and which rules were overridden\n"
+    "  --format F     json (the default): JSON Lines; text: one line per\n"
+    "                 decision for people (time, session, rule: action and\n"
+    "                 its parameters, (on trigger)), with --explain each\n"
+    "                 rule considered on an indented line below\n"
     "  --until TIME   after the last event, advance the clock to TIME (RFC\n"
     "                 3339), firing the timers that fall due\n"
     "  --strict       stop at the first bad line and exit 1\n"
@@ -66,26 +71,27 @@ extern const char kRunHelp[] =
 
 namespace {
 
-// Writes decisions as JSON Lines to `out`.
-class JsonLinesSink : public DecisionSink {
+// Writes decisions to `out`, one per line: as JSON Lines, or with --format
+// text as Decision::AppendText writes them (with --explain, the rules
+// considered on the lines below).
+class LinesSink : public DecisionSink {
  public:
-  explicit JsonLinesSink(Output& out) : out_(out) {}
+  LinesSink(Output& out, bool text) : out_(out), text_(text) {}
   void OnDecision(const Decision& decision) override {
     std::string* buffer = out_.buffer();
-    decision.AppendJson(buffer);
+    if (text_) {
+      decision.AppendText(buffer);
+    } else {
+      decision.AppendJson(buffer);
+    }
     buffer->push_back('\n');
     out_.MaybeFlush();
   }
 
  private:
   Output& out_;
+  bool text_;
 };
-
-// Appends fmt's `format` of `args` to `out`.
-template <typename... T>
-void Put(std::string& out, fmt::format_string<T...> format, T&&... args) {
-  fmt::format_to(std::back_inserter(out), format, std::forward<T>(args)...);
-}
 
 // Lines of the pending timers listed in the summary before "and N more".
 constexpr size_t kMaxTimersListed = 20;
@@ -120,6 +126,15 @@ void PrintSummary(const Engine& engine, int64_t bad_lines, double seconds,
   }
   Put(out, "deflects without a healthy channel: {}\n",
       stats.deflects_without_channel);
+  // Rules whose conditions never held (or never were evaluated): a typo'd
+  // event type in their `on`, a condition that cannot hold.
+  std::vector<std::string> silent;
+  for (int r = 0; r < rules && r < static_cast<int>(stats.rule_runs.size());
+       ++r) {
+    if (stats.rule_runs[r] == 0) silent.push_back(ruleset.rule_name(r));
+  }
+  Put(out, "rules that never ran: {}\n", silent.size());
+  for (const std::string& name : silent) Put(out, "  {}\n", name);
   // Skill routing (docs/skill-routing.md): once agents took or timed out
   // a conversation.
   if (ruleset.queue_count() > 0 &&
@@ -210,12 +225,13 @@ int Run(const std::vector<std::string>& args, Output& out) {
   bool explain = false;
   bool strict = false;
   std::optional<std::string> events_path, until_text, snapshot_in, snapshot_out,
-      max_sessions_text;
+      max_sessions_text, format;
   std::vector<std::string> reload_texts;
   Flags flags("run");
   flags.Value("--events", &events_path);
   flags.Value("--until", &until_text);
   flags.Switch("--explain", &explain);
+  flags.Value("--format", &format);
   flags.Switch("--strict", &strict);
   flags.Value("--max-sessions", &max_sessions_text);
   flags.Value("--snapshot-in", &snapshot_in);
@@ -228,6 +244,11 @@ int Run(const std::vector<std::string>& args, Output& out) {
     return UsageError("run", "missing --events FILE (or -)");
   }
   if (events_path->empty()) return UsageError("run", "--events needs a file");
+  if (paths[0] == "-" && *events_path == "-") {
+    return UsageError("run", "the ruleset and the events cannot both be stdin");
+  }
+  bool text = false;
+  if (auto rc = ParseFormat("run", format, &text)) return *rc;
   absl::Time until = absl::InfinitePast();
   if (until_text.has_value()) {
     absl::StatusOr<absl::Time> t = ParseTimestamp(*until_text);
@@ -299,16 +320,15 @@ int Run(const std::vector<std::string>& args, Output& out) {
     }
   }
 
-  const bool use_stdin = *events_path == "-";
-  const std::string events_name = use_stdin ? "<stdin>" : *events_path;
-  std::FILE* file = use_stdin ? stdin : std::fopen(events_path->c_str(), "rb");
-  if (file == nullptr) {
-    fmt::print(stderr, "switchboard: cannot read events file '{}': {}\n",
-               *events_path, std::strerror(errno));
+  // No summary when the events cannot be read: a summary of zeros would
+  // look like a run.
+  absl::StatusOr<EventsFile> events = OpenEvents(*events_path);
+  if (!events.ok()) {
+    fmt::print(stderr, "switchboard: {}\n", Message(events.status()));
     return kExitProblem;
   }
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(
-      use_stdin ? nullptr : file, &std::fclose);
+  const std::string& events_name = events->name;
+  std::FILE* file = events->file;
 
   const ReaderOptions reader_options;
   // The event schema follows --reload-at (the reader is rebuilt).
@@ -337,7 +357,7 @@ int Run(const std::vector<std::string>& args, Output& out) {
     return any;
   };
   LineReader source(file, reader_options.max_line_bytes);
-  JsonLinesSink sink(out);
+  LinesSink sink(out, text);
   Event event;
   int64_t line_number = 0;
   int64_t bad_lines = 0;

@@ -1,12 +1,17 @@
-// switchboard test TESTS...: rule authors' tests (docs/testing.md). Runs
-// every test of each test file (a folder: its *.yaml / *.yml files with a
-// top-level `tests:`), printing "PASS name" or "FAIL name" and an indented
-// report per test on stdout, then "N passed, M failed". Exit 1 when any test
-// failed (a malformed or unreadable test file counts as one failed test).
+// switchboard test TESTS... [--coverage]: rule authors' tests
+// (docs/testing.md). Runs every test of each test file (a folder: its
+// *.yaml / *.yml files with a top-level `tests:`), printing "FILE: PASS
+// name" or "FILE: FAIL name" and an indented report per test on stdout;
+// with --coverage, then for each ruleset the number of tests in which each
+// rule ran and the rules no test ran; last "N passed, M failed". Exit 1 when
+// any test failed (a malformed or unreadable test file counts as one failed
+// test).
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fmt/format.h"
 #include "switchboard/rule_test.h"
 #include "tools/switchboard/cli.h"
 #include "tools/switchboard/commands.h"
@@ -23,15 +28,51 @@ extern const char kTestHelp[] =
     "decision may match), 'only: true' (no decision beyond 'expect'); or\n"
     "checks that the ruleset fails to load ('load_errors').\n"
     "\n"
-    "Prints 'PASS name' or 'FAIL name' per test, each failure followed by\n"
-    "an indented report (what was not found after which decision, the\n"
-    "closest decision and the members that differ, the decisions made),\n"
-    "then the line 'N passed, M failed'. A malformed test file is reported\n"
-    "as file:line:column: error: ... and counts as one failed test.\n"
-    "Exits 0 when every test passed, 1 otherwise.\n";
+    "Prints 'FILE: PASS name' or 'FILE: FAIL name' per test, each failure\n"
+    "followed by an indented report (what was not found after which\n"
+    "decision, the closest decision and the members that differ, the\n"
+    "decisions made), then the line 'N passed, M failed'. A malformed test\n"
+    "file is reported as file:line:column: error: ... and counts as one\n"
+    "failed test. Exits 0 when every test passed, 1 otherwise.\n"
+    "\n"
+    "  --coverage   before the last line, for each ruleset the tests used:\n"
+    "               the number of tests in which each rule ran (its\n"
+    "               conditions held and its actions ran), and the rules no\n"
+    "               test ran\n";
+
+namespace {
+
+// The coverage report: per ruleset, each rule with the number of tests in
+// which it ran, then the rules no test ran.
+void PrintCoverage(const RuleCoverage& coverage, Output& out) {
+  if (coverage.rulesets().empty()) {
+    out.Write("coverage: no test ran events on a ruleset\n");
+  }
+  for (const RuleCoverage::RulesetCoverage& ruleset : coverage.rulesets()) {
+    const std::vector<std::string> never = ruleset.NeverRan();
+    out.Print("coverage of {} (ruleset {}, {}): {} of {} ran\n", ruleset.path,
+              ruleset.name, Plural(ruleset.tests, "test"),
+              ruleset.rules.size() - never.size(),
+              Plural(static_cast<int64_t>(ruleset.rules.size()), "rule"));
+    size_t width = 0;
+    for (const auto& rule : ruleset.rules) {
+      width = std::max(width, rule.name.size());
+    }
+    for (const auto& rule : ruleset.rules) {
+      out.Print("  {:<{}}  {}\n", rule.name, width, Plural(rule.tests, "test"));
+    }
+    if (!never.empty()) {
+      out.Print("  no test ran: {}\n", fmt::join(never, ", "));
+    }
+  }
+}
+
+}  // namespace
 
 int Test(const std::vector<std::string>& args, Output& out) {
+  bool coverage_wanted = false;
   Flags flags("test");
+  flags.Switch("--coverage", &coverage_wanted);
   std::vector<std::string> paths;
   if (auto rc = flags.Parse(args, &paths, out)) return *rc;
   if (paths.empty()) return UsageError("test", "missing TESTS");
@@ -44,28 +85,32 @@ int Test(const std::vector<std::string>& args, Output& out) {
     absl::StatusOr<std::vector<std::string>> found = FindRuleTestFiles({path});
     if (!found.ok()) {
       ++failed;
-      out.Print("FAIL {}\n  {}\n", path, Message(found.status()));
+      out.Print("{}: FAIL {}\n  {}\n", path, path, Message(found.status()));
       continue;
     }
     files.insert(files.end(), found->begin(), found->end());
   }
+  RuleCoverage coverage;
   for (const std::string& file : files) {
     if (out.failed()) break;  // no one reads the rest
     absl::StatusOr<std::vector<RuleTestResult>> results = RunRuleTestFile(file);
     if (!results.ok()) {
       ++failed;
-      out.Print("FAIL {}\n  {}\n", file, Message(results.status()));
+      out.Print("{}: FAIL {}\n  {}\n", file, file, Message(results.status()));
       continue;
     }
     for (const RuleTestResult& r : *results) {
       (r.passed ? passed : failed) += 1;
-      out.Print("{} {}\n{}", r.passed ? "PASS" : "FAIL", r.name, r.report);
+      out.Print("{}: {} {}\n{}", r.file, r.passed ? "PASS" : "FAIL", r.name,
+                r.report);
+      coverage.Add(r);
     }
     out.Flush();  // a file's results as soon as they are known
   }
   if (files.empty() && failed == 0) {
     out.Write("no test files (*.yaml with a top-level 'tests:') found\n");
   }
+  if (coverage_wanted) PrintCoverage(coverage, out);
   out.Print("{} passed, {} failed\n", passed, failed);
   return failed > 0 ? kExitProblem : kExitOk;
 }
