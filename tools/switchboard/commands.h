@@ -19,6 +19,10 @@ int Check(const std::vector<std::string>& args, Output& out);
 extern const char kRunHelp[];
 int Run(const std::vector<std::string>& args, Output& out);
 
+// serve.cc: the live service (service/).
+extern const char kServeHelp[];
+int Serve(const std::vector<std::string>& args, Output& out);
+
 // test.cc: rule authors' tests.
 extern const char kTestHelp[];
 int Test(const std::vector<std::string>& args, Output& out);

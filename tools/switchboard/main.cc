@@ -1,5 +1,6 @@
 // The switchboard command-line tool: a thin layer over the public API
-// (include/switchboard/). One file per command (check.cc, run.cc, test.cc);
+// (include/switchboard/) and, for serve, the service (service/). One file
+// per command (check.cc, run.cc, serve.cc, test.cc);
 // this one holds the command table, help, version and the dispatch.
 //
 // Exit statuses (cli.h, docs/cli.md): 0 success; 1 the command ran and
@@ -32,6 +33,14 @@ const Command kCommands[] = {
      "[--reload-at TIME:RULES]...",
      "dry run: events (JSON Lines) in, decisions (JSON Lines) out", kRunHelp,
      Run},
+    {"serve",
+     "serve RULES [--http HOST:PORT] [--state DIR] [--clock wall|event] "
+     "[--snapshot-every DURATION] [--instance NAME] [--max-sessions N] "
+     "[--max-ahead DURATION] [--queue-events N] [--max-batch N] "
+     "[--max-body BYTES] [--http-threads N] [--sse-clients N] [--no-stdout] "
+     "[--no-stdin] [--accept-state-loss]",
+     "live: events on stdin and HTTP, decisions on stdout, timers on time",
+     kServeHelp, Serve},
     {"test", "test TESTS...",
      "run rule authors' tests: events in, expected decisions checked",
      kTestHelp, Test},
