@@ -37,7 +37,8 @@ const Command kCommands[] = {
      "serve RULES [--http HOST:PORT] [--state DIR] [--clock wall|event] "
      "[--snapshot-every DURATION] [--instance NAME] [--max-sessions N] "
      "[--max-ahead DURATION] [--queue-events N] [--max-batch N] "
-     "[--max-body BYTES] [--http-threads N] [--sse-clients N] [--no-stdout] "
+     "[--max-body BYTES] [--http-threads N] [--sse-clients N] "
+     "[--sse-buffer BYTES] [--no-stdout] "
      "[--no-stdin] [--accept-state-loss]",
      "live: events on stdin and HTTP, decisions on stdout, timers on time",
      kServeHelp, Serve},

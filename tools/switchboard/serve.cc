@@ -62,6 +62,8 @@ extern const char kServeHelp[] =
     "  --max-body BYTES  HTTP request body at most (default 16777216)\n"
     "  --http-threads N  HTTP requests served at once (default 16)\n"
     "  --sse-clients N   GET /v1/decisions clients at once (default 32)\n"
+    "  --sse-buffer BYTES  decisions kept for a slow SSE client before it is\n"
+    "                 dropped (default 8388608)\n"
     "  --no-stdout    do not write decisions to stdout (HTTP only)\n"
     "  --no-stdin     do not read stdin (needs --http)\n"
     "  --accept-state-loss  start even when the state cannot be recovered\n"
@@ -122,7 +124,7 @@ class SignalThread {
 int Serve(const std::vector<std::string>& args, Output& out) {
   std::optional<std::string> clock, http, state, snapshot_every, instance,
       max_sessions, max_ahead, queue_events, max_batch, max_body, http_threads,
-      sse_clients;
+      sse_clients, sse_buffer;
   bool no_stdout = false, no_stdin = false, accept_loss = false;
   Flags flags("serve");
   flags.Value("--clock", &clock);
@@ -137,6 +139,7 @@ int Serve(const std::vector<std::string>& args, Output& out) {
   flags.Value("--max-body", &max_body);
   flags.Value("--http-threads", &http_threads);
   flags.Value("--sse-clients", &sse_clients);
+  flags.Value("--sse-buffer", &sse_buffer);
   flags.Switch("--no-stdout", &no_stdout);
   flags.Switch("--no-stdin", &no_stdin);
   flags.Switch("--accept-state-loss", &accept_loss);
@@ -187,6 +190,7 @@ int Serve(const std::vector<std::string>& args, Output& out) {
   int64_t body = static_cast<int64_t>(http_options.max_body_bytes);
   int64_t threads = http_options.threads;
   int64_t sse = static_cast<int64_t>(options.hub.max_subscribers);
+  int64_t sse_bytes = static_cast<int64_t>(options.hub.subscriber_buffer_bytes);
   for (const CountFlag& f :
        {CountFlag{"--max-sessions", max_sessions, 0, &sessions},
         CountFlag{"--queue-events", queue_events, 1, &queue},
@@ -207,6 +211,7 @@ int Serve(const std::vector<std::string>& args, Output& out) {
   options.loop.queue_events = static_cast<size_t>(queue);
   options.loop.accept_state_loss = accept_loss;
   options.hub.max_subscribers = static_cast<size_t>(sse);
+  options.hub.subscriber_buffer_bytes = static_cast<size_t>(sse_bytes);
   options.hub.to_stdout = !no_stdout;
   options.read_stdin = !no_stdin;
   if (http.has_value()) {
