@@ -17,8 +17,12 @@
 namespace switchboard::service {
 namespace {
 
-constexpr size_t kReadBytes = size_t{1} << 20;
+// Bytes per read: small enough for malloc to reuse freed buffers (under its
+// mmap threshold), large enough for hundreds of lines per batch.
+constexpr size_t kReadBytes = size_t{64} << 10;
 constexpr std::string_view kSource = "<stdin>";
+// Events read ahead of the engine at most (a few reads' worth).
+constexpr size_t kReadAheadEvents = 4096;
 
 }  // namespace
 
@@ -51,11 +55,10 @@ void StdinReader::Stop() {
   }
 }
 
-bool StdinReader::Hand(std::string_view chunk, bool eof) {
+bool StdinReader::Hand(std::unique_ptr<char[]> buffer, size_t size, bool eof) {
   auto batch = std::make_unique<Batch>();
   batch->source = std::string(kSource);
-  std::vector<std::pair<size_t, size_t>> spans;  // in batch->text
-  std::vector<int64_t> numbers;
+  const std::string_view data(buffer.get(), size);
   const auto too_long = [&](size_t length) {
     ++line_number_;
     fmt::print(stderr,
@@ -64,72 +67,51 @@ bool StdinReader::Hand(std::string_view chunk, bool eof) {
   };
   const auto line = [&](std::string_view text) {
     ++line_number_;
-    if (EventReader::IsBlankLine(text)) return;
-    spans.emplace_back(batch->text.size(), text.size());
-    numbers.push_back(line_number_);
-    batch->text.append(text);
+    if (text.size() > max_line_) {
+      --line_number_;
+      too_long(text.size());
+    } else if (!EventReader::IsBlankLine(text)) {
+      batch->lines.push_back({text, line_number_});
+    }
   };
   size_t at = 0;
-  while (at < chunk.size()) {
-    const size_t newline = chunk.find('\n', at);
-    const size_t end =
-        newline == std::string_view::npos ? chunk.size() : newline;
-    const std::string_view piece = chunk.substr(at, end - at);
-    at = end + (newline == std::string_view::npos ? 0 : 1);
-    if (skipping_) {
-      skipped_ += piece.size();
-      if (newline != std::string_view::npos) {
+  if (skipping_) {  // the rest of a line too long to keep
+    const size_t newline = data.find('\n');
+    if (newline == std::string_view::npos) {
+      skipped_ += size;
+      if (eof) {
         too_long(skipped_);
         skipping_ = false;
       }
-      continue;
+      return true;
     }
+    too_long(skipped_ + newline);
+    skipping_ = false;
+    at = newline + 1;
+  }
+  while (at < size) {
+    const size_t newline = data.find('\n', at);
     if (newline == std::string_view::npos) {
-      partial_.append(piece);
-      if (partial_.size() > max_line_) {
+      const std::string_view tail = data.substr(at);
+      if (eof) {
+        line(tail);
+      } else if (tail.size() > max_line_) {
         skipping_ = true;
-        skipped_ = partial_.size();
-        partial_.clear();
-      }
-      continue;
-    }
-    if (partial_.empty()) {
-      if (piece.size() > max_line_) {
-        too_long(piece.size());
+        skipped_ = tail.size();
       } else {
-        line(piece);
+        partial_.assign(tail);
       }
-    } else {
-      partial_.append(piece);
-      if (partial_.size() > max_line_) {
-        too_long(partial_.size());
-      } else {
-        line(partial_);
-      }
-      partial_.clear();
+      break;
     }
+    line(data.substr(at, newline - at));
+    at = newline + 1;
   }
-  if (eof) {
-    if (skipping_) {
-      too_long(skipped_);
-      skipping_ = false;
-    } else if (!partial_.empty()) {
-      line(partial_);
-      partial_.clear();
-    }
-  }
-  if (spans.empty()) return true;
-  batch->lines.reserve(spans.size());
-  for (size_t i = 0; i < spans.size(); ++i) {
-    batch->lines.push_back(
-        {std::string_view(batch->text).substr(spans[i].first, spans[i].second),
-         numbers[i]});
-  }
-  return loop_->SubmitOwned(std::move(batch)).ok();
+  if (batch->lines.empty()) return true;
+  batch->storage = std::move(buffer);  // the lines view it
+  return loop_->SubmitOwned(std::move(batch), kReadAheadEvents).ok();
 }
 
 void StdinReader::Run() {
-  std::vector<char> buffer(kReadBytes);
   for (;;) {
     pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
     const int n = ::poll(fds, stop_pipe_[0] >= 0 ? 2 : 1, -1);
@@ -138,21 +120,26 @@ void StdinReader::Run() {
       break;
     }
     if (stop_pipe_[0] >= 0 && (fds[1].revents & POLLIN) != 0) return;
-    const ssize_t got = ::read(fd_, buffer.data(), buffer.size());
+    // The partial line of the last read first, then what comes.
+    const size_t carry = partial_.size();
+    std::unique_ptr<char[]> buffer(new char[carry + kReadBytes]);
+    std::memcpy(buffer.get(), partial_.data(), carry);
+    partial_.clear();
+    const ssize_t got = ::read(fd_, buffer.get() + carry, kReadBytes);
     if (got < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
+      if (errno == EINTR || errno == EAGAIN) {
+        partial_.assign(buffer.get(), carry);
+        continue;
+      }
       fmt::print(stderr, "switchboard: error reading '{}': {}\n", kSource,
                  std::strerror(errno));
       break;
     }
-    if (got == 0) {
-      Hand({}, /*eof=*/true);
-      break;
-    }
-    if (!Hand(std::string_view(buffer.data(), static_cast<size_t>(got)),
-              /*eof=*/false)) {
+    const bool eof = got == 0;
+    if (!Hand(std::move(buffer), carry + static_cast<size_t>(got), eof)) {
       return;  // the loop is closed: stopping
     }
+    if (eof) break;
   }
   if (on_end_) on_end_();
 }

@@ -4,7 +4,10 @@
 // A thread reads with read(2) (not stdio, which would wait for a buffer to
 // fill), frames lines at '\n', and hands each read's complete lines to the
 // loop as one owned Batch, waiting while the loop's queue is full (the pipe
-// then fills and the writer waits: backpressure, no loss). A line longer
+// then fills and the writer waits: backpressure, no loss). The batch's
+// lines view the buffer the read filled, which the batch takes along: no
+// line is copied, only a partial last line is carried over to the next
+// read. A line longer
 // than the limit is skipped up to its newline and reported with its length.
 // Bad lines are reported on stderr as "<stdin>:N: error: MESSAGE", as `run`
 // reports them.
@@ -14,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -38,9 +42,10 @@ class StdinReader {
 
  private:
   void Run();
-  // Hands the complete lines of `chunk` over; keeps a partial last line in
-  // partial_. `eof`: the partial line is a line too.
-  bool Hand(std::string_view chunk, bool eof);
+  // Hands the complete lines of the `size` bytes in `buffer` over (the
+  // batch takes the buffer); keeps a partial last line in partial_. `eof`:
+  // the partial line is a line too. False when the loop is closed.
+  bool Hand(std::unique_ptr<char[]> buffer, size_t size, bool eof);
 
   const int fd_;
   EngineLoop* loop_;

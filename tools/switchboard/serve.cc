@@ -5,7 +5,7 @@
 //
 // Signals: SIGTERM and SIGINT stop cleanly (exit 0: the queue drained, a last
 // snapshot with --state); SIGHUP reloads RULES. They are blocked in every
-// thread and taken by one thread with sigtimedwait, so that no handler runs
+// thread and taken by one thread with sigwaitinfo, so that no handler runs
 // in the middle of the engine's work.
 #include <signal.h>
 
@@ -84,6 +84,18 @@ std::optional<int64_t> ParseCount(const std::optional<std::string>& text,
   return n;
 }
 
+// The signals serve takes on its own thread (all blocked in every thread);
+// SIGUSR2 only wakes that thread up when the service ends.
+sigset_t ServeSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR2);
+  return set;
+}
+
 // Takes SIGTERM, SIGINT and SIGHUP on its own thread until stopped.
 class SignalThread {
  public:
@@ -92,19 +104,15 @@ class SignalThread {
   }
   ~SignalThread() {
     done_ = true;
+    pthread_kill(thread_.native_handle(), SIGUSR2);
     thread_.join();
   }
 
  private:
   void Run() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    const timespec tick = {0, 100 * 1000 * 1000};
+    const sigset_t set = ServeSignals();
     while (!done_) {
-      const int sig = sigtimedwait(&set, nullptr, &tick);
+      const int sig = sigwaitinfo(&set, nullptr);
       if (sig == SIGHUP) {
         const service::HttpAnswer answer = service_->Reload();
         fmt::print(stderr, "switchboard: SIGHUP: {}", answer.body);
@@ -240,11 +248,7 @@ int Serve(const std::vector<std::string>& args, Output& out) {
   // Signals go to the signal thread alone: block them before any thread
   // starts (threads inherit the mask). A closed pipe or socket is an error
   // of the write, not a signal.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
+  const sigset_t signals = ServeSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
