@@ -232,6 +232,7 @@ absl::Status JournalWriter::OpenSegment(uint64_t first_seq) {
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
                0644);
   if (fd_ < 0) return absl::InternalError(Errno("create", path));
+  segment_first_ = first_seq;
   if (absl::Status st = WriteAll(kJournalMagic); !st.ok()) return st;
   if (absl::Status st = Sync(); !st.ok()) return st;
   {
@@ -320,7 +321,7 @@ void JournalWriter::Run() {
     for (const Group& g : groups) {
       if (!status.ok()) break;
       buffer.append(g.records);
-      if (g.rotate_to != 0) {
+      if (g.rotate_to != 0 && g.rotate_to != segment_first_) {
         status = flush();
         if (status.ok()) status = OpenSegment(g.rotate_to);
       }

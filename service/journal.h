@@ -137,7 +137,9 @@ class JournalWriter {
   struct Group {
     std::string records;  // encoded records, in order (may be empty)
     // After these records: close the segment and start a new one whose
-    // first sequence number is `rotate_to` (0: no rotation).
+    // first sequence number is `rotate_to` (0: no rotation). Nothing is done
+    // when the current segment already starts there (it holds no earlier
+    // input: a snapshot right after a start).
     uint64_t rotate_to = 0;
     // Runs once the records (and everything committed before) are durable,
     // with OK, or with the error that stopped the journal.
@@ -181,7 +183,8 @@ class JournalWriter {
 
   const std::string dir_;
   const size_t max_pending_;
-  int fd_ = -1;  // the writer's thread only, after Start
+  int fd_ = -1;                 // the writer's thread only, after Start
+  uint64_t segment_first_ = 0;  // the current segment's first seq (likewise)
 
   mutable absl::Mutex mu_;
   std::deque<Group> queue_ ABSL_GUARDED_BY(mu_);

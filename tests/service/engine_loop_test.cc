@@ -245,6 +245,38 @@ TEST_F(EngineLoopTest, ARestartAfterACrashRemakesTheSameDecisionsWithTheirIds) {
   EXPECT_THAT(dir->get()->Snapshots(), ElementsAre(4u));
 }
 
+TEST_F(EngineLoopTest, AStopRightAfterARecoveryWritesItsSnapshot) {
+  const std::string state = dir_ + "/state";
+  const std::string crashed = dir_ + "/crashed";
+  LoopOptions options;
+  options.clock = ClockMode::kEvent;
+  options.instance = "s";
+  {
+    auto dir = StateDir::Open(state, "s");
+    ASSERT_TRUE(dir.ok());
+    auto hub = Hub("first.jsonl");
+    auto loop = EngineLoop::Create(Rules(), options, dir->get(), hub.get());
+    ASSERT_TRUE(loop.ok());
+    (*loop)->Start();
+    auto batch = MakeBatch({Line("2026-11-23T10:00:00Z", "a", 1)});
+    ASSERT_TRUE((*loop)->Submit(batch.get()).ok());
+    batch->Wait();
+    std::filesystem::copy(state, crashed);
+    ASSERT_TRUE((*loop)->Stop().ok());
+  }
+  // Replays input 1, starts the segment of input 2, and stops at once: the
+  // snapshot at 1 needs no new segment (the one of input 2 is there).
+  auto dir = StateDir::Open(crashed, "s");
+  ASSERT_TRUE(dir.ok());
+  auto hub = Hub("second.jsonl");
+  auto loop = EngineLoop::Create(Rules(), options, dir->get(), hub.get());
+  ASSERT_TRUE(loop.ok()) << loop.status();
+  (*loop)->Start();
+  EXPECT_TRUE((*loop)->Stop().ok());
+  EXPECT_THAT((*dir)->Snapshots(), ElementsAre(1u));
+  EXPECT_THAT((*dir)->Segments(), ElementsAre(1u, 2u));
+}
+
 TEST_F(EngineLoopTest, AStateWithAGapIsRefusedUnlessLossIsAccepted) {
   const std::string state = dir_ + "/state";
   {
