@@ -54,21 +54,6 @@ std::string Text(const absl::Status& status) {
   return std::string(status.message());
 }
 
-// `text` on one line: control characters as \xNN.
-std::string OneLine(std::string_view text) {
-  std::string line;
-  line.reserve(text.size());
-  for (char c : text) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      fmt::format_to(std::back_inserter(line), "\\x{:02x}", u);
-    } else {
-      line += c;
-    }
-  }
-  return line;
-}
-
 // The wall clock to the millisecond: decisions made at it carry short
 // times ("2026-12-07T10:00:00.123Z").
 absl::Time WallMillis(absl::Time wall) {
@@ -83,7 +68,7 @@ void Batch::Wait() {
 }
 
 std::string BadLine(int64_t number, std::string_view message) {
-  return fmt::format("{}: error: {}", number, OneLine(message));
+  return FormatBadLine("", number, message);
 }
 
 // Gives each decision its id: INSTANCE-SEQ-K, K counting the decisions of
@@ -198,7 +183,6 @@ absl::Status EngineLoop::Recover() {
                "from the journal alone\n");
   }
   uint64_t expect = base + 1;
-  bool lost = false;
   for (size_t i = 0; i < segments.size(); ++i) {
     const bool last = i + 1 == segments.size();
     // Segment i holds inputs segments[i] .. segments[i + 1] - 1.
@@ -208,29 +192,20 @@ absl::Status EngineLoop::Recover() {
           "the journal has no inputs {} to {} (the segment before '{}' is "
           "missing)",
           expect, segments[i] - 1, state_->SegmentPath(segments[i]));
-      if (!options_.accept_state_loss) {
-        return absl::DataLossError(fmt::format(
-            "{}; nothing was changed; --accept-state-loss starts without them",
-            message));
-      }
-      fmt::print(stderr, "switchboard: state: {}: lost\n", message);
-      lost = true;
+      if (absl::Status st = AcceptLoss(message); !st.ok()) return st;
       expect = segments[i];
     }
     if (absl::Status st = ReplaySegment(segments[i], last, &expect); !st.ok()) {
       return st;
     }
   }
-  if (!restored && !snapshots.empty() && segments.empty() && !lost &&
-      !options_.accept_state_loss) {
-    return absl::DataLossError(
-        "no snapshot could be restored and there is no journal; nothing was "
-        "changed; --accept-state-loss starts afresh");
-  }
-  if (!restored && !snapshots.empty() && !segments.empty() &&
-      segments.front() > 1 && !options_.accept_state_loss) {
-    // Caught above as a gap from input 1; kept for clarity.
-    return absl::DataLossError("the journal does not go back to input 1");
+  if (!restored && !snapshots.empty() && segments.empty()) {
+    if (absl::Status st = AcceptLoss(
+            "no snapshot could be restored and there is no journal: every "
+            "input");
+        !st.ok()) {
+      return st;
+    }
   }
   hub_->Publish(out_);
   out_.clear();
@@ -255,6 +230,16 @@ absl::Status EngineLoop::Recover() {
                         : std::string("no snapshot"),
                replayed_, replayed_ == 1 ? "" : "s", next_seq_);
   }
+  return absl::OkStatus();
+}
+
+absl::Status EngineLoop::AcceptLoss(const std::string& what) {
+  if (!options_.accept_state_loss) {
+    return absl::DataLossError(fmt::format(
+        "{}; nothing was changed; --accept-state-loss starts without them",
+        what));
+  }
+  fmt::print(stderr, "switchboard: state: {}: lost\n", what);
   return absl::OkStatus();
 }
 
@@ -306,13 +291,7 @@ absl::Status EngineLoop::ReplaySegment(uint64_t first_seq, bool last,
                      "the journal '{}' is damaged at byte {} ({}) and later "
                      "segments follow: the rest of it cannot be read",
                      path, reader.offset(), reader.error());
-      if (!options_.accept_state_loss) {
-        return absl::DataLossError(fmt::format(
-            "{}; nothing was changed; --accept-state-loss starts without "
-            "them",
-            message));
-      }
-      fmt::print(stderr, "switchboard: state: {}: lost\n", message);
+      if (absl::Status st = AcceptLoss(message); !st.ok()) return st;
       if (!more) return absl::OkStatus();
       *expect = seq;
       continue;
@@ -322,13 +301,7 @@ absl::Status EngineLoop::ReplaySegment(uint64_t first_seq, bool last,
       const std::string message =
           fmt::format("the journal '{}' skips from input {} to {}", path,
                       *expect, record.seq);
-      if (!options_.accept_state_loss) {
-        return absl::DataLossError(fmt::format(
-            "{}; nothing was changed; --accept-state-loss starts without "
-            "them",
-            message));
-      }
-      fmt::print(stderr, "switchboard: state: {}: lost\n", message);
+      if (absl::Status st = AcceptLoss(message); !st.ok()) return st;
     }
     if (record.type == RecordType::kAdvance) {
       ApplyAdvance(record.clock, record.seq);
@@ -338,9 +311,9 @@ absl::Status EngineLoop::ReplaySegment(uint64_t first_seq, bool last,
       // The rules on disk changed since it was applied.
       ++lines_rejected_;
       fmt::print(stderr,
-                 "switchboard: state: journaled input {} no longer applies "
-                 "under the rules on disk: {}\n",
-                 record.seq, OneLine(Text(st)));
+                 "switchboard: state: journaled input {} (it no longer "
+                 "applies under the rules on disk)\n",
+                 FormatBadLine("", record.seq, Text(st)));
     }
     ++replayed_;
     *expect = record.seq + 1;
@@ -481,8 +454,8 @@ void EngineLoop::ProcessBatch(Batch& batch, absl::Time wall) {
       if (batch.source.empty()) {
         batch.errors.push_back(BadLine(line.number, Text(st)));
       } else {
-        fmt::print(stderr, "{}:{}: error: {}\n", batch.source, line.number,
-                   OneLine(Text(st)));
+        fmt::print(stderr, "{}\n",
+                   FormatBadLine(batch.source, line.number, Text(st)));
       }
     }
     processing_.Observe(

@@ -217,7 +217,12 @@ class EngineLoop {
   EngineLoop(std::shared_ptr<const Ruleset> ruleset, const LoopOptions& options,
              StateDir* state, DecisionHub* hub);
   absl::Status Recover();
+  // Applies the inputs of segment `first_seq` from *expect on, advancing
+  // *expect; `last`: a damaged tail is a torn write, not a loss.
   absl::Status ReplaySegment(uint64_t first_seq, bool last, uint64_t* expect);
+  // Inputs that cannot be recovered, described by `what`: DataLoss
+  // (nothing changed) unless options_.accept_state_loss, then reported.
+  absl::Status AcceptLoss(const std::string& what);
   // Applies one event line as input `seq`; the decisions go to out_. Returns
   // the error of a bad line (nothing applied).
   absl::Status ApplyLine(std::string_view line, uint64_t seq, absl::Time wall);

@@ -226,18 +226,20 @@ std::string FormatLoopMetrics(const LoopMetrics& m) {
     w.Sample("switchboard_decisions_total",
              {{"rule", key.first}, {"action", key.second}}, n);
   }
-  w.Family("switchboard_rule_runs_total", "counter",
-           "Triggers in which a rule's conditions held and its actions ran.");
-  for (size_t r = 0; r < m.rule_names.size() && r < s.rule_runs.size(); ++r) {
-    w.Sample("switchboard_rule_runs_total", {{"rule", m.rule_names[r]}},
-             s.rule_runs[r]);
-  }
-  w.Family("switchboard_evaluation_errors_total", "counter",
-           "Failed conditions and actions (CEL evaluation errors), by rule.");
-  for (size_t r = 0; r < m.rule_names.size() && r < s.rule_errors.size(); ++r) {
-    w.Sample("switchboard_evaluation_errors_total", {{"rule", m.rule_names[r]}},
-             s.rule_errors[r]);
-  }
+  // A counter per rule, from one of EngineStats's per-rule vectors.
+  const auto per_rule = [&](std::string_view name, std::string_view help,
+                            const std::vector<int64_t>& counts) {
+    w.Family(name, "counter", help);
+    for (size_t r = 0; r < m.rule_names.size() && r < counts.size(); ++r) {
+      w.Sample(name, {{"rule", m.rule_names[r]}}, counts[r]);
+    }
+  };
+  per_rule("switchboard_rule_runs_total",
+           "Triggers in which a rule's conditions held and its actions ran.",
+           s.rule_runs);
+  per_rule("switchboard_evaluation_errors_total",
+           "Failed conditions and actions (CEL evaluation errors), by rule.",
+           s.rule_errors);
   w.Counter("switchboard_timers_fired_total",
             "Timers (idle, after) that fired.", s.timers_fired);
   w.Gauge("switchboard_timers_pending", "Timers waiting to fire.",

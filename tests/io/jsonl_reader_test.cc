@@ -2,8 +2,6 @@
 // by a ruleset's event schema; every attribute type, time offsets and
 // fractions, the built-ins of agent.* and route.timeout events, each class of
 // rejected line, and a fixed-seed fuzz loop (no crash on any bytes).
-#include "switchboard/event_reader.h"
-
 #include <cstdint>
 #include <random>
 #include <string>
@@ -14,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "switchboard/event.h"
+#include "switchboard/event_reader.h"
 #include "switchboard/ruleset.h"
 
 namespace switchboard {
@@ -212,8 +211,7 @@ TEST_F(JsonlReaderTest, GlobalEventsNeedNoSessionKey) {
   EXPECT_EQ(event_.type(), "channel.down");
   EXPECT_THAT(Error(R"({"time":"2026-11-23T18:02:00Z","type":"cart.updated"})"),
               HasSubstr("missing the session key 'visitor'"));
-  EventReader lenient(*ruleset_,
-                      ReaderOptions{.require_session_key = false});
+  EventReader lenient(*ruleset_, ReaderOptions{.require_session_key = false});
   EXPECT_TRUE(
       lenient
           .Next(R"({"time":"2026-11-23T18:02:00Z","type":"cart.updated"})",
@@ -461,6 +459,17 @@ TEST_F(JsonlReaderTest, FuzzNoCrash) {
   EXPECT_GT(ok, 0);  // some mutations keep the line valid
   EXPECT_TRUE(reader_->Next(valid, &event_).ok());
   EXPECT_EQ(event_.Find("skills")->kind, Event::Kind::kIntMap);
+}
+
+TEST(FormatBadLineTest, NamesTheSourceAndTheLineOnOneLine) {
+  EXPECT_EQ(FormatBadLine("events.jsonl", 3, "missing member 'time'"),
+            "events.jsonl:3: error: missing member 'time'");
+  // Without a source (the lines of an HTTP request): the line alone.
+  EXPECT_EQ(FormatBadLine("", 12, "malformed JSON"),
+            "12: error: malformed JSON");
+  // Messages may quote the input: control characters are escaped.
+  EXPECT_EQ(FormatBadLine("<stdin>", 1, "got 'a\nb\x7f'"),
+            "<stdin>:1: error: got 'a\\x0ab\\x7f'");
 }
 
 }  // namespace

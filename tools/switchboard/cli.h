@@ -163,9 +163,6 @@ inline std::string_view Message(const absl::Status& status) {
 // "1 rule", "2 rules".
 std::string Plural(int64_t n, std::string_view word);
 
-// `text` on one line: control characters as \xNN (messages may quote input).
-std::string OneLine(std::string_view text);
-
 }  // namespace switchboard::cli
 
 #endif  // SWITCHBOARD_TOOLS_SWITCHBOARD_CLI_H_
