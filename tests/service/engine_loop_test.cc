@@ -99,7 +99,10 @@ class EngineLoopTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     dir_ = pattern;
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override {
+    for (std::FILE* f : files_) std::fclose(f);
+    std::filesystem::remove_all(dir_);
+  }
 
   // A hub writing to a file of dir_ (read back with Published()).
   std::unique_ptr<DecisionHub> Hub(const std::string& name) {
@@ -112,6 +115,58 @@ class EngineLoopTest : public ::testing::Test {
   }
   std::string Published() const {
     return switchboard::testing::ReadFileOrEmpty(out_path_);
+  }
+
+  // A loop with event time on the state folder `path` (instance "s"),
+  // started, publishing to the file `hub_name`; `loop` holds the error
+  // when it cannot be made.
+  struct StateLoop {
+    std::unique_ptr<StateDir> dir;
+    std::unique_ptr<DecisionHub> hub;
+    absl::StatusOr<std::unique_ptr<EngineLoop>> loop;
+    EngineLoop& operator*() { return **loop; }
+  };
+  StateLoop OpenState(const std::string& path, const std::string& hub_name,
+                      bool accept_state_loss = false) {
+    StateLoop s;
+    auto dir = StateDir::Open(path, "s");
+    EXPECT_TRUE(dir.ok()) << dir.status();
+    if (!dir.ok()) return {nullptr, nullptr, dir.status()};
+    s.dir = std::move(*dir);
+    s.hub = Hub(hub_name);
+    LoopOptions options;
+    options.clock = ClockMode::kEvent;
+    options.instance = "s";
+    options.accept_state_loss = accept_state_loss;
+    s.loop = EngineLoop::Create(Rules(), options, s.dir.get(), s.hub.get());
+    if (s.loop.ok()) (*s.loop)->Start();
+    return s;
+  }
+
+  // Submits `lines` as one batch, waits until it is acknowledged, and
+  // returns its decisions.
+  static std::string Apply(EngineLoop& loop,
+                           const std::vector<std::string>& lines) {
+    auto batch = MakeBatch(lines);
+    EXPECT_TRUE(loop.Submit(batch.get()).ok());
+    batch->Wait();
+    EXPECT_TRUE(batch->status.ok()) << batch->status;
+    return batch->decisions;
+  }
+
+  // Runs `events` through a new state folder `path`, then copies the folder
+  // to `crashed` as a crash would leave it (every input journaled and
+  // synced, no last snapshot), then stops cleanly. Returns the decisions.
+  std::string RunAndCrash(const std::string& path, const std::string& crashed,
+                          const std::vector<std::string>& events) {
+    StateLoop s = OpenState(path, "first.jsonl");
+    EXPECT_TRUE(s.loop.ok()) << s.loop.status();
+    if (!s.loop.ok()) return "";
+    std::string decisions;
+    for (const std::string& e : events) decisions += Apply(*s, {e});
+    std::filesystem::copy(path, crashed);
+    EXPECT_TRUE((*s).Stop().ok());
+    return decisions;
   }
 
   std::string dir_;
@@ -195,104 +250,45 @@ TEST_F(EngineLoopTest, WithTheWallClockATimerFiresWithoutAnotherInput) {
 }
 
 TEST_F(EngineLoopTest, ARestartAfterACrashRemakesTheSameDecisionsWithTheirIds) {
-  const std::string state = dir_ + "/state";
-  const std::string crashed = dir_ + "/crashed";
-  std::string before;
-  {
-    auto dir = StateDir::Open(state, "");
-    ASSERT_TRUE(dir.ok()) << dir.status();
-    auto hub = Hub("first.jsonl");
-    LoopOptions options;
-    options.clock = ClockMode::kEvent;
-    options.instance = (*dir)->instance();
-    auto loop = EngineLoop::Create(Rules(), options, dir->get(), hub.get());
-    ASSERT_TRUE(loop.ok()) << loop.status();
-    (*loop)->Start();
-    for (int i = 0; i < 3; ++i) {
-      auto batch =
-          MakeBatch({Line("2026-11-23T10:00:0" + std::to_string(i) + "Z",
-                          "v" + std::to_string(i), i + 2)});
-      ASSERT_TRUE((*loop)->Submit(batch.get()).ok());
-      batch->Wait();  // acknowledged: journaled and synced
-      ASSERT_TRUE(batch->status.ok());
-      before += batch->decisions;
-    }
-    // The state as a crash would leave it: journal, no last snapshot.
-    std::filesystem::copy(state, crashed);
-    ASSERT_TRUE((*loop)->Stop().ok());
+  std::vector<std::string> events;
+  for (int i = 0; i < 3; ++i) {
+    events.push_back(Line("2026-11-23T10:00:0" + std::to_string(i) + "Z",
+                          "v" + std::to_string(i), i + 2));
   }
-  auto dir = StateDir::Open(crashed, "");
-  ASSERT_TRUE(dir.ok()) << dir.status();
-  auto hub = Hub("second.jsonl");
-  LoopOptions options;
-  options.clock = ClockMode::kEvent;
-  options.instance = (*dir)->instance();
-  auto loop = EngineLoop::Create(Rules(), options, dir->get(), hub.get());
-  ASSERT_TRUE(loop.ok()) << loop.status();
+  const std::string before =
+      RunAndCrash(dir_ + "/state", dir_ + "/crashed", events);
+  StateLoop s = OpenState(dir_ + "/crashed", "second.jsonl");
+  ASSERT_TRUE(s.loop.ok()) << s.loop.status();
   // Replayed at creation: the same decisions, the same ids.
-  std::fflush(files_.back());
   EXPECT_EQ(Published(), before);
-  (*loop)->Start();
   // The sessions went on: the next input is 4, and v2's idle timer, armed
   // before the crash, fires first (its session kept its items).
-  auto batch = MakeBatch({Line("2026-11-23T10:00:09Z", "v2", 1)});
-  ASSERT_TRUE((*loop)->Submit(batch.get()).ok());
-  batch->Wait();
-  EXPECT_THAT(Ids(batch->decisions), ElementsAre(options.instance + "-4-0",
-                                                 options.instance + "-4-1"));
-  EXPECT_THAT(batch->decisions, HasSubstr("\"trigger\":\"idle\""));
-  ASSERT_TRUE((*loop)->Stop().ok());
-  EXPECT_THAT(dir->get()->Snapshots(), ElementsAre(4u));
+  const std::string after = Apply(*s, {Line("2026-11-23T10:00:09Z", "v2", 1)});
+  EXPECT_THAT(Ids(after), ElementsAre("s-4-0", "s-4-1"));
+  EXPECT_THAT(after, HasSubstr("\"trigger\":\"idle\""));
+  ASSERT_TRUE((*s).Stop().ok());
+  EXPECT_THAT(s.dir->Snapshots(), ElementsAre(4u));
 }
 
 TEST_F(EngineLoopTest, AStopRightAfterARecoveryWritesItsSnapshot) {
-  const std::string state = dir_ + "/state";
-  const std::string crashed = dir_ + "/crashed";
-  LoopOptions options;
-  options.clock = ClockMode::kEvent;
-  options.instance = "s";
-  {
-    auto dir = StateDir::Open(state, "s");
-    ASSERT_TRUE(dir.ok());
-    auto hub = Hub("first.jsonl");
-    auto loop = EngineLoop::Create(Rules(), options, dir->get(), hub.get());
-    ASSERT_TRUE(loop.ok());
-    (*loop)->Start();
-    auto batch = MakeBatch({Line("2026-11-23T10:00:00Z", "a", 1)});
-    ASSERT_TRUE((*loop)->Submit(batch.get()).ok());
-    batch->Wait();
-    std::filesystem::copy(state, crashed);
-    ASSERT_TRUE((*loop)->Stop().ok());
-  }
+  RunAndCrash(dir_ + "/state", dir_ + "/crashed",
+              {Line("2026-11-23T10:00:00Z", "a", 1)});
   // Replays input 1, starts the segment of input 2, and stops at once: the
   // snapshot at 1 needs no new segment (the one of input 2 is there).
-  auto dir = StateDir::Open(crashed, "s");
-  ASSERT_TRUE(dir.ok());
-  auto hub = Hub("second.jsonl");
-  auto loop = EngineLoop::Create(Rules(), options, dir->get(), hub.get());
-  ASSERT_TRUE(loop.ok()) << loop.status();
-  (*loop)->Start();
-  EXPECT_TRUE((*loop)->Stop().ok());
-  EXPECT_THAT((*dir)->Snapshots(), ElementsAre(1u));
-  EXPECT_THAT((*dir)->Segments(), ElementsAre(1u, 2u));
+  StateLoop s = OpenState(dir_ + "/crashed", "second.jsonl");
+  ASSERT_TRUE(s.loop.ok()) << s.loop.status();
+  EXPECT_TRUE((*s).Stop().ok());
+  EXPECT_THAT(s.dir->Snapshots(), ElementsAre(1u));
+  EXPECT_THAT(s.dir->Segments(), ElementsAre(1u, 2u));
 }
 
 TEST_F(EngineLoopTest, AStateWithAGapIsRefusedUnlessLossIsAccepted) {
   const std::string state = dir_ + "/state";
   {
-    auto dir = StateDir::Open(state, "s");
-    ASSERT_TRUE(dir.ok());
-    auto hub = Hub("first.jsonl");
-    LoopOptions options;
-    options.clock = ClockMode::kEvent;
-    options.instance = "s";
-    auto loop = EngineLoop::Create(Rules(), options, dir->get(), hub.get());
-    ASSERT_TRUE(loop.ok());
-    (*loop)->Start();
-    auto batch = MakeBatch({Line("2026-11-23T10:00:00Z", "a", 1)});
-    ASSERT_TRUE((*loop)->Submit(batch.get()).ok());
-    batch->Wait();
-    ASSERT_TRUE((*loop)->Stop().ok());
+    StateLoop s = OpenState(state, "first.jsonl");
+    ASSERT_TRUE(s.loop.ok());
+    Apply(*s, {Line("2026-11-23T10:00:00Z", "a", 1)});
+    ASSERT_TRUE((*s).Stop().ok());
   }
   // Lose the snapshot and the journal up to it: what is left starts at
   // input 2, not 1.
@@ -303,21 +299,10 @@ TEST_F(EngineLoopTest, AStateWithAGapIsRefusedUnlessLossIsAccepted) {
       std::filesystem::remove(entry.path());
     }
   }
-  auto hub = Hub("second.jsonl");
-  LoopOptions options;
-  options.clock = ClockMode::kEvent;
-  options.instance = "s";
-  {
-    auto dir = StateDir::Open(state, "s");
-    ASSERT_TRUE(dir.ok());
-    auto loop = EngineLoop::Create(Rules(), options, dir->get(), hub.get());
-    EXPECT_EQ(loop.status().code(), absl::StatusCode::kDataLoss);
-  }
-  options.accept_state_loss = true;
-  auto dir = StateDir::Open(state, "s");
-  ASSERT_TRUE(dir.ok());
-  auto loop = EngineLoop::Create(Rules(), options, dir->get(), hub.get());
-  EXPECT_TRUE(loop.ok()) << loop.status();
+  EXPECT_EQ(OpenState(state, "second.jsonl").loop.status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(
+      OpenState(state, "third.jsonl", /*accept_state_loss=*/true).loop.ok());
 }
 
 TEST(StateDirTest, OneProcessPerFolderAndTheInstanceIsKept) {
