@@ -83,11 +83,12 @@ std::string MediaType(std::string_view header) {
   return type;
 }
 
+// Whether a body of `media_type` is read as JSON Lines: anything but a form
+// upload (multipart). Clients and their defaults vary (curl -d and urllib
+// send application/x-www-form-urlencoded), and a body that is not JSON
+// Lines is answered line by line anyway.
 bool IsJsonLines(std::string_view media_type) {
-  return media_type.empty() || media_type == kJsonLines ||
-         media_type == "application/jsonl" ||
-         media_type == "application/jsonlines" ||
-         media_type == "application/json" || media_type == "text/plain";
+  return media_type.rfind("multipart/", 0) != 0;
 }
 
 void Answer(httplib::Response& res, int status, std::string body,
@@ -173,9 +174,9 @@ void HttpServer::Routes() {
     const std::string type = MediaType(req.get_header_value("Content-Type"));
     if (!IsJsonLines(type)) {
       Answer(res, 415,
-             fmt::format("events are JSON Lines (Content-Type: {}), not "
-                         "'{}'; with curl: --data-binary @FILE -H "
-                         "'Content-Type: {}'\n",
+             fmt::format("events are JSON Lines (Content-Type: {}), not a "
+                         "form upload ('{}'); with curl: --data-binary @FILE "
+                         "-H 'Content-Type: {}'\n",
                          kJsonLines, type, kJsonLines));
       return;
     }

@@ -5,7 +5,7 @@
 //                       once (JSON Lines); 400 listing the bad lines as
 //                       "N: error: MESSAGE" (the good ones are processed);
 //                       413 for a body or a batch over the limits; 415 for
-//                       a body that is not JSON Lines; 503 + Retry-After
+//                       a form upload (multipart); 503 + Retry-After
 //                       when the queue is full or the service is stopping
 //   GET  /v1/decisions  every decision as Server-Sent Events
 //   GET  /metrics       the Prometheus text format

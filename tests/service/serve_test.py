@@ -386,10 +386,20 @@ class HttpTest(ServeTest):
         self.assertIn("the limit is 2", body)
         status, _, _ = s.request("POST", "/v1/events", "x" * 5000)
         self.assertEqual(status, 413)
+        # A client's default content type is taken (urllib, curl -d) ...
         status, _, body = s.request(
             "POST", "/v1/events", event("a") + "\n",
             headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 200, body)
+        # ... a form upload is not.
+        upload = ("--x\r\nContent-Disposition: form-data; name=\"f\"; "
+                  "filename=\"e.jsonl\"\r\n\r\n" + event("a") +
+                  "\r\n--x--\r\n")
+        status, _, body = s.request(
+            "POST", "/v1/events", upload,
+            headers={"Content-Type": "multipart/form-data; boundary=x"})
         self.assertEqual(status, 415, body)
+        self.assertIn("--data-binary", body)
         self.assertEqual(s.request("GET", "/healthz")[0], 200)
         self.assertEqual(s.request("GET", "/nothing")[0], 404)
         # An event far ahead of the wall clock is refused, naming the limit.
@@ -397,6 +407,22 @@ class HttpTest(ServeTest):
         status, _, body = s.post_events([ahead])
         self.assertEqual(status, 400)
         self.assertIn("ahead of the wall clock", body)
+
+    def test_late_means_more_than_a_second_behind_the_wall_clock(self):
+        s = self.start(idle="1h")
+        now = datetime.now(timezone.utc)
+        status, _, body = s.post_events([
+            event("a", items=1, at=now - timedelta(milliseconds=500)),
+            event("b", items=1, at=now - timedelta(seconds=10))])
+        self.assertEqual(status, 200, body)
+        # Both are processed at the service's clock, the wall clock (to the
+        # millisecond), not at the times they carry.
+        for d in (json.loads(l) for l in body.splitlines()):
+            self.assertGreaterEqual(parse_time(d["time"]),
+                                    now - timedelta(milliseconds=1), d)
+        m = parse_prometheus(s.metrics())
+        self.assertEqual(value(m, "switchboard_events_late_total"), 1)
+        self.assertEqual(value(m, "switchboard_events_total"), 2)
 
     def test_metrics_parse_as_prometheus_text(self):
         s = self.start(idle="300ms")
