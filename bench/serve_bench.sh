@@ -14,7 +14,8 @@
 #    fresh folder: every answer waits for the journal's fsync).
 # 2. stdin: `switchboard run` against `switchboard serve --clock event`,
 #    `serve` (wall clock) and `serve --state`, the whole workload piped in,
-#    REPS (default 5) runs each, the median wall time per program.
+#    REPS (default 5) runs each, taking turns, the median wall time per
+#    program.
 #
 # Set RT=1 to run every program under `chrt -f 50` (SCHED_FIFO, needs root),
 # as bench/measure.sh does: on a machine shared with other work it keeps the
@@ -79,28 +80,35 @@ for state in off on; do
   stop_serve
 done
 
-echo "== stdin, $(wc -l <"$EVENTS") events, median of $REPS runs"
-median_seconds() {  # command...: runs it REPS times with stdin from EVENTS
-  local times=()
-  for _ in $(seq "$REPS"); do
+echo "== stdin, $(wc -l <"$EVENTS") events, median of $REPS runs (interleaved)"
+# The programs take turns, so that a change in the machine's load between
+# them does not favour one.
+variants=("run" "serve --clock event" "serve" "serve --clock event --state DIR")
+command_of() {  # variant -> its command line
+  case "$1" in
+    run) echo "$SB run $RULES --events -" ;;
+    serve) echo "$SB serve $RULES" ;;
+    "serve --clock event") echo "$SB serve $RULES --clock event" ;;
+    *) echo "$SB serve $RULES --clock event --state $SCRATCH/stdin-state" ;;
+  esac
+}
+declare -A times
+for _ in $(seq "$REPS"); do
+  for v in "${variants[@]}"; do
     rm -rf "$SCRATCH/stdin-state"
-    local start end
     start=$(date +%s%N)
-    "$@" <"$EVENTS" >/dev/null 2>"$SCRATCH/stdin.err"
+    # shellcheck disable=SC2046
+    "${PREFIX[@]}" $(command_of "$v") <"$EVENTS" >/dev/null 2>"$SCRATCH/stdin.err"
     end=$(date +%s%N)
-    times+=("$(( (end - start) / 1000 ))")
+    times[$v]+="$(( (end - start) / 1000 )) "
   done
-  printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (REPS + 1) / 2 ))p"
-}
-report() {  # name microseconds
-  awk -v name="$1" -v us="$2" -v n="$(wc -l <"$EVENTS")" \
-    'BEGIN { printf "%-28s %.3f s  %.0f events/s\n", name, us / 1e6, n / (us / 1e6) }'
-}
-run_us=$(median_seconds "${PREFIX[@]}" "$SB" run "$RULES" --events -)
-report "run" "$run_us"
-for variant in "--clock event" "" "--clock event --state $SCRATCH/stdin-state"; do
-  # shellcheck disable=SC2086
-  us=$(median_seconds "${PREFIX[@]}" "$SB" serve "$RULES" $variant)
-  report "serve ${variant/$SCRATCH\/stdin-state/DIR}" "$us"
-  awk -v a="$run_us" -v b="$us" 'BEGIN { printf "  %.0f %% of run\n", 100 * a / b }'
+done
+median() { tr ' ' '\n' | grep . | sort -n | sed -n "$(( (REPS + 1) / 2 ))p"; }
+n=$(wc -l <"$EVENTS")
+run_us=$(echo "${times[run]}" | median)
+for v in "${variants[@]}"; do
+  us=$(echo "${times[$v]}" | median)
+  awk -v name="$v" -v us="$us" -v n="$n" -v run="$run_us" 'BEGIN {
+    printf "%-34s %.3f s  %7.0f events/s  %3.0f %% of run\n", name, us / 1e6,
+           n / (us / 1e6), 100 * run / us }'
 done
