@@ -688,13 +688,17 @@ class StateTest(ServeTest):
         in_flight = 0
         # The kill comes at a random moment once some requests were
         # acknowledged: while the client streams, from another thread.
-        kill_after = random.randrange(20, 100) * batch
+        # SERVE_TEST_SEED=N replays a run's moment.
+        seed = int(os.environ.get("SERVE_TEST_SEED", time.time_ns() % 2**32))
+        print(f"kill test: SERVE_TEST_SEED={seed}", file=sys.stderr)
+        rng = random.Random(seed)
+        kill_after = rng.randrange(20, 100) * batch
         progress = threading.Condition()
 
         def killer():
             with progress:
                 progress.wait_for(lambda: acked >= kill_after, timeout=60)
-            time.sleep(random.uniform(0, 0.004))
+            time.sleep(rng.uniform(0, 0.004))
             first.proc.kill()
 
         k = threading.Thread(target=killer, daemon=True)
