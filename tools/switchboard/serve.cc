@@ -50,7 +50,8 @@ extern const char kServeHelp[] =
     "  --state DIR    journal every accepted event before acknowledging it,\n"
     "                 snapshot every --snapshot-every and at a stop, restore\n"
     "                 and replay at the start (DIR is created if missing)\n"
-    "  --snapshot-every DURATION  default 60s\n"
+    "  --snapshot-every DURATION  default 60s (durations as rules write\n"
+    "                 them: 60s, 5m, 1h30m; a bare number is seconds)\n"
     "  --instance NAME   the id prefix (default: kept in DIR, or new at each\n"
     "                 start without --state)\n"
     "  --max-sessions N  live sessions kept (default 1000000; 0: no limit)\n"
@@ -167,10 +168,14 @@ int Serve(const std::vector<std::string>& args, Output& out) {
                         "--clock takes wall or event, got '" + *clock + "'");
     }
   }
+  // A duration as rules write them ("60s", "5m"); a bare number is seconds.
   const auto duration = [](const std::optional<std::string>& text,
                            absl::Duration* out_value) {
     if (!text.has_value()) return true;
-    absl::StatusOr<absl::Duration> d = ParseDuration(*text);
+    const bool bare = !text->empty() && text->find_first_not_of(
+                                            "0123456789.") == std::string::npos;
+    absl::StatusOr<absl::Duration> d =
+        ParseDuration(bare ? *text + "s" : *text);
     if (!d.ok() || *d <= absl::ZeroDuration()) return false;
     *out_value = *d;
     return true;
