@@ -86,11 +86,15 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Start(
   s->loop_->Start();
   if (s->http_ != nullptr) s->http_->Start();
   if (options.read_stdin) {
-    s->stdin_ = std::make_unique<StdinReader>(
-        STDIN_FILENO, s->loop_.get(), ReaderOptions().max_line_bytes,
-        [s, http] {
-          if (!http) s->RequestStop(0);  // EOF: nothing further fires
-        });
+    s->stdin_ = std::make_unique<StdinReader>(STDIN_FILENO, s->loop_.get(),
+                                              ReaderOptions().max_line_bytes,
+                                              [s, http](bool error) {
+                                                // The end of stdin: nothing
+                                                // further fires; a read error
+                                                // is exit 1, as in run.
+                                                if (!http)
+                                                  s->RequestStop(error ? 1 : 0);
+                                              });
     s->stdin_->Start();
   }
   fmt::print(stderr,

@@ -27,7 +27,7 @@ constexpr size_t kReadAheadEvents = 4096;
 }  // namespace
 
 StdinReader::StdinReader(int fd, EngineLoop* loop, size_t max_line_bytes,
-                         std::function<void()> on_end)
+                         std::function<void(bool error)> on_end)
     : fd_(fd),
       loop_(loop),
       max_line_(max_line_bytes),
@@ -112,11 +112,15 @@ bool StdinReader::Hand(std::unique_ptr<char[]> buffer, size_t size, bool eof) {
 }
 
 void StdinReader::Run() {
+  bool error = false;
   for (;;) {
     pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
     const int n = ::poll(fds, stop_pipe_[0] >= 0 ? 2 : 1, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
+      fmt::print(stderr, "switchboard: error reading '{}': {}\n", kSource,
+                 std::strerror(errno));
+      error = true;
       break;
     }
     if (stop_pipe_[0] >= 0 && (fds[1].revents & POLLIN) != 0) return;
@@ -133,6 +137,7 @@ void StdinReader::Run() {
       }
       fmt::print(stderr, "switchboard: error reading '{}': {}\n", kSource,
                  std::strerror(errno));
+      error = true;
       break;
     }
     const bool eof = got == 0;
@@ -141,7 +146,7 @@ void StdinReader::Run() {
     }
     if (eof) break;
   }
-  if (on_end_) on_end_();
+  if (on_end_) on_end_(error);
 }
 
 }  // namespace switchboard::service

@@ -28,10 +28,10 @@ namespace switchboard::service {
 class StdinReader {
  public:
   // Reads `fd` (not owned) into `loop`; `on_end` runs on the reader's thread
-  // after the last line was handed over, at the end of the input (or a read
-  // error, reported on stderr).
+  // after the last line was handed over, at the end of the input (false) or
+  // after a read error (true; reported on stderr).
   StdinReader(int fd, EngineLoop* loop, size_t max_line_bytes,
-              std::function<void()> on_end);
+              std::function<void(bool error)> on_end);
   ~StdinReader();  // Stop()s
   StdinReader(const StdinReader&) = delete;
   StdinReader& operator=(const StdinReader&) = delete;
@@ -50,7 +50,7 @@ class StdinReader {
   const int fd_;
   EngineLoop* loop_;
   const size_t max_line_;
-  std::function<void()> on_end_;
+  std::function<void(bool error)> on_end_;
   int stop_pipe_[2] = {-1, -1};
   std::thread thread_;
   std::string partial_;

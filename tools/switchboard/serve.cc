@@ -7,6 +7,7 @@
 // snapshot with --state); SIGHUP reloads RULES. They are blocked in every
 // thread and taken by one thread with sigwaitinfo, so that no handler runs
 // in the middle of the engine's work.
+#include <fcntl.h>
 #include <signal.h>
 
 #include <atomic>
@@ -249,6 +250,24 @@ int Serve(const std::vector<std::string>& args, Output& out) {
 
   const std::shared_ptr<const Ruleset> ruleset = LoadOrReport(paths[0]);
   if (ruleset == nullptr) return kExitProblem;
+  // A closed stdin, stdout or stderr gets /dev/null: else the next file
+  // opened would take its number (the service would read its own pipe as
+  // stdin, or write decisions into its journal). A closed stdout is a
+  // stdout that cannot be written, as for run.
+  bool stdout_closed = false;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+      if (fd == 1) stdout_closed = true;
+    }
+  }
+  if (stdout_closed && options.hub.to_stdout) {
+    fmt::print(stderr,
+               "switchboard: error writing the decisions: stdout is "
+               "closed\n");
+    if (!options.http.has_value()) return kExitWriteError;
+    options.hub.to_stdout = false;
+  }
 
   // Signals go to the signal thread alone: block them before any thread
   // starts (threads inherit the mask). A closed pipe or socket is an error
