@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -127,9 +128,9 @@ int Service::WaitForStopRequest() {
 
 void Service::RequestStop(int exit_status) {
   absl::MutexLock lock(&mu_);
-  if (stop_requested_) return;
   stop_requested_ = true;
-  exit_status_ = exit_status;
+  // A failure while stopping (stdout, the journal) outweighs a clean stop.
+  exit_status_ = std::max(exit_status_, exit_status);
 }
 
 HttpAnswer Service::Reload() {

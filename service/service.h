@@ -61,6 +61,8 @@ class Service {
   // stdin without --http, stdout failing without --http, or the journal
   // failing. Returns the exit status the stop asked for.
   int WaitForStopRequest();
+  // Asks for a stop with `exit_status`; when stops are asked for more than
+  // once (a failure while stopping), the highest status stands.
   void RequestStop(int exit_status);
 
   // Loads RULES from disk and swaps it in, keeping sessions; a ruleset with

@@ -339,6 +339,15 @@ class StdinTest(ServeTest):
         self.assertGreater(len(expected), 10)
         self.assertEqual(served, expected)
 
+    def test_a_stdout_that_cannot_be_written_exits_3(self):
+        rules = self.write("live.yaml", rules_text())
+        with open("/dev/full", "wb") as full:
+            p = subprocess.run([SWITCHBOARD, "serve", rules],
+                               input=(event("v-1", items=1) + "\n").encode(),
+                               stdout=full, stderr=subprocess.PIPE, timeout=30)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn(b"error writing the decisions", p.stderr)
+
     def test_sigterm_stops_cleanly_with_exit_0(self):
         rules = self.write("live.yaml", rules_text())
         s = self.serve([rules]).wait_ready()
