@@ -6,9 +6,12 @@
 # Rules (docs/architecture.md):
 #   engine/S/...            may include engine/T/... only when T is S or a
 #                           stage before S in STAGES;
-#   include/switchboard/... (the public API) may not include engine/ or tools/;
-#   tools/...               (the CLI) may not include engine/: it uses the
-#                           public API alone.
+#   include/switchboard/... (the public API) may not include engine/,
+#                           service/ or tools/;
+#   service/...             (the live service) may include the public API and
+#                           service/ only: not engine/, not tools/;
+#   tools/...               (the CLI) may include tools/ and service/, not
+#                           engine/: it uses the public API alone.
 # Every violation is reported as FILE:LINE: error: ...; then the script
 # fails. On success it touches STAMP (the build's proof that it ran).
 cmake_minimum_required(VERSION 3.22)
@@ -32,7 +35,7 @@ function(check_file file allowed rule)
   set(n 0)
   foreach(line IN LISTS lines)
     math(EXPR n "${n} + 1")
-    if(line MATCHES "^[ \t]*#[ \t]*include[ \t]*\"((engine|tools)/[^\"]*)\"")
+    if(line MATCHES "^[ \t]*#[ \t]*include[ \t]*\"((engine|service|tools)/[^\"]*)\"")
       set(path ${CMAKE_MATCH_1})
       if(NOT path MATCHES "${allowed}")
         file(RELATIVE_PATH rel ${ROOT} ${file})
@@ -67,12 +70,17 @@ endforeach()
 
 file(GLOB_RECURSE files ${ROOT}/include/*.h)
 foreach(file IN LISTS files)
-  check_file(${file} "^$" "the public API may not include engine or tools headers")
+  check_file(${file} "^$" "the public API may not include engine, service or tools headers")
+endforeach()
+
+file(GLOB_RECURSE files ${ROOT}/service/*.h ${ROOT}/service/*.cc)
+foreach(file IN LISTS files)
+  check_file(${file} "^service/" "the service uses the public API (include/switchboard/) alone")
 endforeach()
 
 file(GLOB_RECURSE files ${ROOT}/tools/*.h ${ROOT}/tools/*.cc)
 foreach(file IN LISTS files)
-  check_file(${file} "^tools/" "the CLI uses the public API (include/switchboard/) alone")
+  check_file(${file} "^(tools|service)/" "the CLI uses the public API (include/switchboard/) and the service alone")
 endforeach()
 
 if(violations GREATER 0)

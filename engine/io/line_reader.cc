@@ -1,5 +1,6 @@
 // LineReader (include/switchboard/event_reader.h): the lines of a file,
-// read in chunks of a megabyte into one buffer that is reused.
+// read in chunks of a megabyte into one buffer that is reused; and the form
+// in which a bad line is reported (FormatBadLine).
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -58,6 +59,30 @@ bool LineReader::Finish(const char* begin, size_t n, size_t skipped,
   line->too_long = line->length > max_line_;
   line->text = line->too_long ? std::string_view() : std::string_view(begin, n);
   return true;
+}
+
+std::string FormatBadLine(std::string_view source, int64_t line,
+                          std::string_view message) {
+  std::string out;
+  out.reserve(source.size() + message.size() + 32);
+  if (!source.empty()) {
+    out.append(source);
+    out += ':';
+  }
+  out += std::to_string(line);
+  out += ": error: ";
+  for (char c : message) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace switchboard

@@ -1,7 +1,6 @@
 // The engine: setup, event input, clock, timers and sessions. Dispatch of a
 // trigger (conditions, actions, decisions) is in dispatch.cc. See
 // engine_impl.h for the data layout.
-#include "engine/common/event_access.h"
 #include "engine/run/engine_impl.h"
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/check/rule_env.h"
+#include "engine/common/event_access.h"
 #include "engine/common/time_util.h"
 #include "engine/plan/ruleset_access.h"
 #include "engine/route/calendar.h"
@@ -376,7 +376,9 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
   FireDue(t, sink);
   clock_ = t;
   ++stats_.events;
-  if (late) ++stats_.late_events;
+  if (late && clock_ - event.time() > options_.late_tolerance) {
+    ++stats_.late_events;
+  }
 
   const std::string_view type = event.type();  // input_.type() (a view)
   if (IsGlobalEventType(type)) {
@@ -421,6 +423,12 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
 void EngineImpl::AdvanceTo(absl::Time time, DecisionSink* sink) {
   FireDue(time, sink);
   if (time > clock_) clock_ = time;
+}
+
+absl::Time EngineImpl::NextDeadline() {
+  const absl::Time routing = assigner_.NextDeadline();
+  if (heap_.empty()) return routing;
+  return std::min(routing, heap_.top().deadline);
 }
 
 // ---- timers and sessions
@@ -671,6 +679,17 @@ const EngineStats& EngineImpl::stats() const {
   stats_.agent_events_ignored =
       agent_events_ignored_ + routing.agent_events_ignored;
   return stats_;
+}
+
+int64_t EngineImpl::PendingTimerCount() const {
+  int64_t n = 0;
+  for (const Session& session : slab_) {
+    if (!session.live || session.armed == 0) continue;
+    for (size_t g = 0; g < session.timers.size(); ++g) {
+      if (session.timers[g].armed) n += plan_->timer_groups()[g].rules.size();
+    }
+  }
+  return n;
 }
 
 std::vector<PendingTimer> EngineImpl::PendingTimers() const {

@@ -198,6 +198,8 @@ class EngineImpl final : public Engine {
   absl::Time now() const override { return clock_; }
   const EngineStats& stats() const override;
   std::vector<PendingTimer> PendingTimers() const override;
+  int64_t PendingTimerCount() const override;
+  absl::Time NextDeadline() override;
   int64_t session_count() const override { return live_sessions_; }
   const Ruleset& ruleset() const override { return *ruleset_; }
   absl::StatusOr<std::string> Snapshot() const override;  // snapshot.cc

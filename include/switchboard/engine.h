@@ -42,6 +42,14 @@ struct EngineOptions {
   // earliest), with its fields and pending timers, counted in
   // EngineStats::sessions_evicted. 0 = unlimited. Default: 1,000,000.
   int64_t max_sessions = 1000000;
+  // How far behind the clock an event may be without being counted as late
+  // (EngineStats::late_events). Such an event is still processed at the
+  // clock's time, as every event older than the clock is; only the count
+  // changes. For a service whose clock follows the wall clock, where events
+  // reach the engine a little after the time they carry (`switchboard serve
+  // --clock wall` uses 1 s). Default: zero (every event older than the
+  // clock is counted).
+  absl::Duration late_tolerance = absl::ZeroDuration();
 };
 
 // Counters since the engine was created. Rule-indexed vectors follow the
@@ -120,6 +128,18 @@ class Engine {
   virtual const EngineStats& stats() const = 0;
   // Pending timers, by deadline (then session, then rule order).
   virtual std::vector<PendingTimer> PendingTimers() const = 0;
+  // PendingTimers().size(), without building the list: O(live sessions),
+  // allocates nothing (for metrics).
+  virtual int64_t PendingTimerCount() const = 0;
+  // The earliest time at which something may fall due: a rule timer, a
+  // session's expiry, a skill-routing wake-up (relax step, route timeout);
+  // absl::InfiniteFuture() when nothing is pending. AdvanceTo(t) for a t
+  // before it fires nothing. It may be earlier than anything that really
+  // happens (a wake-up found stale when reached changes nothing but the
+  // clock), never later. For a service that sleeps until then and calls
+  // AdvanceTo with the wall clock. Amortized O(1); not const: it may drop
+  // stale skill-routing wake-ups on the way.
+  virtual absl::Time NextDeadline() = 0;
   // Number of live sessions.
   virtual int64_t session_count() const = 0;
   virtual const Ruleset& ruleset() const = 0;

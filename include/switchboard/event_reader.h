@@ -50,8 +50,10 @@
 #define SWITCHBOARD_EVENT_READER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -156,6 +158,13 @@ class LineReader {
   bool eof_ = false;
   absl::Status status_;
 };
+
+// A bad line as `switchboard run` and `serve` report it:
+// "SOURCE:LINE: error: MESSAGE", or "LINE: error: MESSAGE" when `source` is
+// empty (the lines of an HTTP request), on one line: control characters of
+// the message (which may quote the input) are written as \xNN. No newline.
+std::string FormatBadLine(std::string_view source, int64_t line,
+                          std::string_view message);
 
 }  // namespace switchboard
 

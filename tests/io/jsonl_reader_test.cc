@@ -464,5 +464,16 @@ TEST_F(JsonlReaderTest, FuzzNoCrash) {
   EXPECT_EQ(event_.Find("skills")->kind, Event::Kind::kIntMap);
 }
 
+TEST(FormatBadLineTest, NamesTheSourceAndTheLineOnOneLine) {
+  EXPECT_EQ(FormatBadLine("events.jsonl", 3, "missing member 'time'"),
+            "events.jsonl:3: error: missing member 'time'");
+  // Without a source (the lines of an HTTP request): the line alone.
+  EXPECT_EQ(FormatBadLine("", 12, "malformed JSON"),
+            "12: error: malformed JSON");
+  // Messages may quote the input: control characters are escaped.
+  EXPECT_EQ(FormatBadLine("<stdin>", 1, "got 'a\nb\x7f'"),
+            "<stdin>:1: error: got 'a\\x0ab\\x7f'");
+}
+
 }  // namespace
 }  // namespace switchboard

@@ -273,18 +273,4 @@ std::string Plural(int64_t n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
 
-std::string OneLine(std::string_view text) {
-  std::string line;
-  line.reserve(text.size());
-  for (char c : text) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      line += fmt::format("\\x{:02x}", u);
-    } else {
-      line += c;
-    }
-  }
-  return line;
-}
-
 }  // namespace switchboard::cli

@@ -196,9 +196,6 @@ void Put(std::string& out, fmt::format_string<T...> format, T&&... args) {
 // "1 rule", "2 rules".
 std::string Plural(int64_t n, std::string_view word);
 
-// `text` on one line: control characters as \xNN (messages may quote input).
-std::string OneLine(std::string_view text);
-
 }  // namespace switchboard::cli
 
 #endif  // SWITCHBOARD_TOOLS_SWITCHBOARD_CLI_H_

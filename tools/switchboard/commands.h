@@ -22,6 +22,9 @@ int Run(const std::vector<std::string>& args, Output& out);
 // diff.cc: two rulesets' decisions over the same events, compared.
 extern const char kDiffHelp[];
 int Diff(const std::vector<std::string>& args, Output& out);
+// serve.cc: the live service (service/).
+extern const char kServeHelp[];
+int Serve(const std::vector<std::string>& args, Output& out);
 
 // test.cc: rule authors' tests.
 extern const char kTestHelp[];

@@ -161,8 +161,9 @@ int Diff(const std::vector<std::string>& args, Output& out) {
   int64_t new_bad = 0;
   const auto report = [&](std::string_view side, std::string_view message) {
     out.Flush();  // the differences so far before the message
-    fmt::print(stderr, "{}:{}: error: {}{}\n", events->name, line_number, side,
-               OneLine(message));
+    fmt::print(stderr, "{}\n",
+               FormatBadLine(events->name, line_number,
+                             std::string(side) + std::string(message)));
   };
   while (!out.failed() && source.Next(&line)) {
     ++line_number;

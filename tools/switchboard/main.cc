@@ -1,7 +1,7 @@
 // The switchboard command-line tool: a thin layer over the public API
-// (include/switchboard/). One file per command (check.cc, run.cc, diff.cc,
-// test.cc); this one holds the command table, help, version and the
-// dispatch.
+// (include/switchboard/) and, for serve, the service (service/). One file
+// per command (check.cc, run.cc, diff.cc, serve.cc, test.cc); this one
+// holds the command table, help, version and the dispatch.
 //
 // Exit statuses (cli.h, docs/cli.md): 0 success; 1 the command ran and
 // found a problem (a ruleset with errors, a failed test, a file that cannot
@@ -39,6 +39,15 @@ const Command kCommands[] = {
      Run},
     {"diff", "diff OLD NEW --events FILE|- [--until TIME] [--format json|text]",
      "compare two rulesets' decisions over the same events", kDiffHelp, Diff},
+    {"serve",
+     "serve RULES [--http HOST:PORT] [--state DIR] [--clock wall|event] "
+     "[--snapshot-every DURATION] [--instance NAME] [--max-sessions N] "
+     "[--max-ahead DURATION] [--queue-events N] [--max-batch N] "
+     "[--max-body BYTES] [--http-threads N] [--sse-clients N] "
+     "[--sse-buffer BYTES] [--no-stdout] "
+     "[--no-stdin] [--accept-state-loss]",
+     "live: events on stdin and HTTP, decisions on stdout, timers on time",
+     kServeHelp, Serve},
     {"test", "test TESTS... [--coverage]",
      "run rule authors' tests: events in, expected decisions checked",
      kTestHelp, Test},

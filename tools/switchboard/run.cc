@@ -365,8 +365,8 @@ int Run(const std::vector<std::string>& args, Output& out) {
   const auto bad_line = [&](std::string_view message) {
     ++bad_lines;
     out.Flush();  // decisions so far before the message (for a terminal)
-    fmt::print(stderr, "{}:{}: error: {}\n", events_name, line_number,
-               OneLine(message));
+    fmt::print(stderr, "{}\n",
+               FormatBadLine(events_name, line_number, message));
   };
   const auto start = std::chrono::steady_clock::now();
   LineReader::Line line;
