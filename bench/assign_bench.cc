@@ -29,6 +29,12 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::check::CheckedRuleset;
+using ::switchboard::check::RouteAction;
+using ::switchboard::check::Rule;
+using ::switchboard::route::Assigner;
+using ::switchboard::route::Assignment;
+
 constexpr int kQueues = 10;
 constexpr int kSkills = 10;
 constexpr int kAgents = 10000;

@@ -176,11 +176,11 @@ BENCHMARK(BM_CompileWorkload)
 void BM_YamlOnly(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   const std::string yaml = MakeRuleset(n);
-  const switchboard::YamlLimits limits;
+  const switchboard::load::YamlLimits limits;
   for (auto _ : state) {
     std::vector<switchboard::Diagnostic> diagnostics;
-    auto file =
-        switchboard::ParseRuleFile("bench.yaml", yaml, limits, &diagnostics);
+    auto file = switchboard::load::ParseRuleFile("bench.yaml", yaml, limits,
+                                                 &diagnostics);
     if (file == nullptr) {
       state.SkipWithError("the YAML did not parse");
       return;
@@ -211,7 +211,7 @@ void BM_Plan(benchmark::State& state) {
   const std::shared_ptr<const switchboard::Ruleset> ruleset =
       LoadBenchRuleset(state, n);
   if (ruleset == nullptr) return;
-  const switchboard::CheckedRuleset& checked =
+  const switchboard::check::CheckedRuleset& checked =
       switchboard::plan::RulesetAccess::Checked(*ruleset);
   for (auto _ : state) {
     switchboard::plan::RulesetPlan plan(checked);

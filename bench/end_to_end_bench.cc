@@ -31,10 +31,10 @@
 
 #include "bench/workload.h"
 #include "benchmark/benchmark.h"
-#include "switchboard/event_reader.h"
 #include "simdjson.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
+#include "switchboard/event_reader.h"
 
 namespace switchboard::bench {
 namespace {

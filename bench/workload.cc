@@ -15,9 +15,9 @@
 
 #include "absl/status/status.h"
 #include "engine/check/checked_ruleset.h"
-#include "switchboard/event_reader.h"
 #include "switchboard/diagnostic.h"
 #include "switchboard/engine.h"
+#include "switchboard/event_reader.h"
 
 #if defined(__x86_64__)
 #include <x86intrin.h>

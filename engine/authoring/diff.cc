@@ -32,6 +32,8 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::io::AppendJsonString;
+
 // A decision waiting for its partner.
 struct Recorded {
   DiffDecision decision;

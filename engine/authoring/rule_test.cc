@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 #include "engine/common/suggest.h"
 #include "engine/common/time_util.h"
+#include "engine/io/decision_json.h"
 #include "engine/load/rule_file.h"
 #include "engine/plan/ruleset_access.h"
 #include "simdjson.h"
@@ -45,6 +46,13 @@
 
 namespace switchboard {
 namespace {
+
+using ::switchboard::common::DidYouMean;
+using ::switchboard::io::AppendJsonString;
+using ::switchboard::load::ParseRuleFile;
+using ::switchboard::load::RuleFile;
+using ::switchboard::load::YamlLimits;
+using ::switchboard::load::YamlNode;
 
 // Largest test file read, and the longest JSON line made from one inline
 // event (the EventReader's default limit).
@@ -125,39 +133,6 @@ bool FromSimdjson(simdjson::dom::element e, Json* out, int depth) {
     }
   }
   return false;
-}
-
-void AppendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
-  for (char c : s) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      default:
-        if (u < 0x20 || u == 0x7f) {
-          char esc[8];
-          std::snprintf(esc, sizeof(esc), "\\u%04x", u);
-          *out += esc;
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 std::string JsonText(const Json& v) {

@@ -38,6 +38,8 @@
 namespace switchboard::cel {
 namespace {
 
+using ::switchboard::common::DidYouMean;
+
 // ---- the declaration table
 // ---------------------------------------------------
 

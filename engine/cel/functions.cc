@@ -22,6 +22,8 @@
 namespace switchboard::cel {
 namespace {
 
+using ::switchboard::common::LoadTimeZone;
+
 constexpr double kTwo63 = 9223372036854775808.0;  // 2^63, exact
 
 Value NoOverload() { return Value::Error(ErrorCode::kNoSuchOverload); }

@@ -20,8 +20,11 @@
 #include "engine/common/suggest.h"
 #include "engine/common/time_util.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 namespace {
+
+using ::switchboard::common::DidYouMean;
+using ::switchboard::load::YamlNode;
 
 constexpr const char* kActionNames[] = {
     "route", "handoff", "deflect", "offer", "callback", "tag", "set", "emit"};
@@ -526,4 +529,4 @@ void CheckActions(CheckContext& ctx, const YamlNode& node, Rule* rule) {
   }
 }
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check

@@ -8,13 +8,13 @@
 #include "engine/check/checked_ruleset.h"
 #include "engine/load/rule_file.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 
 // Checks `node`, the `then` of `rule`, and appends the actions without
 // mistakes to rule->actions; `set` writes are recorded in rule->writes and
 // ctx.field_usage().
-void CheckActions(CheckContext& ctx, const YamlNode& node, Rule* rule);
+void CheckActions(CheckContext& ctx, const load::YamlNode& node, Rule* rule);
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check
 
 #endif  // SWITCHBOARD_ENGINE_CHECK_ACTION_CHECKS_H_

@@ -16,8 +16,12 @@
 #include "engine/common/suggest.h"
 #include "engine/common/time_util.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 namespace {
+
+using ::switchboard::common::DidYouMean;
+using ::switchboard::common::LoadTimeZone;
+using ::switchboard::load::YamlNode;
 
 constexpr const char* kDayNames[] = {"mon", "tue", "wed", "thu",
                                      "fri", "sat", "sun"};
@@ -275,4 +279,4 @@ void CheckCalendars(CheckContext& ctx, const std::vector<Section>& sections) {
   }
 }
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check

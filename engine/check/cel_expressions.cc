@@ -13,8 +13,11 @@
 #include "engine/check/rule_env.h"
 #include "engine/common/suggest.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 namespace {
+
+using ::switchboard::common::DidYouMean;
+using ::switchboard::load::YamlNode;
 
 int64_t MaxId(const cel::Expr& e) {
   int64_t id = e.id;
@@ -161,4 +164,4 @@ std::optional<CompiledExpr> CompileExpr(CheckContext& ctx,
   return out;
 }
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check

@@ -21,7 +21,7 @@
 #include "engine/check/checked_ruleset.h"
 #include "engine/load/rule_file.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 
 // A CEL expression written in a scalar, compiled.
 struct CompiledExpr {
@@ -37,7 +37,7 @@ struct CompiledExpr {
 // are recorded (in rule->reads and ctx.field_usage()). Nullopt when the
 // expression has mistakes.
 std::optional<CompiledExpr> CompileExpr(CheckContext& ctx,
-                                        const YamlNode& scalar,
+                                        const load::YamlNode& scalar,
                                         std::string_view text, int64_t base,
                                         const cel::Env& env, Rule* rule,
                                         const cel::Type* want = nullptr);
@@ -48,6 +48,6 @@ inline constexpr char kTagHint[] =
     "starts with '!', which YAML reads as a tag: quote the expression, e.g. "
     "\"!session.chat_offered\"";
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check
 
 #endif  // SWITCHBOARD_ENGINE_CHECK_CEL_EXPRESSIONS_H_

@@ -10,7 +10,10 @@
 #include "engine/check/sections.h"
 #include "engine/check/yaml_values.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
+
+using ::switchboard::load::RuleFile;
+using ::switchboard::load::YamlNode;
 
 void CheckChannels(CheckContext& ctx, const std::vector<Section>& sections) {
   for (std::string_view name : kBuiltinChannels) {
@@ -80,4 +83,4 @@ void CheckChannels(CheckContext& ctx, const std::vector<Section>& sections) {
   }
 }
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check

@@ -5,7 +5,10 @@
 #include <string>
 #include <utility>
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
+
+using ::switchboard::load::RuleFile;
+using ::switchboard::load::YamlNode;
 
 CheckContext::CheckContext(const std::vector<const RuleFile*>& files,
                            const CheckOptions& options,
@@ -56,4 +59,4 @@ SourcePos CheckContext::Pos(const YamlNode& node) const {
   return SourcePos{file_->name(), node.line, node.column};
 }
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check

@@ -17,22 +17,22 @@
 #include "engine/load/rule_file.h"
 #include "switchboard/diagnostic.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 
 // A top-level section of a rule file (`session:`, `rules:`...) as found.
 struct Section {
-  const RuleFile* file = nullptr;
-  const YamlNode* key = nullptr;
-  const YamlNode* value = nullptr;
+  const load::RuleFile* file = nullptr;
+  const load::YamlNode* key = nullptr;
+  const load::YamlNode* value = nullptr;
 };
 
 // Where a rule came from, for the whole-ruleset analyses.
 struct RuleSource {
-  const RuleFile* file = nullptr;
-  const YamlNode* map = nullptr;   // the rule
-  const YamlNode* name = nullptr;  // its name's value (or the map)
-  bool has_errors = false;         // its trigger could not be read
-  bool has_if = false;             // it has an `if` (even a broken one)
+  const load::RuleFile* file = nullptr;
+  const load::YamlNode* map = nullptr;   // the rule
+  const load::YamlNode* name = nullptr;  // its name's value (or the map)
+  bool has_errors = false;               // its trigger could not be read
+  bool has_if = false;                   // it has an `if` (even a broken one)
 };
 
 // Per field of the session object type (by field index): how often rules
@@ -40,31 +40,32 @@ struct RuleSource {
 // where it was declared.
 struct FieldUsage {
   std::vector<int> reads, writes;
-  std::vector<const RuleFile*> files;
-  std::vector<const YamlNode*> nodes;
+  std::vector<const load::RuleFile*> files;
+  std::vector<const load::YamlNode*> nodes;
 };
 
 class CheckContext {
  public:
   // `files`, `options` and `diagnostics` must outlive the context.
-  CheckContext(const std::vector<const RuleFile*>& files,
+  CheckContext(const std::vector<const load::RuleFile*>& files,
                const CheckOptions& options,
                std::vector<Diagnostic>* diagnostics);
 
-  const std::vector<const RuleFile*>& files() const { return files_; }
+  const std::vector<const load::RuleFile*>& files() const { return files_; }
   const CheckOptions& options() const { return options_; }
 
   // ---- diagnostics, in the file being read ----
 
   // The file being read, where the diagnostics below are reported. Each
   // stage sets it before it reads a section.
-  const RuleFile* file() const { return file_; }
-  void set_file(const RuleFile* file) { file_ = file; }
+  const load::RuleFile* file() const { return file_; }
+  void set_file(const load::RuleFile* file) { file_ = file; }
 
-  void Error(const YamlNode& node, std::string message);
-  void Warning(const YamlNode& node, std::string message);
+  void Error(const load::YamlNode& node, std::string message);
+  void Warning(const load::YamlNode& node, std::string message);
   // At byte `offset` of `scalar`'s value (a position in a CEL expression).
-  void ErrorAt(const YamlNode& scalar, int64_t offset, std::string message);
+  void ErrorAt(const load::YamlNode& scalar, int64_t offset,
+               std::string message);
   // At a 1-based line and column.
   void ErrorAtPosition(int line, int column, std::string message);
   // A mistake of the ruleset as a whole (a missing section), reported in
@@ -74,8 +75,8 @@ class CheckContext {
   int errors() const { return errors_; }
 
   // "line 12" in the file being read, "other.yaml:12" in another.
-  std::string Where(const RuleFile* file, int line) const;
-  SourcePos Pos(const YamlNode& node) const;
+  std::string Where(const load::RuleFile* file, int line) const;
+  SourcePos Pos(const load::YamlNode& node) const;
 
   // ---- what the stages build and hand on ----
 
@@ -89,16 +90,16 @@ class CheckContext {
   FieldUsage& field_usage() { return field_usage_; }
 
  private:
-  const std::vector<const RuleFile*>& files_;
+  const std::vector<const load::RuleFile*>& files_;
   const CheckOptions& options_;
   std::vector<Diagnostic>* diagnostics_;
   int errors_ = 0;
-  const RuleFile* file_ = nullptr;
+  const load::RuleFile* file_ = nullptr;
   std::unique_ptr<CheckedRuleset> ruleset_;
   std::vector<RuleSource> rule_sources_;
   FieldUsage field_usage_;
 };
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check
 
 #endif  // SWITCHBOARD_ENGINE_CHECK_CHECK_CONTEXT_H_

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace switchboard {
+namespace switchboard::check {
 namespace {
 
 int FindIn(const absl::flat_hash_map<std::string, int>& index,
@@ -70,4 +70,4 @@ std::string_view ActionName(ActionKind kind) {
   return "?";
 }
 
-}  // namespace switchboard
+}  // namespace switchboard::check

@@ -30,7 +30,7 @@
 #include "engine/cel/types.h"
 #include "engine/cel/value.h"
 
-namespace switchboard {
+namespace switchboard::check {
 
 // Where a thing was written: a file as given to the loader, 1-based line and
 // column.
@@ -347,6 +347,6 @@ struct CheckedRuleset {
   absl::flat_hash_map<std::string, int> rule_index;
 };
 
-}  // namespace switchboard
+}  // namespace switchboard::check
 
 #endif  // SWITCHBOARD_ENGINE_CHECK_CHECKED_RULESET_H_

@@ -20,9 +20,12 @@
 #include "engine/check/yaml_values.h"
 #include "engine/common/suggest.h"
 
-namespace switchboard {
-namespace check_internal {
+namespace switchboard::check {
 namespace {
+
+using ::switchboard::common::DidYouMean;
+using ::switchboard::load::RuleFile;
+using ::switchboard::load::YamlNode;
 
 // The top-level sections of all the files, in load order.
 struct Sections {
@@ -121,12 +124,11 @@ std::unique_ptr<CheckedRuleset> Check(const std::vector<const RuleFile*>& files,
 }
 
 }  // namespace
-}  // namespace check_internal
 
 std::unique_ptr<CheckedRuleset> CheckRuleset(
     const std::vector<const RuleFile*>& files, const CheckOptions& options,
     std::vector<Diagnostic>* diagnostics) {
-  return check_internal::Check(files, options, diagnostics);
+  return Check(files, options, diagnostics);
 }
 
-}  // namespace switchboard
+}  // namespace switchboard::check

@@ -17,7 +17,7 @@
 #include "engine/load/rule_file.h"
 #include "switchboard/diagnostic.h"
 
-namespace switchboard {
+namespace switchboard::check {
 
 struct CheckOptions {
   // Most rules accepted in one ruleset. Default: 100,000.
@@ -34,9 +34,9 @@ struct CheckOptions {
 // CheckedRuleset when there are no errors, null otherwise. The RuleFiles are
 // only read during the call. Never throws. Thread-safe.
 std::unique_ptr<CheckedRuleset> CheckRuleset(
-    const std::vector<const RuleFile*>& files, const CheckOptions& options,
-    std::vector<Diagnostic>* diagnostics);
+    const std::vector<const load::RuleFile*>& files,
+    const CheckOptions& options, std::vector<Diagnostic>* diagnostics);
 
-}  // namespace switchboard
+}  // namespace switchboard::check
 
 #endif  // SWITCHBOARD_ENGINE_CHECK_CHECKER_H_

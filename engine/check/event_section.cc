@@ -14,7 +14,10 @@
 #include "engine/check/sections.h"
 #include "engine/check/yaml_values.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
+
+using ::switchboard::load::RuleFile;
+using ::switchboard::load::YamlNode;
 
 void CheckEventSchema(CheckContext& ctx, const std::vector<Section>& sections) {
   const std::vector<std::string> builtins =
@@ -112,4 +115,4 @@ void BuildEnvironment(CheckContext& ctx) {
   ctx.ruleset().env = env.env;
 }
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check

@@ -14,8 +14,12 @@
 #include "engine/check/yaml_values.h"
 #include "engine/common/suggest.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 namespace {
+
+using ::switchboard::common::DidYouMean;
+using ::switchboard::load::RuleFile;
+using ::switchboard::load::YamlNode;
 
 void CheckQueue(CheckContext& ctx, const YamlNode& name_node,
                 const YamlNode& body) {
@@ -167,4 +171,4 @@ void CheckQueues(CheckContext& ctx, const std::vector<Section>& sections) {
   }
 }
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check

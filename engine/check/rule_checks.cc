@@ -15,8 +15,10 @@
 #include "engine/check/rule_env.h"
 #include "engine/check/yaml_values.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 namespace {
+
+using ::switchboard::load::YamlNode;
 
 bool CheckTrigger(CheckContext& ctx, const YamlNode& on, Trigger* trigger) {
   trigger->pos = ctx.Pos(on);
@@ -301,4 +303,4 @@ void CheckRules(CheckContext& ctx, const std::vector<Section>& sections) {
   ctx.ruleset().trigger_count = static_cast<int>(keys.size());
 }
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check

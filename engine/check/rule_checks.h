@@ -9,13 +9,13 @@
 
 #include "engine/check/check_context.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 
 // Checks the rules of `sections` (the `rules` sections, in load order); at
 // most options().max_rules. Needs the environment and the calendars,
 // channels and queues checked before.
 void CheckRules(CheckContext& ctx, const std::vector<Section>& sections);
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check
 
 #endif  // SWITCHBOARD_ENGINE_CHECK_RULE_CHECKS_H_

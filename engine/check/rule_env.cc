@@ -3,7 +3,7 @@
 
 #include <utility>
 
-namespace switchboard {
+namespace switchboard::check {
 
 bool IsGlobalEventType(std::string_view type) {
   return type == "channel.down" || type == "channel.up" ||
@@ -83,4 +83,4 @@ RuleEnv BuildRuleEnv(
   return result;
 }
 
-}  // namespace switchboard
+}  // namespace switchboard::check

@@ -26,7 +26,7 @@
 #include "engine/cel/env.h"
 #include "engine/cel/types.h"
 
-namespace switchboard {
+namespace switchboard::check {
 
 // Variable indexes (cel::Activation::GetVariable).
 inline constexpr int kEventVariable = 0;
@@ -104,6 +104,6 @@ RuleEnv BuildRuleEnv(
 std::vector<std::string> BuiltinEventAttributes(std::string_view session_key);
 std::vector<std::string> BuiltinSessionMembers();
 
-}  // namespace switchboard
+}  // namespace switchboard::check
 
 #endif  // SWITCHBOARD_ENGINE_CHECK_RULE_ENV_H_

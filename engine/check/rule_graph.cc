@@ -19,7 +19,7 @@
 #include "engine/check/rule_env.h"
 #include "engine/common/time_util.h"
 
-namespace switchboard {
+namespace switchboard::check {
 namespace {
 
 enum class VertexKind { kEventType, kEventPrefix, kTimer, kRule, kField };
@@ -371,4 +371,4 @@ std::string RuleGraphDot(const CheckedRuleset& ruleset) {
   return dot;
 }
 
-}  // namespace switchboard
+}  // namespace switchboard::check

@@ -21,7 +21,7 @@
 
 #include "engine/check/checked_ruleset.h"
 
-namespace switchboard {
+namespace switchboard::check {
 
 // One emit cycle: rules[i] emits types[i], which triggers rules[i + 1]
 // (and the last rule's type triggers rules[0]).
@@ -41,6 +41,6 @@ std::vector<EmitCycle> FindEmitCycles(const CheckedRuleset& ruleset);
 // first met in file order.
 std::string RuleGraphDot(const CheckedRuleset& ruleset);
 
-}  // namespace switchboard
+}  // namespace switchboard::check
 
 #endif  // SWITCHBOARD_ENGINE_CHECK_RULE_GRAPH_H_

@@ -8,8 +8,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "engine/check/rule_graph.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 namespace {
+
+using ::switchboard::load::YamlNode;
 
 void CheckReachability(CheckContext& ctx) {
   // Rules in the order a trigger runs them: priority (higher first), then
@@ -129,4 +131,4 @@ void AnalyzeRuleset(CheckContext& ctx) {
   CheckFieldUsage(ctx);
 }
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check

@@ -7,13 +7,13 @@
 
 #include "engine/check/check_context.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 
 // Runs the analyses in that order over ctx.ruleset(), with the rule
 // sources and field usage the stages before recorded. Unreachable rules
 // and emit cycles are errors; unused fields are warnings.
 void AnalyzeRuleset(CheckContext& ctx);
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check
 
 #endif  // SWITCHBOARD_ENGINE_CHECK_RULESET_ANALYSES_H_

@@ -11,15 +11,15 @@
 #include "engine/check/check_context.h"
 #include "engine/load/rule_file.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 
 // A declared session field whose default (`int = 0`) is checked once the
 // CEL environment exists.
 struct PendingDefault {
-  const RuleFile* file;
-  const YamlNode* node;  // the field's value: 'TYPE = DEFAULT'
-  int64_t offset;        // of the default in the value
-  int field;             // index in ctx.ruleset().session.fields
+  const load::RuleFile* file;
+  const load::YamlNode* node;  // the field's value: 'TYPE = DEFAULT'
+  int64_t offset;              // of the default in the value
+  int field;                   // index in ctx.ruleset().session.fields
 };
 
 // session_section.cc: `session` (its key, expiry and fields; null when no
@@ -51,6 +51,6 @@ void CheckChannels(CheckContext& ctx, const std::vector<Section>& sections);
 // handle time).
 void CheckQueues(CheckContext& ctx, const std::vector<Section>& sections);
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check
 
 #endif  // SWITCHBOARD_ENGINE_CHECK_SECTIONS_H_

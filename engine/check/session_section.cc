@@ -16,8 +16,10 @@
 #include "engine/check/yaml_values.h"
 #include "engine/common/time_util.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 namespace {
+
+using ::switchboard::load::YamlNode;
 
 // A copy of `v` that owns all its strings: a program's result may view the
 // program's constants, and the program is gone once a default is computed.
@@ -206,4 +208,4 @@ void CheckFieldDefaults(CheckContext& ctx,
   }
 }
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check

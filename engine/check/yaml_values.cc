@@ -10,8 +10,11 @@
 #include "engine/common/suggest.h"
 #include "engine/common/time_util.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 namespace {
+
+using ::switchboard::common::DidYouMean;
+using ::switchboard::load::YamlNode;
 
 bool IsIdentifier(std::string_view s) {
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) {
@@ -311,4 +314,4 @@ std::string TypeHint(const std::string& name) {
                            "timestamp", "list", "map", "dyn"});
 }
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check

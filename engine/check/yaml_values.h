@@ -19,60 +19,67 @@
 #include "engine/check/checked_ruleset.h"
 #include "engine/load/rule_file.h"
 
-namespace switchboard::check_internal {
+namespace switchboard::check {
 
 // `s` without leading and trailing white space.
 std::string Trim(std::string_view s);
 
 // `node` for a message: 'its text' (one line, cut after 40 characters),
 // "a list", "a map" or "nothing".
-std::string Describe(const YamlNode& node);
+std::string Describe(const load::YamlNode& node);
 
-bool ExpectMap(CheckContext& ctx, const YamlNode& node, std::string_view what);
-bool ExpectList(CheckContext& ctx, const YamlNode& node, std::string_view what);
+bool ExpectMap(CheckContext& ctx, const load::YamlNode& node,
+               std::string_view what);
+bool ExpectList(CheckContext& ctx, const load::YamlNode& node,
+                std::string_view what);
 // Reports the keys of `map` that are not in `allowed`.
-void CheckKeys(CheckContext& ctx, const YamlNode& map,
+void CheckKeys(CheckContext& ctx, const load::YamlNode& map,
                std::initializer_list<const char*> allowed,
                std::string_view where);
 
-std::optional<std::string> ReadString(CheckContext& ctx, const YamlNode& node,
+std::optional<std::string> ReadString(CheckContext& ctx,
+                                      const load::YamlNode& node,
                                       std::string_view what,
                                       bool allow_empty = false);
 // A string that is a name of letters, digits and '_', not a CEL reserved
 // word.
-std::optional<std::string> ReadName(CheckContext& ctx, const YamlNode& node,
+std::optional<std::string> ReadName(CheckContext& ctx,
+                                    const load::YamlNode& node,
                                     std::string_view what);
-std::optional<int64_t> ReadInt(CheckContext& ctx, const YamlNode& node,
+std::optional<int64_t> ReadInt(CheckContext& ctx, const load::YamlNode& node,
                                std::string_view what);
-std::optional<bool> ReadBool(CheckContext& ctx, const YamlNode& node,
+std::optional<bool> ReadBool(CheckContext& ctx, const load::YamlNode& node,
                              std::string_view what);
 // A positive duration such as '90s'.
 std::optional<absl::Duration> ReadDuration(CheckContext& ctx,
-                                           const YamlNode& node,
+                                           const load::YamlNode& node,
                                            std::string_view what);
-std::optional<int> ReadSkillLevel(CheckContext& ctx, const YamlNode& node);
+std::optional<int> ReadSkillLevel(CheckContext& ctx,
+                                  const load::YamlNode& node);
 // A map of skill names to levels.
-std::vector<SkillLevel> ReadSkills(CheckContext& ctx, const YamlNode& node,
+std::vector<SkillLevel> ReadSkills(CheckContext& ctx,
+                                   const load::YamlNode& node,
                                    std::string_view what);
 // A scalar or a list of scalars; `what` names one item.
-std::vector<const YamlNode*> ReadScalars(CheckContext& ctx,
-                                         const YamlNode& node,
-                                         std::string_view what,
-                                         bool allow_single);
+std::vector<const load::YamlNode*> ReadScalars(CheckContext& ctx,
+                                               const load::YamlNode& node,
+                                               std::string_view what,
+                                               bool allow_single);
 // An event type such as 'cart.updated', or with `allow_prefix` a prefix
 // such as 'cart.*'.
-std::optional<EventPattern> ReadPattern(CheckContext& ctx, const YamlNode& node,
+std::optional<EventPattern> ReadPattern(CheckContext& ctx,
+                                        const load::YamlNode& node,
                                         std::string_view what,
                                         bool allow_prefix);
 // A channel known to ctx.ruleset(): its index, or -1 (unknown ones are
 // reported with a hint).
-int ResolveChannel(CheckContext& ctx, const YamlNode& node,
+int ResolveChannel(CheckContext& ctx, const load::YamlNode& node,
                    std::string_view what);
 
 // "; did you mean 'int'?" for a mistyped type name, including names other
 // languages use (integer, float, boolean, str...).
 std::string TypeHint(const std::string& name);
 
-}  // namespace switchboard::check_internal
+}  // namespace switchboard::check
 
 #endif  // SWITCHBOARD_ENGINE_CHECK_YAML_VALUES_H_

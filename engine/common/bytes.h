@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace switchboard {
+namespace switchboard::common {
 
 // Whether a[0..n) == b[0..n), for short names (event members, attribute
 // names): two overlapping 8-byte (or 4-byte) loads instead of a call to
@@ -36,6 +36,6 @@ inline bool SameBytes(const char* a, const char* b, size_t n) {
   return true;
 }
 
-}  // namespace switchboard
+}  // namespace switchboard::common
 
 #endif  // SWITCHBOARD_ENGINE_COMMON_BYTES_H_

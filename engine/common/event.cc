@@ -16,7 +16,8 @@ namespace {
 // Whether the name of a reused slot is `b` (no memcmp call for short
 // names).
 inline bool SameName(const std::string& a, std::string_view b) {
-  return a.size() == b.size() && SameBytes(a.data(), b.data(), b.size());
+  return a.size() == b.size() &&
+         common::SameBytes(a.data(), b.data(), b.size());
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "boost/crc.hpp"
 
-namespace switchboard::run {
+namespace switchboard::common {
 namespace {
 
 constexpr int64_t kNanosPerSecond = 1000000000;
@@ -390,4 +390,4 @@ absl::StatusOr<std::string_view> UnframeSnapshot(std::string_view bytes) {
   return payload;
 }
 
-}  // namespace switchboard::run
+}  // namespace switchboard::common

@@ -41,7 +41,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace switchboard::run {
+namespace switchboard::common {
 
 // The first bytes of every snapshot.
 inline constexpr std::string_view kSnapshotMagic = "SWBSNAP";
@@ -147,6 +147,6 @@ absl::StatusOr<std::string_view> UnframeSnapshot(std::string_view bytes);
 // UnframeSnapshot's for the header (DataLoss when it is cut short).
 absl::StatusOr<uint64_t> SnapshotFrameSize(std::string_view prefix);
 
-}  // namespace switchboard::run
+}  // namespace switchboard::common
 
 #endif  // SWITCHBOARD_ENGINE_RUN_SNAPSHOT_CODEC_H_

@@ -51,6 +51,8 @@ std::string NearestName(std::string_view name,
   return best;
 }
 
+namespace common {
+
 std::string DidYouMean(std::string_view name,
                        const std::vector<std::string>& candidates) {
   std::string nearest = NearestName(name, candidates);
@@ -58,4 +60,5 @@ std::string DidYouMean(std::string_view name,
   return "; did you mean '" + nearest + "'?";
 }
 
+}  // namespace common
 }  // namespace switchboard

@@ -10,12 +10,12 @@
 
 #include "switchboard/diagnostic.h"
 
-namespace switchboard {
+namespace switchboard::common {
 
 // "; did you mean 'x'?" for the nearest candidate, or "" when none is near.
 std::string DidYouMean(std::string_view name,
                        const std::vector<std::string>& candidates);
 
-}  // namespace switchboard
+}  // namespace switchboard::common
 
 #endif  // SWITCHBOARD_ENGINE_COMMON_SUGGEST_H_

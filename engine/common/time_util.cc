@@ -281,6 +281,8 @@ std::string FormatTimestamp(absl::Time t) {
   return out;
 }
 
+namespace common {
+
 absl::StatusOr<absl::TimeZone> LoadTimeZone(std::string_view name) {
   // Fixed offsets: [+-]HH:MM.
   std::string_view s = name;
@@ -307,4 +309,5 @@ absl::StatusOr<absl::TimeZone> LoadTimeZone(std::string_view name) {
   return tz;
 }
 
+}  // namespace common
 }  // namespace switchboard

@@ -12,7 +12,7 @@
 #include "absl/time/time.h"
 #include "switchboard/time.h"
 
-namespace switchboard {
+namespace switchboard::common {
 
 // Loads a time zone: an IANA name ("Europe/Berlin", "UTC") or a fixed offset
 // ("+02:00", "-09:30", "02:00"). Names are restricted to the characters of
@@ -21,6 +21,6 @@ namespace switchboard {
 // (/usr/share/zoneinfo) is read on first use of a name; absl caches it.
 absl::StatusOr<absl::TimeZone> LoadTimeZone(std::string_view name);
 
-}  // namespace switchboard
+}  // namespace switchboard::common
 
 #endif  // SWITCHBOARD_ENGINE_COMMON_TIME_UTIL_H_

@@ -31,6 +31,9 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::io::AppendDecisionJsonGeneral;
+using ::switchboard::io::FirstSpecialOf8;
+
 constexpr char kHex[] = "0123456789abcdef";
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid
@@ -515,6 +518,8 @@ void Decision::AppendJson(std::string* out) const {
   if (!AppendJsonDirect(*this, out)) AppendDecisionJsonGeneral(*this, out);
 }
 
+namespace io {
+
 void AppendDecisionJsonGeneral(const Decision& self, std::string* out) {
   out->append("{\"time\":");
   AppendTime(self.time, out);
@@ -543,4 +548,5 @@ void AppendJsonString(std::string_view s, std::string* out) {
   AppendString(s, out);
 }
 
+}  // namespace io
 }  // namespace switchboard

@@ -13,7 +13,7 @@
 
 #include "switchboard/decision.h"
 
-namespace switchboard {
+namespace switchboard::io {
 
 // Appends `decision` as JSON to `out` piece by piece: the same bytes as
 // Decision::AppendJson.
@@ -24,6 +24,6 @@ void AppendDecisionJsonGeneral(const Decision& decision, std::string* out);
 // decisions (authoring/diff.cc).
 void AppendJsonString(std::string_view s, std::string* out);
 
-}  // namespace switchboard
+}  // namespace switchboard::io
 
 #endif  // SWITCHBOARD_ENGINE_IO_DECISION_JSON_H_

@@ -29,6 +29,11 @@
 
 namespace switchboard {
 
+using ::switchboard::check::CheckedRuleset;
+using ::switchboard::check::EventAttribute;
+using ::switchboard::check::IsGlobalEventType;
+using ::switchboard::check::kRouteTimeoutEvent;
+
 using io::Cat;
 using io::kMaxDepth;
 using io::Member;

@@ -19,6 +19,12 @@
 
 namespace switchboard {
 
+using ::switchboard::io::FastParseDecimal;
+using ::switchboard::io::FirstSpecialOf16;
+
+using ::switchboard::check::IsGlobalEventType;
+using ::switchboard::common::SameBytes;
+
 using io::Member;
 using io::Shape;
 

@@ -137,7 +137,7 @@ inline Shape ShapeOf(const cel::Type& type) {
 
 struct EventReader::Impl {
   ReaderOptions options;
-  const CheckedRuleset* ruleset = nullptr;  // Event::schema_tag
+  const check::CheckedRuleset* ruleset = nullptr;  // Event::schema_tag
   std::string session_key;
   // The member of the session key when reading it always sets the
   // attribute (then `seen` tells whether the line had it), else -1.
@@ -182,10 +182,10 @@ struct EventReader::Impl {
   std::string type;    // the line's type
   bool type_known = false;
   bool time_known = false;
-  UtcDateCache date_cache;  // the fast path's timestamps
+  io::UtcDateCache date_cache;  // the fast path's timestamps
   // RFC 3339 text: the UTC fast path, else the general parser.
   bool ParseTime(std::string_view text, absl::Time* time) {
-    if (FastParseUtcTimestamp(text, time, &date_cache)) return true;
+    if (io::FastParseUtcTimestamp(text, time, &date_cache)) return true;
     absl::StatusOr<absl::Time> parsed = switchboard::ParseTimestamp(text);
     if (!parsed.ok()) return false;
     *time = *parsed;

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <string_view>
 
-namespace switchboard {
+namespace switchboard::io {
 namespace {
 
 // Two ASCII digits at p, or -1.
@@ -137,4 +137,4 @@ bool FastParseDecimal(std::string_view token, double* out) {
   return true;
 }
 
-}  // namespace switchboard
+}  // namespace switchboard::io

@@ -20,7 +20,7 @@
 #include "absl/time/time.h"
 #include "engine/common/bytes.h"
 
-namespace switchboard {
+namespace switchboard::io {
 
 // "YYYY-MM-DDTHH:MM:SSZ", optionally with 1 to 9 fractional digits before
 // the 'Z' ("2026-11-23T18:02:00.125Z"): upper-case 'T' and 'Z' only, year
@@ -90,6 +90,6 @@ inline size_t FirstSpecialOf16(const char* p) {
 #endif
 }
 
-}  // namespace switchboard
+}  // namespace switchboard::io
 
 #endif  // SWITCHBOARD_ENGINE_IO_FAST_PARSE_H_

@@ -20,7 +20,7 @@
 #include "yaml-cpp/mark.h"
 #include "yaml-cpp/parser.h"
 
-namespace switchboard {
+namespace switchboard::load {
 
 const YamlNode* YamlNode::Find(std::string_view key) const {
   for (const Entry& e : entries) {
@@ -611,4 +611,4 @@ std::unique_ptr<RuleFile> ParseRuleFile(std::string name, std::string text,
   return file;
 }
 
-}  // namespace switchboard
+}  // namespace switchboard::load

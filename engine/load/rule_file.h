@@ -25,7 +25,7 @@
 
 #include "switchboard/diagnostic.h"
 
-namespace switchboard {
+namespace switchboard::load {
 
 // Bounds on what one YAML file may cost.
 struct YamlLimits {
@@ -144,6 +144,6 @@ std::unique_ptr<RuleFile> ParseRuleFile(std::string name, std::string text,
                                         const YamlLimits& limits,
                                         std::vector<Diagnostic>* diagnostics);
 
-}  // namespace switchboard
+}  // namespace switchboard::load
 
 #endif  // SWITCHBOARD_ENGINE_LOAD_RULE_FILE_H_

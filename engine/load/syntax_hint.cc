@@ -10,7 +10,7 @@
 
 #include "engine/load/rule_file.h"
 
-namespace switchboard {
+namespace switchboard::load {
 namespace {
 
 // What matters of one line for indentation: columns are 1-based.
@@ -256,4 +256,4 @@ std::string EmptyAnchorHint(std::string_view value_text) {
          WordAt(value_text, 0) + "\"";
 }
 
-}  // namespace switchboard
+}  // namespace switchboard::load

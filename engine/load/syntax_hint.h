@@ -20,7 +20,7 @@
 
 #include "engine/load/rule_file.h"
 
-namespace switchboard {
+namespace switchboard::load {
 
 // The hint for yaml-cpp's `message` at 1-based `line` and `column` of
 // `file` ("" when none applies), to follow the message after "; ", e.g.
@@ -32,6 +32,6 @@ std::string SyntaxErrorHint(const RuleFile& file, int line, int column,
 // text. `value_text` is the text from the anchor to the end of its line.
 std::string EmptyAnchorHint(std::string_view value_text);
 
-}  // namespace switchboard
+}  // namespace switchboard::load
 
 #endif  // SWITCHBOARD_ENGINE_LOAD_SYNTAX_HINT_H_

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace switchboard {
+namespace switchboard::load {
 namespace {
 
 std::string HexByte(unsigned char c) {
@@ -263,4 +263,4 @@ std::optional<TextProblem> FindExcessiveNesting(std::string_view text,
   return NestingScanner(text, max_depth).Run();
 }
 
-}  // namespace switchboard
+}  // namespace switchboard::load

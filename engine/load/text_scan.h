@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace switchboard {
+namespace switchboard::load {
 
 // What is wrong with the text, and where (a byte offset).
 struct TextProblem {
@@ -33,6 +33,6 @@ std::optional<TextProblem> FindEncodingProblem(std::string_view text);
 std::optional<TextProblem> FindExcessiveNesting(std::string_view text,
                                                 int max_depth);
 
-}  // namespace switchboard
+}  // namespace switchboard::load
 
 #endif  // SWITCHBOARD_ENGINE_LOAD_TEXT_SCAN_H_

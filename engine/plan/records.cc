@@ -8,6 +8,15 @@
 namespace switchboard::plan {
 namespace {
 
+using ::switchboard::check::kEventTimeField;
+using ::switchboard::check::kEventTypeField;
+using ::switchboard::check::kFirstDeclaredSessionField;
+using ::switchboard::check::kSessionChannelField;
+using ::switchboard::check::kSessionEventsField;
+using ::switchboard::check::kSessionIdField;
+using ::switchboard::check::kSessionLastSeenField;
+using ::switchboard::check::kSessionStartedField;
+
 // A deep copy of `v` that owns its strings; false for errors and objects.
 bool Own(const cel::Value& v, cel::Value* out) {
   switch (v.kind()) {
@@ -120,19 +129,6 @@ bool SessionObject::HasField(int index) const {
   }
   const int i = index - kFirstDeclaredSessionField;
   return static_cast<size_t>(i) < fields_->size() && (*fields_)[i].present;
-}
-
-cel::Value ZeroQueueStats::GetField(int index) const {
-  switch (index) {
-    case kQueueWaitingField:
-    case kQueueAvailableField:
-      return cel::Value::Int(0);
-    case kQueueLongestWaitField:
-    case kQueueEstimatedWaitField:
-      return cel::Value::Duration(absl::ZeroDuration());
-    default:
-      return cel::Value::MissingField(type_, index);
-  }
 }
 
 }  // namespace switchboard::plan

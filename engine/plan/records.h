@@ -214,18 +214,6 @@ class SessionObject final : public cel::ObjectValue {
   const std::vector<Slot>* fields_;
 };
 
-// `queue('q')` until skill routing lands: every statistic is zero.
-class ZeroQueueStats final : public cel::ObjectValue {
- public:
-  explicit ZeroQueueStats(const cel::ObjectType* type) : type_(type) {}
-  const cel::ObjectType& type() const override { return *type_; }
-  cel::Value GetField(int index) const override;
-  bool HasField(int index) const override { return true; }
-
- private:
-  const cel::ObjectType* type_;
-};
-
 }  // namespace switchboard::plan
 
 #endif  // SWITCHBOARD_ENGINE_PLAN_RECORDS_H_

@@ -18,6 +18,10 @@
 namespace switchboard::plan {
 namespace {
 
+using ::switchboard::check::CheckedRuleset;
+using ::switchboard::check::EventAttribute;
+using ::switchboard::check::Rule;
+
 constexpr double kTwo63 = 9223372036854775808.0;  // 2^63, exact
 
 enum class TestOp : uint8_t {

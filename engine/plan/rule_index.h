@@ -87,7 +87,7 @@ class RuleIndex {
   // Builds the index of `rules` (indexes into ruleset.rules, in the order
   // the trigger runs them). `ruleset` must outlive nothing: the index copies
   // what it needs.
-  RuleIndex(const CheckedRuleset& ruleset, std::vector<int> rules);
+  RuleIndex(const check::CheckedRuleset& ruleset, std::vector<int> rules);
 
   // Writes the candidate rules for `event` into `out` (cleared first): the
   // rules of the index that may hold, in the order given at build. A rule

@@ -23,6 +23,14 @@
 
 namespace switchboard {
 
+using ::switchboard::check::CheckedRuleset;
+using ::switchboard::check::CheckOptions;
+using ::switchboard::check::CheckRuleset;
+using ::switchboard::check::RuleGraphDot;
+using ::switchboard::load::ParseRuleFile;
+using ::switchboard::load::RuleFile;
+using ::switchboard::load::YamlLimits;
+
 // ---- Ruleset ---------------------------------------------------------------
 
 struct Ruleset::Rep {

@@ -23,11 +23,11 @@ class RulesetAccess {
   // A Ruleset of `checked` (non-null), planned here (RulesetPlan), with the
   // warnings of loading it. Thread-safe.
   static std::shared_ptr<const Ruleset> Make(
-      std::shared_ptr<const CheckedRuleset> checked,
+      std::shared_ptr<const check::CheckedRuleset> checked,
       std::vector<Diagnostic> warnings = {});
 
   // The checked ruleset and the plan of `ruleset`; valid as long as it is.
-  static const CheckedRuleset& Checked(const Ruleset& ruleset);
+  static const check::CheckedRuleset& Checked(const Ruleset& ruleset);
   static const RulesetPlan& Plan(const Ruleset& ruleset);
 };
 

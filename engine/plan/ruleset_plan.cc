@@ -12,6 +12,25 @@
 namespace switchboard::plan {
 namespace {
 
+using ::switchboard::check::kDefaultEndsOn;
+
+using ::switchboard::check::ActionKind;
+using ::switchboard::check::ActionParam;
+using ::switchboard::check::CheckedRuleset;
+using ::switchboard::check::EventAttribute;
+using ::switchboard::check::EventPattern;
+using ::switchboard::check::IsGlobalEventType;
+using ::switchboard::check::kEventQueueField;
+using ::switchboard::check::kEventTimeField;
+using ::switchboard::check::kEventTypeField;
+using ::switchboard::check::kEventWaitedField;
+using ::switchboard::check::kFirstDeclaredSessionField;
+using ::switchboard::check::Queue;
+using ::switchboard::check::Rule;
+using ::switchboard::check::SessionField;
+using ::switchboard::check::Trigger;
+using ::switchboard::check::TriggerKind;
+
 // A decision parameter viewing `value` (owned by the ruleset), with storage
 // for lists and maps in `plan`.
 DecisionParam MakeParam(std::string_view name, const cel::Value& value,

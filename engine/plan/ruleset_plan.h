@@ -50,11 +50,11 @@ namespace switchboard::plan {
 
 // Rules whose timers share a Trigger::key: one trigger when due together.
 struct TimerGroup {
-  TriggerKind kind = TriggerKind::kIdle;
+  check::TriggerKind kind = check::TriggerKind::kIdle;
   absl::Duration delay;
-  const Trigger* trigger = nullptr;  // of the first rule
-  std::vector<int> rules;            // enabled rules, in rule order
-  int after_slot = -1;               // kAfter: index of the `since` record
+  const check::Trigger* trigger = nullptr;  // of the first rule
+  std::vector<int> rules;                   // enabled rules, in rule order
+  int after_slot = -1;  // kAfter: index of the `since` record
 };
 
 // The decision parameters of one action, as views into the ruleset (lists
@@ -82,11 +82,11 @@ class RulesetPlan {
  public:
   // Plans `checked`, which must outlive the plan: the plan keeps pointers
   // to its triggers and views of its names and parameter values.
-  explicit RulesetPlan(const CheckedRuleset& checked);
+  explicit RulesetPlan(const check::CheckedRuleset& checked);
   RulesetPlan(const RulesetPlan&) = delete;
   RulesetPlan& operator=(const RulesetPlan&) = delete;
 
-  const CheckedRuleset& checked() const { return *checked_; }
+  const check::CheckedRuleset& checked() const { return *checked_; }
 
   // ---- rule order ----
 
@@ -176,7 +176,7 @@ class RulesetPlan {
   void PlanActions();
   void PlanChannelsAndSessions();
 
-  const CheckedRuleset* checked_;
+  const check::CheckedRuleset* checked_;
   std::vector<int> rule_order_;
   std::vector<int> rank_;
   absl::flat_hash_map<std::string, std::vector<int>> exact_rules_;

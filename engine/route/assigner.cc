@@ -12,8 +12,20 @@
 #include "engine/check/rule_env.h"
 #include "engine/common/time_util.h"
 
-namespace switchboard {
+namespace switchboard::route {
 namespace {
+
+using ::switchboard::check::kDefaultEndsOn;
+
+using ::switchboard::check::Action;
+using ::switchboard::check::ActionKind;
+using ::switchboard::check::Channel;
+using ::switchboard::check::CheckedRuleset;
+using ::switchboard::check::Queue;
+using ::switchboard::check::RelaxStep;
+using ::switchboard::check::RouteAction;
+using ::switchboard::check::Rule;
+using ::switchboard::check::SkillLevel;
 
 absl::string_view AV(std::string_view s) {
   return absl::string_view(s.data(), s.size());
@@ -932,7 +944,7 @@ void Assigner::Reload(const CheckedRuleset& rs, absl::Time now) {
 
 namespace {
 
-void PutMap(run::SnapshotWriter& w, const Assigner::IntMap& m) {
+void PutMap(common::SnapshotWriter& w, const Assigner::IntMap& m) {
   w.PutVarint(m.size());
   for (const auto& [k, v] : m) {
     w.PutString(k);
@@ -940,7 +952,7 @@ void PutMap(run::SnapshotWriter& w, const Assigner::IntMap& m) {
   }
 }
 
-bool ReadMap(run::SnapshotReader& r, Assigner::IntMap* m) {
+bool ReadMap(common::SnapshotReader& r, Assigner::IntMap* m) {
   uint64_t n = 0;
   if (!r.ReadCount(&n, 2, "agent map size")) return false;
   m->clear();
@@ -960,7 +972,7 @@ constexpr uint64_t kAssignerStateVersion = 1;
 
 }  // namespace
 
-void Assigner::SaveState(run::SnapshotWriter& w) const {
+void Assigner::SaveState(common::SnapshotWriter& w) const {
   Plain plain;
   ExtractPlain(&plain);
   w.PutVarint(kAssignerStateVersion);
@@ -1008,7 +1020,7 @@ void Assigner::SaveState(run::SnapshotWriter& w) const {
   }
 }
 
-absl::Status Assigner::LoadState(run::SnapshotReader& r, absl::Time now) {
+absl::Status Assigner::LoadState(common::SnapshotReader& r, absl::Time now) {
   Plain plain;
   uint64_t version = 0;
   auto fail = [&]() -> absl::Status {
@@ -1097,4 +1109,4 @@ absl::Status Assigner::LoadState(run::SnapshotReader& r, absl::Time now) {
   return absl::OkStatus();
 }
 
-}  // namespace switchboard
+}  // namespace switchboard::route

@@ -57,10 +57,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "engine/check/checked_ruleset.h"
-#include "engine/route/node_pool.h"
 #include "engine/common/snapshot_codec.h"
+#include "engine/route/node_pool.h"
 
-namespace switchboard {
+namespace switchboard::route {
 
 // Counters of an Assigner since it was created (kept across Reload).
 struct AssignerStats {
@@ -112,7 +112,7 @@ class Assigner {
  public:
   using IntMap = std::vector<std::pair<std::string, int64_t>>;
 
-  explicit Assigner(const CheckedRuleset& rs);
+  explicit Assigner(const check::CheckedRuleset& rs);
   Assigner(const Assigner&) = delete;
   Assigner& operator=(const Assigner&) = delete;
   // Moving keeps every internal view valid (deques and B-tree nodes do not
@@ -138,7 +138,7 @@ class Assigner {
   // is the session's channel, or nullopt. A session already waiting or
   // assigned is transferred (leaves its queue or agent; `waited` restarts).
   void Enqueue(std::string_view session, uint32_t user, std::string_view rule,
-               const RouteAction& route,
+               const check::RouteAction& route,
                std::optional<std::string_view> channel, absl::Time now);
   // An event of `type` for `session`: ends its conversation when `type` is
   // in its queue's ends_on. Returns whether a conversation ended.
@@ -174,15 +174,15 @@ class Assigner {
   // ---- state ----
   // Writes agents, conversations and counters (by name: a reader with
   // another ruleset remaps queues like Reload does).
-  void SaveState(run::SnapshotWriter& w) const;
+  void SaveState(common::SnapshotWriter& w) const;
   // Replaces the state by one written by SaveState; `now` is the engine's
   // clock (relax steps due by then are in effect). On error the Assigner is
   // left empty (no agents, no conversations).
-  absl::Status LoadState(run::SnapshotReader& r, absl::Time now);
+  absl::Status LoadState(common::SnapshotReader& r, absl::Time now);
   // Switches to `rs` (which must outlive the Assigner): queues are remapped
   // by name; a removed queue's waiting conversations are abandoned
   // (counted), its assigned ones stay with their agents.
-  void Reload(const CheckedRuleset& rs, absl::Time now);
+  void Reload(const check::CheckedRuleset& rs, absl::Time now);
 
  private:
   enum class ConvState : uint8_t { kFree, kWaiting, kAssigned };
@@ -238,8 +238,9 @@ class Assigner {
   // The profiles of a (queue, route skills) pair, by ring.
   struct RouteSpec {
     int queue = -1;
-    std::vector<SkillLevel> skills;  // unrelaxed, as the route wrote them
-    std::vector<int> rings;          // profile per ring, 0..relax.size()
+    std::vector<check::SkillLevel>
+        skills;              // unrelaxed, as the route wrote them
+    std::vector<int> rings;  // profile per ring, 0..relax.size()
   };
   struct QueueState {
     explicit QueueState(NodePool* nodes)
@@ -247,7 +248,7 @@ class Assigner {
     std::string name;
     std::vector<int> channels;  // channel ids; empty: every channel
     std::vector<std::string> ends_on;
-    std::vector<RelaxStep> relax;
+    std::vector<check::RelaxStep> relax;
     std::optional<absl::Duration> handle_time;
     int base_profile = -1;  // the queue's own skills, unrelaxed
     PooledSet<std::pair<absl::Time, uint32_t>> by_since;
@@ -303,12 +304,13 @@ class Assigner {
 
   struct Plain;  // the state by name (assigner.cc), for snapshots, reload
   void ExtractPlain(Plain* out) const;
-  void RebuildFrom(const CheckedRuleset& rs, Plain& plain, absl::Time now);
-  void Configure(const CheckedRuleset& rs);
+  void RebuildFrom(const check::CheckedRuleset& rs, Plain& plain,
+                   absl::Time now);
+  void Configure(const check::CheckedRuleset& rs);
   int SkillId(std::string_view skill, bool create);
   int ChannelId(std::string_view channel);
   int GetProfile(int queue, std::vector<std::pair<int, int>> reqs);
-  int GetSpec(int queue, const std::vector<SkillLevel>& skills);
+  int GetSpec(int queue, const std::vector<check::SkillLevel>& skills);
   int GetPool(int profile, int channel);
   bool Matches(const Agent& a, int profile) const;
   int CapacityOf(const Agent& a, int channel) const;
@@ -331,7 +333,7 @@ class Assigner {
   // First member: destroyed after every B-tree that takes nodes from it.
   // On the heap, so that moving the Assigner keeps the B-trees' pointer.
   std::unique_ptr<NodePool> nodes_ = std::make_unique<NodePool>();
-  const CheckedRuleset* rs_;
+  const check::CheckedRuleset* rs_;
   AssignerStats stats_;
   absl::flat_hash_map<std::string, int> skill_ids_;
   std::vector<std::string> skill_names_;
@@ -344,7 +346,7 @@ class Assigner {
   std::vector<RouteSpec> specs_;
   std::map<std::pair<int, std::vector<std::pair<std::string, int>>>, int>
       spec_index_;
-  absl::flat_hash_map<const RouteAction*, int> route_specs_;
+  absl::flat_hash_map<const check::RouteAction*, int> route_specs_;
   std::deque<Pool> pools_;
   absl::flat_hash_map<std::pair<int, int>, int> pool_index_;
   std::vector<int> live_;
@@ -360,6 +362,6 @@ class Assigner {
   std::vector<Wake> due_timeouts_;
 };
 
-}  // namespace switchboard
+}  // namespace switchboard::route
 
 #endif  // SWITCHBOARD_ENGINE_ROUTE_ASSIGNER_H_

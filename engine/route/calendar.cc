@@ -14,8 +14,11 @@
 
 #include "absl/time/civil_time.h"
 
-namespace switchboard {
+namespace switchboard::route {
 namespace {
+
+using ::switchboard::check::Calendar;
+using ::switchboard::check::MinuteRange;
 
 constexpr int kSecondsPerDay = 24 * 60 * 60;
 
@@ -53,4 +56,4 @@ bool CalendarOpen(const Calendar& calendar, absl::Time t) {
   return Covers(calendar.HoursOf(yesterday), second + kSecondsPerDay);
 }
 
-}  // namespace switchboard
+}  // namespace switchboard::route

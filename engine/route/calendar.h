@@ -11,11 +11,11 @@
 #include "absl/time/time.h"
 #include "engine/check/checked_ruleset.h"
 
-namespace switchboard {
+namespace switchboard::route {
 
 // Whether `calendar` is open at `t`. Pure; thread-safe; no allocation.
-bool CalendarOpen(const Calendar& calendar, absl::Time t);
+bool CalendarOpen(const check::Calendar& calendar, absl::Time t);
 
-}  // namespace switchboard
+}  // namespace switchboard::route
 
 #endif  // SWITCHBOARD_ENGINE_ROUTE_CALENDAR_H_

@@ -21,7 +21,7 @@
 #include <new>
 #include <type_traits>
 
-namespace switchboard {
+namespace switchboard::route {
 
 class NodePool {
  public:
@@ -140,6 +140,6 @@ class PoolAllocator {
   NodePool* pool_ = nullptr;
 };
 
-}  // namespace switchboard
+}  // namespace switchboard::route
 
 #endif  // SWITCHBOARD_ENGINE_ROUTE_NODE_POOL_H_

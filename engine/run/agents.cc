@@ -14,6 +14,22 @@
 
 namespace switchboard::run {
 
+using ::switchboard::check::kEventChannelField;
+using ::switchboard::check::kEventKeyField;
+using ::switchboard::check::kEventQueueField;
+using ::switchboard::check::kEventTimeField;
+using ::switchboard::check::kEventTypeField;
+using ::switchboard::check::kEventWaitedField;
+using ::switchboard::check::kQueueAvailableField;
+using ::switchboard::check::kQueueEstimatedWaitField;
+using ::switchboard::check::kQueueLongestWaitField;
+using ::switchboard::check::kQueueWaitingField;
+using ::switchboard::check::kRouteTimeoutEvent;
+using ::switchboard::check::RouteAction;
+using ::switchboard::route::Assigner;
+using ::switchboard::route::Assignment;
+using ::switchboard::route::RouteTimeout;
+
 cel::Value QueueStatsObject::GetField(int index) const {
   switch (index) {
     case kQueueWaitingField:

@@ -13,6 +13,24 @@
 namespace switchboard::run {
 namespace {
 
+using ::switchboard::check::Action;
+using ::switchboard::check::ActionKind;
+using ::switchboard::check::ActionName;
+using ::switchboard::check::Condition;
+using ::switchboard::check::DeflectAction;
+using ::switchboard::check::EmitAction;
+using ::switchboard::check::kEventChannelField;
+using ::switchboard::check::kEventKeyField;
+using ::switchboard::check::kEventTimeField;
+using ::switchboard::check::kEventTypeField;
+using ::switchboard::check::kEventVariable;
+using ::switchboard::check::kFirstDeclaredSessionField;
+using ::switchboard::check::kNowVariable;
+using ::switchboard::check::kSessionVariable;
+using ::switchboard::check::RouteAction;
+using ::switchboard::check::Rule;
+using ::switchboard::check::SetAction;
+
 constexpr int kActionKinds = 8;
 
 // The variables and extensions of a rule's programs.

@@ -15,6 +15,24 @@
 
 namespace switchboard {
 
+using ::switchboard::check::ActionKind;
+using ::switchboard::check::ActionName;
+using ::switchboard::check::EventPattern;
+using ::switchboard::check::IsGlobalEventType;
+using ::switchboard::check::kChannelUpExtension;
+using ::switchboard::check::kEventChannelField;
+using ::switchboard::check::kEventKeyField;
+using ::switchboard::check::kEventTimeField;
+using ::switchboard::check::kEventTypeField;
+using ::switchboard::check::kOpenAtExtension;
+using ::switchboard::check::kOpenExtension;
+using ::switchboard::check::kQueueExtension;
+using ::switchboard::check::kRouteTimeoutEvent;
+using ::switchboard::check::Trigger;
+using ::switchboard::check::TriggerKind;
+using ::switchboard::route::AssignerStats;
+using ::switchboard::route::CalendarOpen;
+
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
     std::shared_ptr<const Ruleset> ruleset, const EngineOptions& options) {
   if (ruleset == nullptr) {
@@ -150,7 +168,6 @@ EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
       rs_(&plan::RulesetAccess::Checked(*ruleset_)),
       plan_(&plan::RulesetAccess::Plan(*ruleset_)),
       options_(options),
-      zero_queue_(rs_->queue_stats_type.get()),
       assigner_(*rs_) {
   stats_.rule_runs.assign(rs_->rules.size(), 0);
   stats_.rule_errors.assign(rs_->rules.size(), 0);

@@ -3,8 +3,9 @@
 // Data layout, chosen for the hot path (Process of an event for an existing
 // session must not allocate in steady state):
 //   - Sessions live in a slab (std::vector<Session>) indexed by a uint32
-//     slot; a flat_hash_map maps the session key to the slot (heterogeneous
-//     lookup by string_view, no allocation). A freed slot keeps its storage
+//     slot; a SessionIndex (a set of slots, hashing the key kept in the
+//     slot) maps the session key to the slot (heterogeneous lookup by
+//     string_view, no allocation). A freed slot keeps its storage
 //     (field strings, event records) for the next session and bumps its
 //     incarnation, which invalidates old timer wake-ups.
 //   - The ruleset's immutable tables (rule order, the trigger index with
@@ -75,16 +76,12 @@ using plan::SessionObject;
 using plan::Slot;
 using plan::StoreOwned;
 using plan::TimerGroup;
-using plan::ZeroQueueStats;
 
 // Longest chain of derived events one input event or timer may cause.
 inline constexpr int kMaxDerivedChain = 1000;
 
 // "No session slot" in the lists of the session slab.
 inline constexpr uint32_t kNoSlot = 0xFFFFFFFFu;
-
-class SnapshotReader;
-class SnapshotWriter;
 
 // `queue('q')` for CEL: the statistics of one queue (agents.cc).
 class QueueStatsObject final : public cel::ObjectValue {
@@ -93,7 +90,7 @@ class QueueStatsObject final : public cel::ObjectValue {
   const cel::ObjectType& type() const override { return *type_; }
   cel::Value GetField(int index) const override;
   bool HasField(int index) const override { return true; }
-  QueueStats stats;
+  route::QueueStats stats;
 
  private:
   const cel::ObjectType* type_;
@@ -244,13 +241,13 @@ class EngineImpl final : public Engine {
 
   // ---- state (snapshot.cc) ----
   // Writes the snapshot payload (no frame).
-  void WriteState(SnapshotWriter& w) const;
+  void WriteState(common::SnapshotWriter& w) const;
   // Decodes `payload` and, when it is valid, replaces this engine's state
   // with it (remapped by name to this engine's ruleset); on error nothing
   // changes.
   absl::Status ReadState(std::string_view payload, size_t base_offset);
   // The sessions section of ReadState.
-  absl::Status ReadSessions(SnapshotReader& r);
+  absl::Status ReadSessions(common::SnapshotReader& r);
   // Restore / Reload: checks that `payload` reads under `ruleset` (else
   // returns the error, nothing changed), then rebuilds *this in place for
   // `ruleset` with that state. `payload` must not point into *this.
@@ -266,7 +263,7 @@ class EngineImpl final : public Engine {
   // the raw event (they are not schema attributes).
   void ApplyAgentEvent(const Event& event, absl::Time now);
   // A `route` decision of session `s` by `rule`: enqueue (or transfer).
-  void EnqueueRoute(uint32_t s, int rule, const RouteAction& route,
+  void EnqueueRoute(uint32_t s, int rule, const check::RouteAction& route,
                     absl::Time now);
   // An event of `type` for session `s`: ends its conversation when `type`
   // is in its queue's ends_on.
@@ -292,16 +289,16 @@ class EngineImpl final : public Engine {
                   DecisionSink* sink);
   // Processes the derived events queued by the last trigger(s).
   void ProcessDerived(uint32_t s, absl::Time now, DecisionSink* sink);
-  bool RunSet(int rule, const SetAction& set, Session& session,
+  bool RunSet(int rule, const check::SetAction& set, Session& session,
               const cel::Activation& live);
-  bool RunEmit(const EmitAction& emit, const EventRecord& parent,
+  bool RunEmit(const check::EmitAction& emit, const EventRecord& parent,
                absl::Time parent_time, const Session& session,
                const cel::Activation& live);
   void Deliver(uint32_t s, absl::Time now, std::string_view trigger,
                DecisionSink* sink);
 
   std::shared_ptr<const Ruleset> ruleset_;
-  const CheckedRuleset* rs_;
+  const check::CheckedRuleset* rs_;
   const RulesetPlan* plan_;  // of ruleset_
   EngineOptions options_;
   absl::Time clock_ = absl::InfinitePast();
@@ -316,17 +313,16 @@ class EngineImpl final : public Engine {
   // are kept by name.
   std::vector<uint8_t> channel_up_;
   absl::flat_hash_map<std::string, bool> other_channels_;
-  ZeroQueueStats zero_queue_;
 
   // Skill routing (agents.cc): the Assigner, queue() results (one object
   // per queue, refreshed at each call), scratch for assign decisions.
-  Assigner assigner_;
+  route::Assigner assigner_;
   mutable std::vector<std::unique_ptr<QueueStatsObject>> queue_objects_;
-  std::vector<Assignment> assignments_;
+  std::vector<route::Assignment> assignments_;
   std::vector<DecisionParam> assign_params_;
   Explanation assign_explanation_;
-  Assigner::IntMap agent_skills_;
-  Assigner::IntMap agent_capacity_;
+  route::Assigner::IntMap agent_skills_;
+  route::Assigner::IntMap agent_capacity_;
   std::vector<int64_t> assign_counts_;  // per rule: assign decisions
   int64_t agent_events_ignored_ = 0;    // agent.* without a usable `agent`
 

@@ -17,10 +17,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "engine/run/engine_impl.h"
 #include "engine/common/snapshot_codec.h"
+#include "engine/run/engine_impl.h"
 
 namespace switchboard::run {
+
+using ::switchboard::common::SnapshotWriter;
 
 absl::Status EngineImpl::Reload(std::shared_ptr<const Ruleset> ruleset) {
   if (ruleset == nullptr) {

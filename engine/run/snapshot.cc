@@ -43,6 +43,18 @@
 namespace switchboard::run {
 namespace {
 
+using ::switchboard::check::ActionKind;
+using ::switchboard::check::ActionName;
+using ::switchboard::check::CheckedRuleset;
+using ::switchboard::check::kEventKeyField;
+using ::switchboard::check::kFirstDeclaredSessionField;
+using ::switchboard::check::SessionField;
+using ::switchboard::check::TriggerKind;
+using ::switchboard::common::FrameSnapshot;
+using ::switchboard::common::SnapshotReader;
+using ::switchboard::common::SnapshotWriter;
+using ::switchboard::common::UnframeSnapshot;
+
 enum SectionTag : uint64_t {
   kHeaderSection = 1,
   kStatsSection = 2,
@@ -697,7 +709,7 @@ absl::Status EngineImpl::Restore(std::string_view bytes) {
 namespace switchboard {
 
 absl::StatusOr<uint64_t> SnapshotSize(std::string_view header) {
-  return run::SnapshotFrameSize(header);
+  return common::SnapshotFrameSize(header);
 }
 
 }  // namespace switchboard

@@ -14,6 +14,9 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::check::Calendar;
+using ::switchboard::check::MinuteRange;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;

@@ -6,6 +6,8 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::common::DidYouMean;
+
 TEST(SuggestTest, FindsNearNames) {
   std::vector<std::string> names = {"intent", "language", "tier"};
   EXPECT_EQ(NearestName("intnet", names), "intent");

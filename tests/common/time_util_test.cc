@@ -11,6 +11,8 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::common::LoadTimeZone;
+
 using ::switchboard::testing::StatusIs;
 
 absl::Duration MustParseDuration(std::string_view text) {

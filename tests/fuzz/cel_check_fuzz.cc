@@ -86,17 +86,17 @@ class FixedObject : public cel::ObjectValue {
 
 class FixedActivation : public cel::Activation {
  public:
-  FixedActivation(const switchboard::RuleEnv& env)
+  FixedActivation(const switchboard::check::RuleEnv& env)
       : event_(env.event_type.get()),
         session_(env.session_type.get()),
         stats_(env.queue_stats_type.get()) {}
   Value GetVariable(int index) const override {
     switch (index) {
-      case switchboard::kEventVariable:
+      case switchboard::check::kEventVariable:
         return Value::Object(&event_);
-      case switchboard::kSessionVariable:
+      case switchboard::check::kSessionVariable:
         return Value::Object(&session_);
-      case switchboard::kNowVariable:
+      case switchboard::check::kNowVariable:
         return Value::Timestamp(absl::FromUnixSeconds(1795000123));
       default:
         return Value::Error(cel::ErrorCode::kUnknownVariable);
@@ -104,12 +104,12 @@ class FixedActivation : public cel::Activation {
   }
   Value CallExtension(int id, absl::Span<const Value> args) const override {
     switch (id) {
-      case switchboard::kOpenExtension:
-      case switchboard::kOpenAtExtension:
-      case switchboard::kChannelUpExtension:
+      case switchboard::check::kOpenExtension:
+      case switchboard::check::kOpenAtExtension:
+      case switchboard::check::kChannelUpExtension:
         return Value::Bool(!args.empty() &&
                            args[0].kind() == cel::ValueKind::kString);
-      case switchboard::kQueueExtension:
+      case switchboard::check::kQueueExtension:
         return Value::Object(&stats_);
       default:
         return Value::Error(cel::ErrorCode::kNoSuchOverload);
@@ -122,8 +122,8 @@ class FixedActivation : public cel::Activation {
   FixedObject stats_;
 };
 
-const switchboard::RuleEnv& Env() {
-  static const switchboard::RuleEnv* const env = [] {
+const switchboard::check::RuleEnv& Env() {
+  static const switchboard::check::RuleEnv* const env = [] {
     const std::vector<std::pair<std::string, Type>> attributes = {
         {"cart_items", Type::Int()},
         {"cart_value", Type::Double()},
@@ -141,8 +141,8 @@ const switchboard::RuleEnv& Env() {
         {"last_offer", Type::Timestamp()},    {"budget", Type::Duration()},
         {"tags", Type::List(Type::String())},
     };
-    return new switchboard::RuleEnv(
-        switchboard::BuildRuleEnv("visitor", attributes, fields));
+    return new switchboard::check::RuleEnv(
+        switchboard::check::BuildRuleEnv("visitor", attributes, fields));
   }();
   return *env;
 }
@@ -178,7 +178,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const cel::ParseResult parsed = cel::Parse(text);
   if (parsed.expr == nullptr) return 0;
-  const switchboard::RuleEnv& env = Env();
+  const switchboard::check::RuleEnv& env = Env();
   const FixedActivation activation(env);
   cel::CompileOptions folded;
   folded.max_iterations = 20000;  // keeps each run fast

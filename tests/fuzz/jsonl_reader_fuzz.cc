@@ -18,10 +18,10 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "switchboard/event_reader.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
+#include "switchboard/event_reader.h"
 #include "switchboard/ruleset.h"
 #include "tests/fuzz/fuzz_ruleset.h"
 

@@ -72,8 +72,9 @@ const std::string& Folder() {
   return *folder;
 }
 
-bool NamesOutside(const switchboard::YamlNode& node,
-                  absl::flat_hash_set<const switchboard::YamlNode*>* seen) {
+bool NamesOutside(
+    const switchboard::load::YamlNode& node,
+    absl::flat_hash_set<const switchboard::load::YamlNode*>* seen) {
   if (!seen->insert(&node).second) return false;
   if (node.is_scalar()) {
     const std::string& v = node.value;
@@ -81,10 +82,10 @@ bool NamesOutside(const switchboard::YamlNode& node,
            v.find('\\') != std::string::npos ||
            v.find("..") != std::string::npos;
   }
-  for (const switchboard::YamlNode* item : node.items) {
+  for (const switchboard::load::YamlNode* item : node.items) {
     if (NamesOutside(*item, seen)) return true;
   }
-  for (const switchboard::YamlNode::Entry& e : node.entries) {
+  for (const switchboard::load::YamlNode::Entry& e : node.entries) {
     if (NamesOutside(*e.key, seen) || NamesOutside(*e.value, seen)) {
       return true;
     }
@@ -99,9 +100,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = Folder() + "/t.yaml";
   {
     std::vector<switchboard::Diagnostic> diagnostics;
-    std::unique_ptr<switchboard::RuleFile> file = switchboard::ParseRuleFile(
-        path, std::string(text), switchboard::YamlLimits(), &diagnostics);
-    absl::flat_hash_set<const switchboard::YamlNode*> seen;
+    std::unique_ptr<switchboard::load::RuleFile> file =
+        switchboard::load::ParseRuleFile(path, std::string(text),
+                                         switchboard::load::YamlLimits(),
+                                         &diagnostics);
+    absl::flat_hash_set<const switchboard::load::YamlNode*> seen;
     if (file != nullptr && NamesOutside(file->root(), &seen)) return 0;
   }
   const std::vector<switchboard::RuleTestResult> results =

@@ -22,6 +22,8 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::io::AppendDecisionJsonGeneral;
+
 absl::Time At(const char* text) { return *switchboard::ParseTimestamp(text); }
 
 Decision Base() {

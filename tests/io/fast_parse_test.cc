@@ -22,6 +22,12 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::io::FastParseDecimal;
+using ::switchboard::io::FastParseUtcTimestamp;
+using ::switchboard::io::FirstSpecialOf16;
+using ::switchboard::io::FirstSpecialOf8;
+using ::switchboard::io::UtcDateCache;
+
 // Checks one text with and without a cache; returns whether the fast path
 // answered.
 bool CheckTimestamp(const std::string& text, UtcDateCache* cache) {

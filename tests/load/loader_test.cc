@@ -20,6 +20,36 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::check::Calendar;
+using ::switchboard::check::Channel;
+using ::switchboard::check::Queue;
+
+using ::switchboard::check::CheckedRuleset;
+using ::switchboard::check::kBuiltinChannels;
+using ::switchboard::check::kEventKeyField;
+using ::switchboard::check::kEventTypeField;
+using ::switchboard::check::kEventVariable;
+using ::switchboard::check::kNowVariable;
+using ::switchboard::check::kSessionVariable;
+using ::switchboard::check::MinuteRange;
+using ::switchboard::check::SessionField;
+
+using ::switchboard::check::Action;
+using ::switchboard::check::ActionKind;
+using ::switchboard::check::CallbackAction;
+using ::switchboard::check::DeflectAction;
+using ::switchboard::check::EmitAction;
+using ::switchboard::check::HandoffAction;
+using ::switchboard::check::kFirstDeclaredEventField;
+using ::switchboard::check::kFirstDeclaredSessionField;
+using ::switchboard::check::OfferAction;
+using ::switchboard::check::RouteAction;
+using ::switchboard::check::Rule;
+using ::switchboard::check::SetAction;
+using ::switchboard::check::SkillLevel;
+using ::switchboard::check::TagAction;
+using ::switchboard::check::TriggerKind;
+
 using ::switchboard::testing::StatusIs;
 
 namespace fs = std::filesystem;

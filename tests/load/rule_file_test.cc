@@ -13,6 +13,13 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::load::FindEncodingProblem;
+using ::switchboard::load::FindExcessiveNesting;
+using ::switchboard::load::ParseRuleFile;
+using ::switchboard::load::RuleFile;
+using ::switchboard::load::YamlLimits;
+using ::switchboard::load::YamlNode;
+
 std::unique_ptr<RuleFile> Parse(const std::string& text,
                                 std::vector<Diagnostic>* diagnostics,
                                 YamlLimits limits = {}) {

@@ -16,6 +16,10 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::load::ParseRuleFile;
+using ::switchboard::load::RuleFile;
+using ::switchboard::load::YamlLimits;
+
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;

@@ -20,6 +20,8 @@
 namespace switchboard::plan {
 namespace {
 
+using ::switchboard::check::EventAttribute;
+
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 

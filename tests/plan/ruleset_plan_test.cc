@@ -21,6 +21,15 @@
 namespace switchboard::plan {
 namespace {
 
+using ::switchboard::check::CheckedRuleset;
+using ::switchboard::check::TriggerKind;
+
+using ::switchboard::check::kEventChannelField;
+using ::switchboard::check::kEventQueueField;
+using ::switchboard::check::kEventTimeField;
+using ::switchboard::check::kEventTypeField;
+using ::switchboard::check::kEventWaitedField;
+
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 

@@ -22,6 +22,19 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::check::ActionKind;
+using ::switchboard::check::RouteAction;
+
+using ::switchboard::check::Action;
+
+using ::switchboard::check::CheckedRuleset;
+using ::switchboard::check::Rule;
+using ::switchboard::route::Assigner;
+using ::switchboard::route::QueueStats;
+
+using ::switchboard::route::Assignment;
+using ::switchboard::route::RouteTimeout;
+
 using ::switchboard::testing::MustLoad;
 using ::switchboard::testing::ReferenceAssigner;
 using ::switchboard::testing::T;

@@ -23,6 +23,15 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::check::CheckedRuleset;
+using ::switchboard::check::RouteAction;
+
+using ::switchboard::route::QueueStats;
+using ::switchboard::route::RouteTimeout;
+
+using ::switchboard::route::Assigner;
+using ::switchboard::route::Assignment;
+
 using ::switchboard::testing::MustLoad;
 using ::switchboard::testing::T;
 using ::testing::ElementsAre;
@@ -406,10 +415,10 @@ TEST_F(AssignerTest, SaveAndLoadStateRoundTrip) {
   EXPECT_THAT(Assign(t0), ElementsAre("c1->a-1 0s"));
   Route("c2", "billing", "chat", t0 + absl::Seconds(10));
   Route("c3", "tech", std::nullopt, t0 + absl::Seconds(10));
-  run::SnapshotWriter w;
+  common::SnapshotWriter w;
   assigner_->SaveState(w);
   Assigner copy(*rs_);
-  run::SnapshotReader r(w.data());
+  common::SnapshotReader r(w.data());
   ASSERT_TRUE(copy.LoadState(r, t0 + absl::Seconds(20)).ok()) << r.status();
   EXPECT_EQ(copy.assigned(), 1);
   EXPECT_EQ(copy.waiting(), 2);
@@ -428,7 +437,8 @@ TEST_F(AssignerTest, SaveAndLoadStateRoundTrip) {
   }
   // A truncated state is refused, not a crash.
   Assigner broken(*rs_);
-  run::SnapshotReader bad(std::string_view(w.data()).substr(0, w.size() / 2));
+  common::SnapshotReader bad(
+      std::string_view(w.data()).substr(0, w.size() / 2));
   EXPECT_FALSE(broken.LoadState(bad, t0).ok());
   EXPECT_EQ(broken.waiting(), 0);
 }

@@ -20,6 +20,10 @@
 namespace switchboard {
 namespace {
 
+using ::switchboard::check::Calendar;
+using ::switchboard::common::LoadTimeZone;
+using ::switchboard::route::CalendarOpen;
+
 // Indexes of Calendar::weekly (Monday first), for the days the tests use.
 constexpr int kMon = 0, kWed = 2, kFri = 4, kSat = 5, kSun = 6;
 

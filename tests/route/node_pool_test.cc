@@ -39,6 +39,9 @@ void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 namespace switchboard {
 namespace {
 
+using ::switchboard::route::NodePool;
+using ::switchboard::route::PoolAllocator;
+
 TEST(NodePoolTest, ReusesFreedBlocksOfTheSameSizeClass) {
   NodePool pool;
   void* a = pool.Allocate(40);

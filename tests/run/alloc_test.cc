@@ -13,9 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/check/checked_ruleset.h"
-#include "switchboard/event_reader.h"
 #include "gtest/gtest.h"
 #include "switchboard/engine.h"
+#include "switchboard/event_reader.h"
 #include "tests/run/engine_test_util.h"
 #include "tests/run/routing_workload.h"
 

@@ -39,10 +39,15 @@
 namespace switchboard {
 namespace {
 
-using ::switchboard::run::Crc32c;
-using ::switchboard::run::FrameSnapshot;
-using ::switchboard::run::SnapshotReader;
-using ::switchboard::run::SnapshotWriter;
+using ::switchboard::common::Crc32c;
+using ::switchboard::common::FrameSnapshot;
+using ::switchboard::common::SnapshotReader;
+using ::switchboard::common::SnapshotWriter;
+
+using ::switchboard::common::Crc32c;
+using ::switchboard::common::FrameSnapshot;
+using ::switchboard::common::SnapshotReader;
+using ::switchboard::common::SnapshotWriter;
 using ::switchboard::testing::MakeEngine;
 using ::switchboard::testing::MustLoad;
 using ::switchboard::testing::StatusIs;
@@ -447,7 +452,7 @@ TEST(SnapshotTest, HostilePayloadsWithValidChecksumAreRefused) {
 TEST(SnapshotTest, MutatedPayloadsNeverCrash) {
   std::unique_ptr<Engine> source = SmallEngine();
   const std::string bytes = *source->Snapshot();
-  absl::StatusOr<std::string_view> payload = run::UnframeSnapshot(bytes);
+  absl::StatusOr<std::string_view> payload = common::UnframeSnapshot(bytes);
   ASSERT_TRUE(payload.ok()) << payload.status();
   const std::string original(*payload);
   std::unique_ptr<Engine> target = MakeEngine(kSmallRules);

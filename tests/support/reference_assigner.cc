@@ -12,6 +12,14 @@
 namespace switchboard::testing {
 namespace {
 
+using ::switchboard::check::kDefaultEndsOn;
+
+using ::switchboard::check::Channel;
+using ::switchboard::check::Queue;
+using ::switchboard::check::RelaxStep;
+using ::switchboard::check::RouteAction;
+using ::switchboard::check::SkillLevel;
+
 std::string Dur(absl::Duration d) { return switchboard::FormatDuration(d); }
 
 }  // namespace

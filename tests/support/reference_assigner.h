@@ -29,7 +29,7 @@ class ReferenceAssigner {
  public:
   using IntMap = std::vector<std::pair<std::string, int64_t>>;
 
-  explicit ReferenceAssigner(const CheckedRuleset& rs) : rs_(rs) {}
+  explicit ReferenceAssigner(const check::CheckedRuleset& rs) : rs_(rs) {}
 
   void Login(const std::string& agent, const IntMap* skills,
              const IntMap* capacity, bool ready, absl::Time now);
@@ -38,7 +38,7 @@ class ReferenceAssigner {
   void SetSkills(const std::string& agent, const IntMap* skills);
 
   void Enqueue(const std::string& session, const std::string& rule,
-               const RouteAction& route,
+               const check::RouteAction& route,
                const std::optional<std::string>& channel, absl::Time now);
   bool EndOn(const std::string& session, const std::string& type,
              absl::Time now);
@@ -69,7 +69,7 @@ class ReferenceAssigner {
   struct Conv {
     std::string rule;
     int queue = 0;
-    std::vector<SkillLevel> skills;
+    std::vector<check::SkillLevel> skills;
     int64_t priority = 0;
     std::optional<absl::Duration> timeout;
     std::optional<std::string> channel;
@@ -87,7 +87,7 @@ class ReferenceAssigner {
   bool HasSkills(const Agent& a, const std::map<std::string, int>& req) const;
   void Leave(const std::string& session, absl::Time now);
 
-  const CheckedRuleset& rs_;
+  const check::CheckedRuleset& rs_;
   std::map<std::string, Agent> agents_;
   std::map<std::string, Conv> convs_;
   std::vector<int64_t> handled_;

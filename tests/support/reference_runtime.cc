@@ -17,6 +17,48 @@
 namespace switchboard::testing {
 namespace {
 
+using ::switchboard::check::Action;
+using ::switchboard::check::ActionKind;
+using ::switchboard::check::ActionName;
+using ::switchboard::check::ActionParam;
+using ::switchboard::check::Calendar;
+using ::switchboard::check::Channel;
+using ::switchboard::check::CheckedRuleset;
+using ::switchboard::check::Condition;
+using ::switchboard::check::DeflectAction;
+using ::switchboard::check::EmitAction;
+using ::switchboard::check::EventAttribute;
+using ::switchboard::check::EventPattern;
+using ::switchboard::check::kChannelUpExtension;
+using ::switchboard::check::kEventChannelField;
+using ::switchboard::check::kEventKeyField;
+using ::switchboard::check::kEventQueueField;
+using ::switchboard::check::kEventTimeField;
+using ::switchboard::check::kEventTypeField;
+using ::switchboard::check::kEventVariable;
+using ::switchboard::check::kEventWaitedField;
+using ::switchboard::check::kFirstDeclaredSessionField;
+using ::switchboard::check::kNowVariable;
+using ::switchboard::check::kOpenAtExtension;
+using ::switchboard::check::kOpenExtension;
+using ::switchboard::check::kQueueAvailableField;
+using ::switchboard::check::kQueueExtension;
+using ::switchboard::check::kQueueWaitingField;
+using ::switchboard::check::kSessionChannelField;
+using ::switchboard::check::kSessionEventsField;
+using ::switchboard::check::kSessionIdField;
+using ::switchboard::check::kSessionLastSeenField;
+using ::switchboard::check::kSessionStartedField;
+using ::switchboard::check::kSessionVariable;
+using ::switchboard::check::Queue;
+using ::switchboard::check::RouteAction;
+using ::switchboard::check::Rule;
+using ::switchboard::check::SessionField;
+using ::switchboard::check::SetAction;
+using ::switchboard::check::Trigger;
+using ::switchboard::check::TriggerKind;
+using ::switchboard::route::CalendarOpen;
+
 using Record = ReferenceRuntime::Record;
 using Session = ReferenceRuntime::Session;
 
