@@ -20,7 +20,7 @@ namespace {
 
 // Timer wake-ups closer together than this are served by one advance of the
 // clock (one journal record), so a steady trickle of timers costs at most
-// 100 advances a second; well within SPEC's 100 ms.
+// 100 advances a second; well within the promised 100 ms.
 constexpr absl::Duration kTick = absl::Milliseconds(10);
 
 // How long a submitter polls for its batch to be done before it sleeps,

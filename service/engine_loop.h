@@ -61,7 +61,7 @@ struct LoopOptions {
   // The prefix of decision ids (StateDir::instance, or a fresh name).
   std::string instance;
   // Events up to this far behind the clock are not counted late. Default:
-  // 1 s (SPEC section 9).
+  // 1 s (docs/serving.md).
   absl::Duration late_tolerance = absl::Seconds(1);
   // With the wall clock: an event dated more than this ahead of the wall
   // clock is rejected as a bad line (it would move the clock, and fire

@@ -1,4 +1,4 @@
-// The HTTP side of `switchboard serve --http HOST:PORT` (SPEC section 9,
+// The HTTP side of `switchboard serve --http HOST:PORT` (docs/serving.md,
 // docs/serving.md), on cpp-httplib (Debian's libcpp-httplib):
 //
 //   POST /v1/events     JSON Lines in; 200 with the decisions they made at

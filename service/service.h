@@ -1,4 +1,4 @@
-// `switchboard serve`: the live service (SPEC section 9, docs/serving.md),
+// `switchboard serve`: the live service (docs/serving.md),
 // put together from its parts:
 //
 //   StdinReader ─┐                     ┌─> DecisionHub ─> stdout, SSE clients

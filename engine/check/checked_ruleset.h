@@ -185,7 +185,7 @@ struct Trigger {
   EventPattern since;
   std::vector<EventPattern> unless;
   // A normal form of the `on`: timers with the same key (same delay, since
-  // and unless set) form one trigger (SPEC section 7). Timers: "idle 1m30s",
+  // and unless set) form one trigger (docs/semantics.md). Timers: "idle 1m30s",
   // "after 4h since cart.updated unless cart.cleared, order.placed" (delay
   // as absl::FormatDuration, unless sorted). Events: the patterns as
   // written, joined by ", " (informational).
@@ -328,9 +328,9 @@ struct CheckedRuleset {
   std::vector<EventAttribute> event_attributes;  // == event_type's fields
 
   std::vector<Calendar> calendars;  // in written order
-  std::vector<Channel> channels;    // built-ins (SPEC order), then declared
-  std::vector<Queue> queues;        // in written order
-  std::vector<Rule> rules;          // in file order
+  std::vector<Channel> channels;  // built-ins (documented order), then declared
+  std::vector<Queue> queues;      // in written order
+  std::vector<Rule> rules;        // in file order
 
   // Number of distinct triggers (distinct Trigger::key) among the rules.
   int trigger_count = 0;

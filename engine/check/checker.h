@@ -1,10 +1,10 @@
 // The second stage of loading: RuleFiles -> CheckedRuleset. Reads every
-// section of the rule language (SPEC section 2), resolves every name, checks
-// every type, compiles every CEL expression, decodes triggers, calendars,
-// channels and queues, and analyses the ruleset as a whole: duplicate rule
-// names, unreachable rules, rules on global events, emit cycles (with the
-// rule graph, rule_graph.h) and unused session fields. Every mistake becomes
-// a Diagnostic; checking never stops at the first.
+// section of the rule language (docs/rule-language.md), resolves every name,
+// checks every type, compiles every CEL expression, decodes triggers,
+// calendars, channels and queues, and analyses the ruleset as a whole:
+// duplicate rule names, unreachable rules, rules on global events, emit cycles
+// (with the rule graph, rule_graph.h) and unused session fields. Every mistake
+// becomes a Diagnostic; checking never stops at the first.
 //
 // This file's external interface is CheckRuleset().
 #ifndef SWITCHBOARD_ENGINE_CHECK_CHECKER_H_

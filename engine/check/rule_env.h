@@ -63,7 +63,7 @@ inline constexpr int kOpenAtExtension = 2;  // open(string, timestamp) -> bool
 inline constexpr int kChannelUpExtension = 3;  // channel_up(string) -> bool
 inline constexpr int kQueueExtension = 4;      // queue(string) -> queue_stats
 
-// The channels every ruleset knows (SPEC section 2), in this order.
+// The channels every ruleset knows (docs/rule-language.md), in this order.
 inline constexpr std::array<std::string_view, 12> kBuiltinChannels = {
     "web",   "chat",      "whatsapp",  "sms",      "rcs",  "email",
     "voice", "messenger", "instagram", "telegram", "push", "in_app"};
@@ -77,7 +77,7 @@ inline constexpr std::array<std::string_view, 2> kDefaultEndsOn = {
 inline constexpr std::string_view kRouteTimeoutEvent = "route.timeout";
 
 // Whether events of `type` are global (belong to no session): channel.down,
-// channel.up and agent.* (SPEC section 1).
+// channel.up and agent.* (docs/events-and-decisions.md).
 bool IsGlobalEventType(std::string_view type);
 
 // Whether every type starting with `prefix` (e.g. "agent.") is global.

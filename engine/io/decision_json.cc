@@ -1,7 +1,7 @@
 // Decision::ToJson / AppendJson (include/switchboard/decision.h): a decision
-// as one JSON object, SPEC section 1. Members in this order: time, ruleset,
-// session, rule, action, the params (in the rule's written order), trigger,
-// and "explain" when the decision carries an Explanation:
+// as one JSON object, docs/events-and-decisions.md. Members in this order:
+// time, ruleset, session, rule, action, the params (in the rule's written
+// order), trigger, and "explain" when the decision carries an Explanation:
 //
 //   "explain":{"rules":[{"rule":R,"outcome":O,"conditions":[{"if":TEXT,
 //              "value":V},...],"detail":D},...],"notes":[N,...]}

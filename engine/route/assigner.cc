@@ -1,5 +1,5 @@
 // The skill-routing state of one engine: agents, queues, waiting and
-// assigned conversations, relax rings and timeouts (SPEC section 6). See
+// assigned conversations, relax rings and timeouts (docs/skill-routing.md). See
 // assigner.h for the data layout and docs/skill-routing.md for the model.
 #include "engine/route/assigner.h"
 

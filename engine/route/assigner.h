@@ -1,6 +1,6 @@
-// Assigner: the skill-routing state of one engine (SPEC section 6): agents
-// (skills, capacity per channel, readiness, active conversations), queues
-// (configuration from the ruleset, waiting conversations), assigned
+// Assigner: the skill-routing state of one engine (docs/skill-routing.md):
+// agents (skills, capacity per channel, readiness, active conversations),
+// queues (configuration from the ruleset, waiting conversations), assigned
 // conversations, relax rings and route timeouts. It knows nothing of
 // EngineImpl: the engine feeds it agent events, routes and ends_on events,
 // asks for its next deadline (relax rings, timeouts) and collects the
@@ -12,16 +12,16 @@
 //     one queue: the route's skills relaxed to ring r. Profiles are few
 //     (queues x distinct route skills x rings) and built once.
 //   - A "pool" is (profile, channel). It holds the conversations waiting
-//     with that profile on that channel, ordered by SPEC's conversation
+//     with that profile on that channel, ordered by the documented conversation
 //     order (priority desc, since asc, session id), and the agents that can
 //     take one right now (ready, all skills of the profile, a free unit on
-//     the channel), ordered by SPEC's agent order (fewest active, earliest
-//     available-since, agent id). Both are B-trees. Pools are created when a
-//     conversation first needs one (one scan of the agents, once).
+//     the channel), ordered by the documented agent order (fewest active,
+//     earliest available-since, agent id). Both are B-trees. Pools are created
+//     when a conversation first needs one (one scan of the agents, once).
 //   - A pool whose two sets are both non-empty is "live". Assign() only
 //     looks at live pools: the next assignment is the head conversation of
 //     the live pool whose head comes first, given the head agent of that
-//     pool. That is exactly the outcome of SPEC's scan (every waiting
+//     pool. That is exactly the outcome of the documented scan (every waiting
 //     conversation in order, each takes the best eligible agent), because
 //     all conversations of one pool have the same eligible agents and an
 //     assignment only ever removes eligibility.
@@ -158,7 +158,7 @@ class Assigner {
   // session id order.
   bool PopTimeout(absl::Time t, RouteTimeout* out);
 
-  // Assigns waiting conversations to agents at `now`, in SPEC order,
+  // Assigns waiting conversations to agents at `now`, in the documented order,
   // appending to `out` (cleared first). With `explain`, fills notes.
   void Assign(absl::Time now, bool explain, std::vector<Assignment>* out);
   // Whether Assign could do anything (a live pool exists).

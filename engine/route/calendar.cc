@@ -1,7 +1,7 @@
-// CalendarOpen: whether a calendar is open at an instant (SPEC sections 3
-// and 7). The instant is turned into wall-clock time in the calendar's zone;
-// everything after that is civil arithmetic, so daylight-saving changes need
-// no special case:
+// CalendarOpen: whether a calendar is open at an instant (docs/semantics.md).
+// The instant is turned into wall-clock time in the calendar's zone; everything
+// after that is civil arithmetic, so daylight-saving changes need no special
+// case:
 //   - the skipped hour of a spring-forward day never appears as a local time
 //     (absl maps every instant to a civil time that exists), so a range inside
 //     it is never open and one that starts in it opens at the first local time

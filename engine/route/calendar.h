@@ -1,5 +1,5 @@
 // Opening hours: whether a calendar of the ruleset is open at an instant
-// (SPEC sections 3 and 7). Hours are wall-clock times in the calendar's IANA
+// (docs/semantics.md). Hours are wall-clock times in the calendar's IANA
 // zone on the day in question, so 09:00 stays 09:00 local across a
 // daylight-saving change; ranges include their start and exclude their end;
 // "24:00" ends the day; "22:00-02:00" belongs to the day it starts on and

@@ -1,4 +1,4 @@
-// Skill routing in the engine (SPEC section 6): agent.* events into the
+// Skill routing in the engine (docs/skill-routing.md): agent.* events into the
 // Assigner (engine/route/assigner.h), `route` decisions that enqueue (or
 // transfer), ends_on events, assignment after every input event and every
 // timer with its `assign` decisions, the Assigner's wake-ups (relax steps,
@@ -155,7 +155,7 @@ void EngineImpl::RunAssign(absl::Time now, DecisionSink* sink) {
 
 void EngineImpl::FireAssigner(absl::Time t, DecisionSink* sink) {
   if (t > clock_) clock_ = t;
-  // SPEC section 7: at one instant, relax steps and assignment come before
+  // docs/semantics.md: at one instant, relax steps and assignment come before
   // route timeouts.
   assigner_.ApplyRelax(t);
   RunAssign(t, sink);

@@ -1,4 +1,4 @@
-// Dispatch of one trigger (SPEC section 2, "Per trigger"): the candidate
+// Dispatch of one trigger (docs/semantics.md): the candidate
 // rules in rule order, their conditions against the session as it was when
 // the trigger came, their actions in order, exclusivity of route / handoff /
 // deflect, deflection along the fallback list, derived events, and the
@@ -256,8 +256,8 @@ bool EngineImpl::RunSet(int rule, const SetAction& set, Session& session,
                         const cel::Activation& live) {
   // A `set` is one action: its assignments apply in order (a later value
   // sees the earlier ones), and when any value fails the whole action is
-  // skipped (SPEC section 2), so the fields are restored from `set_undo_`
-  // (a reused buffer: no allocation in the steady state).
+  // skipped (docs/rule-language.md), so the fields are restored from
+  // `set_undo_` (a reused buffer: no allocation in the steady state).
   set_undo_ = session.fields;
   for (const SetAction::Assignment& as : set.assignments) {
     const int i = as.field_index - kFirstDeclaredSessionField;

@@ -64,9 +64,9 @@ struct Decision {
   absl::Span<const DecisionParam> params;    // in the rule's written order
   const Explanation* explanation = nullptr;  // with EngineOptions::explain
 
-  // The decision as one JSON object (SPEC section 1), without a newline:
-  // time (RFC 3339 UTC), ruleset, session, rule, action, the params, trigger,
-  // and "explain" when there is an explanation.
+  // The decision as one JSON object (docs/events-and-decisions.md), without a
+  // newline: time (RFC 3339 UTC), ruleset, session, rule, action, the params,
+  // trigger, and "explain" when there is an explanation.
   std::string ToJson() const;
   // Appends the same to `out` (no allocation when `out` has room).
   void AppendJson(std::string* out) const;

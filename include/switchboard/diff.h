@@ -1,4 +1,4 @@
-// Comparing what two versions of a ruleset decide (SPEC section 8,
+// Comparing what two versions of a ruleset decide (docs/cli.md,
 // `switchboard diff`): "what would this change have done last week?"
 //
 // DecisionDiff compares two streams of decisions, OLD and NEW. Decisions are
@@ -83,7 +83,7 @@ struct DecisionDifference {
   // "changed", "removed" or "added".
   std::string_view kind_name() const;
 
-  // One JSON object, without a newline (SPEC section 8):
+  // One JSON object, without a newline (docs/cli.md):
   //   {"change":"changed","session":S,"time":T,"trigger":TR,"action":A,
   //    "old":{...},"new":{...}}
   // with "old" / "new" the whole decisions as `run` writes them, absent

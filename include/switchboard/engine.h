@@ -68,7 +68,7 @@ struct EngineStats {
   // group) no longer exists in the ruleset.
   int64_t timers_dropped = 0;
   int64_t deflects_without_channel = 0;  // no healthy channel on the chain
-  // Skill routing (SPEC section 6, docs/skill-routing.md).
+  // Skill routing (docs/skill-routing.md).
   int64_t assignments = 0;              // `assign` decisions
   int64_t conversations_abandoned = 0;  // ended (ends_on) while waiting
   int64_t route_timeouts = 0;           // route.timeout events derived
@@ -110,7 +110,7 @@ class Engine {
   virtual ~Engine() = default;
 
   // Processes one event: first fires every timer due at or before the
-  // event's time (SPEC section 3), then the event and the events it derives,
+  // event's time (docs/semantics.md), then the event and the events it derives,
   // delivering each decision to `sink` (non-null). An event older than the
   // clock is processed at the clock's time and counted as late.
   // Errors (nothing is changed, the event is counted as rejected):

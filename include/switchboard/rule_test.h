@@ -1,4 +1,4 @@
-// Rule authors' tests (SPEC section 4, `switchboard test`; the file format is
+// Rule authors' tests (`switchboard test`; the file format is
 // documented in docs/testing.md): a YAML test file names a ruleset and lists
 // tests, each feeding events to a fresh Engine and checking the decisions
 // (subset matches in relative order, decisions that must never happen, no

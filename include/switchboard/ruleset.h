@@ -1,5 +1,5 @@
-// Loading rulesets: YAML rule files (SPEC section 2) -> a checked, compiled,
-// immutable Ruleset, or the list of every mistake in them.
+// Loading rulesets: YAML rule files (docs/rule-language.md) -> a checked,
+// compiled, immutable Ruleset, or the list of every mistake in them.
 //
 //   switchboard::LoadResult result = switchboard::LoadRuleset("rules/shop");
 //   if (!result.ok()) {

@@ -1,5 +1,5 @@
 // libFuzzer target: the rule loader (LoadRulesetFromString). The input is a
-// rule file's text. Loading must never crash, hang or throw (SPEC section 4,
+// rule file's text. Loading must never crash, hang or throw (docs/library.md,
 // docs/reliability.md): every problem is a diagnostic. A ruleset that loads
 // is also drawn as a graph and given to an Engine, and the diagnostics are
 // formatted (with their source line and caret), to reach that code on

@@ -1,7 +1,7 @@
 // Unit tests of the Assigner (engine/route/assigner.h), one or more per rule
-// of SPEC section 6: conversation order (priority, waiting since, session
-// id), agent order (fewest active, available longest, agent id), skills and
-// levels, capacity per channel, readiness, relax rings at their exact time,
+// of docs/skill-routing.md: conversation order (priority, waiting since,
+// session id), agent order (fewest active, available longest, agent id), skills
+// and levels, capacity per channel, readiness, relax rings at their exact time,
 // timeouts (after relax and assignment of the same instant), transfers,
 // ends_on, unassignable conversations, queue statistics and the estimator,
 // explanations, snapshot state and reload.

@@ -1,4 +1,4 @@
-// Engine-level tests of skill routing (SPEC section 6, docs/skill-routing.md):
+// Engine-level tests of skill routing (docs/skill-routing.md):
 // agent.* events, `assign` decisions (and their JSON), route.timeout derived
 // for the session and taken by a rule, transfers, capacity per channel,
 // queue() statistics in a condition, no session expiry while a conversation

@@ -592,7 +592,7 @@ using ::switchboard::testing::MakeEngine;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-// SPEC section 2: "An action whose expression fails is skipped": a `set`
+// docs/rule-language.md: "An action whose expression fails is skipped": a `set`
 // whose second value fails leaves the first field unchanged too.
 TEST(EngineTest, SetIsSkippedWholeWhenOneValueFails) {
   auto engine = MakeEngine(R"y(

@@ -303,7 +303,7 @@ class StdinTest(ServeTest):
         deadline = parse_time(offer["time"])
         self.assertEqual(deadline - parse_time(tag["time"]), timedelta(seconds=1))
         # It came at its deadline, with no further event: not early, and
-        # within SPEC's 100 ms (plus slack for a loaded CI machine).
+        # within the promised 100 ms (plus slack for a loaded CI machine).
         lateness = read_at - deadline.timestamp()
         self.assertGreaterEqual(lateness, -0.005)
         self.assertLess(lateness, 0.5, f"{lateness:.3f} s late")

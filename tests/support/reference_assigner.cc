@@ -201,7 +201,7 @@ void ReferenceAssigner::HandleInstant(absl::Time t,
 }
 
 void ReferenceAssigner::Assign(absl::Time now, std::vector<std::string>* log) {
-  // Waiting conversations in SPEC order.
+  // Waiting conversations in the documented order.
   std::vector<std::tuple<int64_t, absl::Time, std::string>> order;
   for (const auto& [session, c] : convs_) {
     if (!c.assigned) order.emplace_back(-c.priority, c.since, session);

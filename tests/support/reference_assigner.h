@@ -1,10 +1,11 @@
-// ReferenceAssigner: a deliberately plain re-implementation of SPEC section
-// 6's assignment, for cross-checking the Assigner (engine/route/assigner.h)
-// on random rosters and streams (tests/route/assigner_cross_check_test.cc).
+// ReferenceAssigner: a deliberately plain re-implementation of the
+// assignment of docs/skill-routing.md, for cross-checking the Assigner
+// (engine/route/assigner.h) on random rosters and streams
+// (tests/route/assigner_cross_check_test.cc).
 //
 // Simplicity over speed: agents and conversations in std::maps; every
-// assignment scans every waiting conversation in SPEC order and, for each,
-// every agent; the relax ring of a conversation is computed from the time
+// assignment scans every waiting conversation in the documented order and, for
+// each, every agent; the relax ring of a conversation is computed from the time
 // it has waited (no ring state); the next deadline is found by scanning
 // every waiting conversation. The same observable choices as the Assigner:
 // timeouts of one instant in session id order, relax steps and assignment

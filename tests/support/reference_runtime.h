@@ -1,7 +1,7 @@
 // ReferenceRuntime: a slow, deliberately simple re-implementation of the
-// engine's semantics (SPEC sections 1-3 and 7), written independently of
-// engine/run, for cross-checking the Engine on random rulesets and event
-// streams (tests/run/runtime_cross_check_test.cc).
+// engine's semantics (docs/events-and-decisions.md, docs/semantics.md), written
+// independently of engine/run, for cross-checking the Engine on random rulesets
+// and event streams (tests/run/runtime_cross_check_test.cc).
 //
 // Simplicity over speed: sessions in a std::map, pending timers in a plain
 // std::vector scanned entirely at every step, rules scanned entirely for
@@ -91,7 +91,7 @@ class ReferenceRuntime {
     Record last_event;
     // Skill routing without agents: the queue its last `route` put it in
     // (-1: none), until an ends_on event of that queue. Such a session does
-    // not expire (SPEC section 7).
+    // not expire (docs/semantics.md).
     int queue = -1;
   };
   struct Timer {

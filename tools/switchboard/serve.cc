@@ -1,5 +1,5 @@
 // switchboard serve RULES [--http HOST:PORT] [--state DIR] [--clock wall|
-// event] [...]: the live service (SPEC section 9, docs/serving.md). This file
+// event] [...]: the live service (docs/serving.md). This file
 // reads the command line and the signals; the service itself is service/
 // (service/service.h), built on the public API.
 //
