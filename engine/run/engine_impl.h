@@ -185,6 +185,15 @@ class SessionIndex {
   absl::flat_hash_set<uint32_t, Hash, Eq> set_;
 };
 
+// The timer groups of the engine that wrote a snapshot (its header's tail):
+// trigger key -> the names of the group's rules. `known` is false for a
+// snapshot written before this was recorded.
+struct WriterTimerGroups {
+  bool known = false;
+  absl::flat_hash_map<std::string_view, std::vector<std::string_view>> rules;
+  absl::flat_hash_set<std::string_view> idle_rules;  // rules of idle groups
+};
+
 class EngineImpl final : public Engine {
  public:
   EngineImpl(std::shared_ptr<const Ruleset> ruleset,
@@ -246,8 +255,16 @@ class EngineImpl final : public Engine {
   // with it (remapped by name to this engine's ruleset); on error nothing
   // changes.
   absl::Status ReadState(std::string_view payload, size_t base_offset);
-  // The sessions section of ReadState.
-  absl::Status ReadSessions(common::SnapshotReader& r);
+  // The sessions section of ReadState; `writer` describes the timer groups
+  // of the engine that wrote it.
+  absl::Status ReadSessions(common::SnapshotReader& r,
+                            const WriterTimerGroups& writer);
+  // After a session's pending timers are read (ReadSessions): arms the idle
+  // groups that are new in this ruleset, and counts the rules whose pending
+  // timer does not carry over (EngineStats::timers_dropped).
+  void CarryTimersOver(uint32_t s, const WriterTimerGroups& writer,
+                       absl::Span<const std::string_view> pending_keys,
+                       absl::Span<const int> rule_group);
   // Restore / Reload: checks that `payload` reads under `ruleset` (else
   // returns the error, nothing changed), then rebuilds *this in place for
   // `ruleset` with that state. `payload` must not point into *this.

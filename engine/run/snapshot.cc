@@ -286,6 +286,32 @@ bool ReadRecord(SnapshotReader& r, const CheckedRuleset& rs,
   return true;
 }
 
+// The writer's timer groups (the header's tail), read into `out`.
+bool ReadWriterTimerGroups(SnapshotReader& r, WriterTimerGroups* out) {
+  uint64_t n;
+  // A group takes at least 3 bytes (key, kind, rule count).
+  if (!r.ReadCount(&n, 3, "timer group count")) return false;
+  out->known = true;
+  for (uint64_t g = 0; g < n; ++g) {
+    std::string_view key;
+    bool idle;
+    uint64_t rules;
+    if (!r.ReadStringView(&key, "timer group key") ||
+        !r.ReadBool(&idle, "timer group kind") ||
+        !r.ReadCount(&rules, 1, "timer group rule count")) {
+      return false;
+    }
+    std::vector<std::string_view>& names = out->rules[key];
+    for (uint64_t i = 0; i < rules; ++i) {
+      std::string_view name;
+      if (!r.ReadStringView(&name, "timer group rule")) return false;
+      names.push_back(name);
+      if (idle) out->idle_rules.insert(name);
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 // ---- writing
@@ -296,6 +322,18 @@ void EngineImpl::WriteState(SnapshotWriter& w) const {
   w.PutTime(clock_);
   w.PutString(rs_->name);
   w.PutString(rs_->session.key);
+  // The timer groups of this ruleset with their rules' names, so that a
+  // reader under other rules can tell a new idle trigger from one that
+  // already fired, and count dropped timers per rule (ReadSessions).
+  // Readers before this field ignore it (the header's tail).
+  const std::vector<TimerGroup>& timer_groups = plan_->timer_groups();
+  w.PutVarint(timer_groups.size());
+  for (const TimerGroup& group : timer_groups) {
+    w.PutString(group.trigger->key);
+    w.PutBool(group.kind == TriggerKind::kIdle);
+    w.PutVarint(group.rules.size());
+    for (int rule : group.rules) w.PutString(rs_->rules[rule].name);
+  }
   w.EndSection(section);
 
   section = w.BeginSection(kStatsSection);
@@ -418,6 +456,7 @@ absl::Status EngineImpl::ReadState(std::string_view payload,
   SnapshotReader top(payload, base_offset);
   uint64_t last_tag = 0;
   bool have_header = false;
+  WriterTimerGroups writer_groups;
   while (!top.done()) {
     uint64_t tag;
     SnapshotReader r(std::string_view(), 0);
@@ -437,6 +476,9 @@ absl::Status EngineImpl::ReadState(std::string_view payload,
         }
         if (clock_ == absl::InfiniteFuture()) {
           r.Fail("clock (infinite)");
+          return r.status();
+        }
+        if (!r.done() && !ReadWriterTimerGroups(r, &writer_groups)) {
           return r.status();
         }
         have_header = true;
@@ -525,7 +567,9 @@ absl::Status EngineImpl::ReadState(std::string_view payload,
           top.Fail("sessions before the header");
           return top.status();
         }
-        if (absl::Status st = ReadSessions(r); !st.ok()) return st;
+        if (absl::Status st = ReadSessions(r, writer_groups); !st.ok()) {
+          return st;
+        }
         break;
       }
       case kAgentsSection:
@@ -549,7 +593,8 @@ absl::Status EngineImpl::ReadState(std::string_view payload,
   return absl::OkStatus();
 }
 
-absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
+absl::Status EngineImpl::ReadSessions(SnapshotReader& r,
+                                      const WriterTimerGroups& writer) {
   absl::flat_hash_map<std::string_view, int> field_index;  // -> SessionField
   for (size_t f = 0; f < rs_->session.fields.size(); ++f) {
     field_index.emplace(rs_->session.fields[f].name, static_cast<int>(f));
@@ -566,6 +611,12 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
   EventRecord dropped;
   EventRecord dropped_last;  // a last event the ruleset keeps no record of
   cel::Value value;
+  // rule -> its timer group in this ruleset (-1: not on a timer).
+  std::vector<int> rule_group(rs_->rules.size(), -1);
+  for (size_t g = 0; g < groups.size(); ++g) {
+    for (int rule : groups[g].rules) rule_group[rule] = static_cast<int>(g);
+  }
+  std::vector<std::string_view> pending_keys;  // of the session being read
   for (uint64_t n = 0; n < count; ++n) {
     std::string_view id, channel;
     bool has_channel;
@@ -637,6 +688,7 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
     }
     uint64_t timers;
     if (!r.ReadCount(&timers, 3, "timer count")) return r.status();
+    pending_keys.clear();
     for (uint64_t t = 0; t < timers; ++t) {
       std::string_view key;
       absl::Time deadline;
@@ -659,16 +711,84 @@ absl::Status EngineImpl::ReadSessions(SnapshotReader& r) {
       if (has_since && !ReadRecord(r, *rs_, plan_->attribute_index(), since)) {
         return r.status();
       }
+      pending_keys.push_back(key);
       if (g < 0) {
-        ++stats_.timers_dropped;  // its trigger is gone
+        // Its trigger is gone; counted per timer when the writer's groups
+        // are unknown, else per rule by CarryTimersOver.
+        if (!writer.known) ++stats_.timers_dropped;
         continue;
       }
       Arm(s, g, deadline);
     }
+    if (writer.known) CarryTimersOver(s, writer, pending_keys, rule_group);
     if (slab_[s].armed == 0) EnsureExpiryQueued(s);
   }
   if (!r.ExpectDone("sessions section")) return r.status();
   return absl::OkStatus();
+}
+
+// A session's pending timers under the new rules (docs/reliability.md,
+// "Reload, pending timers"):
+//   - a timer whose trigger key is still there kept its deadline (above);
+//   - an idle trigger that is new in this ruleset is armed from the
+//     session's last customer activity, as if the rules had been in force
+//     since: when one of its rules had a pending idle timer before (the
+//     rule's delay changed), at last_seen + delay, or at once when that is
+//     already past (the rule had not fired for this quiet spell); when one
+//     of its rules had no idle trigger before (a new rule), at last_seen +
+//     delay if that is still ahead (no firing after the fact); a rule whose
+//     idle timer already fired for this quiet spell does not fire again;
+//   - every rule whose pending timer does not carry over to a pending timer
+//     of the same rule is counted once in timers_dropped (a removed rule, a
+//     changed `after`, a rule now on an event), unless its trigger key is
+//     still there (the timer fires, for the rules now on it).
+void EngineImpl::CarryTimersOver(
+    uint32_t s, const WriterTimerGroups& writer,
+    absl::Span<const std::string_view> pending_keys,
+    absl::Span<const int> rule_group) {
+  const std::vector<TimerGroup>& groups = plan_->timer_groups();
+  const auto pending_before = [&](std::string_view rule) {
+    for (std::string_view key : pending_keys) {
+      auto it = writer.rules.find(key);
+      if (it == writer.rules.end()) continue;
+      for (std::string_view name : it->second) {
+        if (name == rule) return true;
+      }
+    }
+    return false;
+  };
+  const absl::Time last_seen = slab_[s].header.last_seen;
+  for (int g : plan_->idle_groups()) {
+    if (slab_[s].timers[g].armed) continue;
+    if (writer.rules.contains(groups[g].trigger->key)) continue;  // not new
+    bool owed = false;
+    bool fresh = false;
+    for (int rule : groups[g].rules) {
+      const std::string_view name = rs_->rules[rule].name;
+      owed = owed || pending_before(name);
+      fresh = fresh || !writer.idle_rules.contains(name);
+    }
+    const absl::Time deadline = last_seen + groups[g].delay;
+    if (owed) {
+      Arm(s, g, std::max(deadline, clock_));
+    } else if (fresh && deadline > clock_) {
+      Arm(s, g, deadline);
+    }
+  }
+  for (std::string_view key : pending_keys) {
+    auto it = writer.rules.find(key);
+    if (it == writer.rules.end()) continue;
+    const bool key_kept = plan_->FindTimerGroup(key) >= 0;
+    for (std::string_view name : it->second) {
+      const int rule = rs_->FindRule(name);
+      if (rule < 0) {
+        if (!key_kept) ++stats_.timers_dropped;  // a removed rule
+        continue;
+      }
+      const int g = rule_group[rule];
+      if (g < 0 || !slab_[s].timers[g].armed) ++stats_.timers_dropped;
+    }
+  }
 }
 
 absl::Status EngineImpl::ReplaceState(std::shared_ptr<const Ruleset> ruleset,

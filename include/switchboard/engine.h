@@ -64,8 +64,10 @@ struct EngineStats {
   int64_t sessions_created = 0;
   int64_t sessions_expired = 0;
   int64_t sessions_evicted = 0;  // dropped by EngineOptions::max_sessions
-  // Pending timers dropped by Reload / Restore because their trigger (timer
-  // group) no longer exists in the ruleset.
+  // Pending timers that Reload / Restore did not carry over, one per rule:
+  // the rule is gone, or its `after` trigger changed, or it is no longer on
+  // a timer (docs/reliability.md, "Reload, pending timers"). A changed
+  // `idle` trigger is armed again from the session's last customer event.
   int64_t timers_dropped = 0;
   int64_t deflects_without_channel = 0;  // no healthy channel on the chain
   // Skill routing (docs/skill-routing.md).
@@ -167,8 +169,9 @@ class Engine {
   // channel health, agents and queues: fields are kept by name (a removed
   // field is dropped, an added one gets its default or stays absent, one
   // whose type changed is reset), pending timers are kept by trigger
-  // (Trigger::key) with their deadlines, and timers whose trigger is gone
-  // are dropped (EngineStats::timers_dropped). Stats of rules that still
+  // (Trigger::key) with their deadlines, idle triggers new in `ruleset` are
+  // armed from each session's last customer event, and the rest are dropped
+  // (EngineStats::timers_dropped, one per rule). Stats of rules that still
   // exist are kept by rule name. All or nothing: on error the engine keeps
   // its old ruleset and state. Errors: InvalidArgument for a null ruleset.
   // Restore and Reload must not be called from inside a DecisionSink

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "engine/check/checked_ruleset.h"
 #include "engine/common/time_util.h"
@@ -178,7 +179,9 @@ rules:
       - tag: [slow]
 )yaml"))
                   .ok());
-  EXPECT_EQ(engine->stats().timers_dropped, 4);
+  // `wait` x2: its rule is gone. `slow` carries over: its new idle trigger
+  // is armed from each session's last customer event.
+  EXPECT_EQ(engine->stats().timers_dropped, 2);
   std::vector<std::string> pending;
   for (const PendingTimer& t : engine->PendingTimers()) {
     pending.push_back(FormatTimestamp(t.deadline) + " " + t.session + " " +
@@ -187,8 +190,10 @@ rules:
   EXPECT_EQ(pending, (std::vector<std::string>{
                          "2026-11-23T10:00:30Z c1 quiet",
                          "2026-11-23T10:00:40Z c2 quiet",
+                         "2026-11-23T10:06:00Z c1 slow",
+                         "2026-11-23T10:06:10Z c2 slow",
                      }));
-  // The changed idle trigger is armed again by the next customer event.
+  // The next customer event re-arms them as usual.
   CollectingSink sink;
   ASSERT_TRUE(engine->Process(Ev("a.x", "10:01:00", "c1"), &sink).ok());
   engine->AdvanceTo(T("10:10:00"), &sink);
@@ -196,8 +201,147 @@ rules:
                               "10:00:30 c1 quiet tag idle",
                               "10:00:40 c2 quiet tag idle",
                               "10:01:30 c1 quiet tag idle",
+                              "10:06:10 c2 slow tag idle",
                               "10:07:00 c1 slow tag idle",
                           }));
+}
+
+// Two rules share `idle: 90s`; one of them changes to `idle: 2m`. Both keep
+// counting from the session's last customer event: the unchanged rule keeps
+// the pending 90s timer, the changed one gets a 2m timer from last_seen.
+constexpr char kSharedIdle[] = R"yaml(
+ruleset: v1
+rules:
+  - name: nudge
+    on: {idle: 90s}
+    then:
+      - tag: [nudge]
+  - name: remind
+    on: {idle: %s}
+    then:
+      - tag: [remind]
+)yaml";
+
+std::shared_ptr<const Ruleset> SharedIdle(std::string_view remind_delay) {
+  return MustLoad(absl::StrFormat(kSharedIdle, remind_delay));
+}
+
+TEST(ReloadTest, AChangedIdleTriggerCountsFromTheLastCustomerEvent) {
+  auto engine = Engine::Create(SharedIdle("90s"));
+  ASSERT_TRUE(engine.ok());
+  CollectingSink sink;
+  ASSERT_TRUE((*engine)->Process(Ev("a.b", "10:00:00", "c1"), &sink).ok());
+  ASSERT_TRUE((*engine)->Process(Ev("a.b", "10:00:20", "c2"), &sink).ok());
+  (*engine)->AdvanceTo(T("10:00:30"), &sink);
+  ASSERT_TRUE((*engine)->Reload(SharedIdle("2m")).ok());
+  EXPECT_EQ((*engine)->stats().timers_dropped, 0);
+  EXPECT_EQ((*engine)->PendingTimerCount(), 4);
+  (*engine)->AdvanceTo(T("10:10:00"), &sink);
+  EXPECT_EQ(sink.Lines(), (std::vector<std::string>{
+                              "10:01:30 c1 nudge tag idle",
+                              "10:01:50 c2 nudge tag idle",
+                              "10:02:00 c1 remind tag idle",
+                              "10:02:20 c2 remind tag idle",
+                          }));
+}
+
+TEST(ReloadTest, AShortenedIdleTriggerAlreadyPastFiresAtOnce) {
+  auto engine = Engine::Create(SharedIdle("90s"));
+  ASSERT_TRUE(engine.ok());
+  CollectingSink sink;
+  ASSERT_TRUE((*engine)->Process(Ev("a.b", "10:00:00", "c1"), &sink).ok());
+  (*engine)->AdvanceTo(T("10:01:10"), &sink);  // quiet for 70s
+  // `remind` is now 60s: it was owed (its 90s timer was pending), and 60s
+  // have passed, so it fires at the reload's instant, once.
+  ASSERT_TRUE((*engine)->Reload(SharedIdle("60s")).ok());
+  EXPECT_EQ((*engine)->stats().timers_dropped, 0);
+  (*engine)->AdvanceTo(T("10:10:00"), &sink);
+  EXPECT_EQ(sink.Lines(), (std::vector<std::string>{
+                              "10:01:10 c1 remind tag idle",
+                              "10:01:30 c1 nudge tag idle",
+                          }));
+}
+
+TEST(ReloadTest, AnIdleRuleThatAlreadyFiredDoesNotFireAgain) {
+  auto engine = Engine::Create(SharedIdle("90s"));
+  ASSERT_TRUE(engine.ok());
+  CollectingSink sink;
+  ASSERT_TRUE((*engine)->Process(Ev("a.b", "10:00:00", "c1"), &sink).ok());
+  (*engine)->AdvanceTo(T("10:01:40"), &sink);  // both fired at 10:01:30
+  ASSERT_TRUE((*engine)->Reload(SharedIdle("2m")).ok());
+  EXPECT_EQ((*engine)->PendingTimerCount(), 0);
+  (*engine)->AdvanceTo(T("10:10:00"), &sink);
+  EXPECT_EQ(sink.Lines(), (std::vector<std::string>{
+                              "10:01:30 c1 nudge tag idle",
+                              "10:01:30 c1 remind tag idle",
+                          }));
+}
+
+TEST(ReloadTest, ANewIdleRuleCountsFromTheLastCustomerEventIfStillAhead) {
+  auto engine = Engine::Create(MustLoad(R"yaml(
+ruleset: v1
+rules:
+  - name: seen
+    on: a.b
+    then:
+      - tag: [seen]
+)yaml"));
+  ASSERT_TRUE(engine.ok());
+  CollectingSink sink;
+  ASSERT_TRUE((*engine)->Process(Ev("a.b", "10:00:00", "c1"), &sink).ok());
+  ASSERT_TRUE((*engine)->Process(Ev("a.b", "10:01:00", "c2"), &sink).ok());
+  (*engine)->AdvanceTo(T("10:01:30"), &sink);
+  // c1 has been quiet for 90s already: `idle: 60s` would have fired in the
+  // past, and a timer never fires after the fact; c2's is still ahead.
+  ASSERT_TRUE((*engine)
+                  ->Reload(MustLoad(R"yaml(
+ruleset: v2
+rules:
+  - name: quiet
+    on: {idle: 60s}
+    then:
+      - tag: [quiet]
+)yaml"))
+                  .ok());
+  (*engine)->AdvanceTo(T("10:10:00"), &sink);
+  EXPECT_EQ(sink.Lines(), (std::vector<std::string>{
+                              "10:00:00 c1 seen tag a.b",
+                              "10:01:00 c2 seen tag a.b",
+                              "10:02:00 c2 quiet tag idle",
+                          }));
+}
+
+TEST(ReloadTest, DroppedTimersAreCountedPerRule) {
+  auto engine = Engine::Create(MustLoad(R"yaml(
+ruleset: v1
+rules:
+  - name: one
+    on: {after: 5m, since: a.b}
+    then:
+      - tag: [one]
+  - name: two
+    on: {after: 5m, since: a.b}
+    then:
+      - tag: [two]
+)yaml"));
+  ASSERT_TRUE(engine.ok());
+  CollectingSink sink;
+  ASSERT_TRUE((*engine)->Process(Ev("a.b", "10:00:00", "c1"), &sink).ok());
+  // One pending timer (one trigger, two rules); `two` changes its delay:
+  // the `after` timer of a changed trigger is not carried over (its rule
+  // arms again at the next `since` event), and `one` is removed.
+  ASSERT_TRUE((*engine)
+                  ->Reload(MustLoad(R"yaml(
+ruleset: v2
+rules:
+  - name: two
+    on: {after: 10m, since: a.b}
+    then:
+      - tag: [two]
+)yaml"))
+                  .ok());
+  EXPECT_EQ((*engine)->stats().timers_dropped, 2);
+  EXPECT_EQ((*engine)->PendingTimerCount(), 0);
 }
 
 TEST(ReloadTest, FieldsAddedRemovedAndRetyped) {
