@@ -16,16 +16,19 @@
 
 #include "engine/check/checked_ruleset.h"
 #include "engine/check/checker.h"
+#include "engine/check/rule_env.h"
 #include "engine/check/rule_graph.h"
 #include "engine/load/rule_file.h"
 #include "engine/plan/ruleset_access.h"
 #include "engine/plan/ruleset_plan.h"
+#include "switchboard/event.h"
 
 namespace switchboard {
 
 using ::switchboard::check::CheckedRuleset;
 using ::switchboard::check::CheckOptions;
 using ::switchboard::check::CheckRuleset;
+using ::switchboard::check::IsGlobalEventType;
 using ::switchboard::check::RuleGraphDot;
 using ::switchboard::load::ParseRuleFile;
 using ::switchboard::load::RuleFile;
@@ -56,6 +59,9 @@ int Ruleset::rule_count() const {
 const std::string& Ruleset::rule_name(int index) const {
   return rep_->checked->rules[index].name;
 }
+const std::string& Ruleset::session_key() const {
+  return rep_->checked->session.key;
+}
 int Ruleset::queue_count() const {
   return static_cast<int>(rep_->checked->queues.size());
 }
@@ -70,6 +76,8 @@ const std::vector<Diagnostic>& Ruleset::warnings() const {
   return rep_->warnings;
 }
 std::string Ruleset::GraphDot() const { return RuleGraphDot(*rep_->checked); }
+
+bool IsGlobalEvent(std::string_view type) { return IsGlobalEventType(type); }
 
 namespace plan {
 

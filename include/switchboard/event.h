@@ -117,6 +117,12 @@ class Event {
   size_t size_ = 0;
 };
 
+// Whether events of `type` are global: they belong to no session and carry
+// no session key (channel.down, channel.up and agent.*; SPEC section 1). A
+// producer that partitions events by session sends them to every
+// partition (docs/scale-out.md).
+bool IsGlobalEvent(std::string_view type);
+
 }  // namespace switchboard
 
 #endif  // SWITCHBOARD_EVENT_H_

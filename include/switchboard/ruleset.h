@@ -67,6 +67,9 @@ class Ruleset {
   // the order of the per-rule vectors of EngineStats (rule_runs,
   // rule_errors). The engine runs rules by priority, then in this order.
   const std::string& rule_name(int index) const;
+  // The event attribute that names a session (`session.key`; default
+  // "conversation"): what a producer keys events by (docs/scale-out.md).
+  const std::string& session_key() const;
   // Number of declared queues (`queues:`).
   int queue_count() const;
   // Number of distinct triggers the rules wait for: each event type and

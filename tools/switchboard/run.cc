@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "service/partitioned_run.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
@@ -67,7 +69,11 @@ extern const char kRunHelp[] =
     "  --reload-at TIME:RULES  before the first event at or after TIME,\n"
     "                 advance the clock to TIME and reload the rules from\n"
     "                 RULES, keeping sessions and timers (repeatable; a\n"
-    "                 TIME after the last event applies during --until)\n";
+    "                 TIME after the last event applies during --until)\n"
+    "  --threads N    run the sessions on N engines, partitioned by session\n"
+    "                 key, N threads side by side (default 1); the output\n"
+    "                 is the same, byte for byte. Rulesets with queues,\n"
+    "                 --strict and snapshots run on one engine\n";
 
 namespace {
 
@@ -96,12 +102,32 @@ class LinesSink : public DecisionSink {
 // Lines of the pending timers listed in the summary before "and N more".
 constexpr size_t kMaxTimersListed = 20;
 
+// What the summary shows of the engine, or of the engines of --threads
+// added up as one engine would count.
+struct SummaryInput {
+  const Ruleset& ruleset;
+  EngineStats stats;
+  std::vector<PendingTimer> timers;
+  int64_t sessions;
+  absl::Time now;
+};
+
+SummaryInput Summarize(const Engine& engine) {
+  return {engine.ruleset(), engine.stats(), engine.PendingTimers(),
+          engine.session_count(), engine.now()};
+}
+
+SummaryInput Summarize(const service::PartitionedRun& run) {
+  return {run.ruleset(), run.stats(), run.PendingTimers(), run.session_count(),
+          run.now()};
+}
+
 // The summary on stderr. `reloads`: the --reload-at reloads done, or -1 when
 // none was asked for.
-void PrintSummary(const Engine& engine, int64_t bad_lines, double seconds,
+void PrintSummary(const SummaryInput& engine, int64_t bad_lines, double seconds,
                   int64_t lines, int64_t reloads) {
-  const EngineStats& stats = engine.stats();
-  const Ruleset& ruleset = engine.ruleset();
+  const EngineStats& stats = engine.stats;
+  const Ruleset& ruleset = engine.ruleset;
   std::string out;
   Put(out, "ruleset: {}\n", ruleset.name());
   Put(out, "events: {} (late: {}, derived: {}", stats.events, stats.late_events,
@@ -151,7 +177,7 @@ void PrintSummary(const Engine& engine, int64_t bad_lines, double seconds,
     }
     Put(out, "\n");
   }
-  const std::vector<PendingTimer> timers = engine.PendingTimers();
+  const std::vector<PendingTimer>& timers = engine.timers;
   Put(out, "pending timers: {}\n", timers.size());
   for (size_t i = 0; i < timers.size() && i < kMaxTimersListed; ++i) {
     const PendingTimer& t = timers[i];
@@ -161,14 +187,14 @@ void PrintSummary(const Engine& engine, int64_t bad_lines, double seconds,
   if (timers.size() > kMaxTimersListed) {
     Put(out, "  and {} more\n", timers.size() - kMaxTimersListed);
   }
-  Put(out, "sessions: {}", engine.session_count());
+  Put(out, "sessions: {}", engine.sessions);
   if (stats.sessions_evicted > 0) {
     Put(out, " (evicted by --max-sessions: {})", stats.sessions_evicted);
   }
   Put(out, "\n");
   Put(out, "clock: {}\n",
-      engine.now() == absl::InfinitePast() ? std::string("not started")
-                                           : FormatTimestamp(engine.now()));
+      engine.now == absl::InfinitePast() ? std::string("not started")
+                                         : FormatTimestamp(engine.now));
   if (reloads >= 0) {
     Put(out, "reloads: {} (timers dropped: {})\n", reloads,
         stats.timers_dropped);
@@ -221,11 +247,84 @@ std::optional<PlannedReload> ParseReload(const std::string& text) {
 
 }  // namespace
 
+// The run loop's view of what runs the events: one engine, or the N
+// engines of --threads N (service::PartitionedRun). Decisions go to the
+// output and refused events to the bad-line report, in one engine's order.
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  // The event to parse the next line into; then Commit, or nothing.
+  virtual Event* NextEvent() = 0;
+  virtual void Commit(int64_t line) = 0;
+  virtual void AdvanceTo(absl::Time time) = 0;
+  // AdvanceTo(time), then the reload.
+  virtual absl::Status Reload(absl::Time time,
+                              std::shared_ptr<const Ruleset> ruleset) = 0;
+  // Everything committed is processed and written.
+  virtual absl::Status Finish() = 0;
+  virtual absl::StatusOr<std::string> Snapshot() const = 0;
+  virtual SummaryInput Summary() const = 0;
+};
+
+class EngineDriver : public Driver {
+ public:
+  EngineDriver(std::unique_ptr<Engine> engine, Output& out, bool text,
+               const std::function<void(int64_t, std::string_view)>* report)
+      : engine_(std::move(engine)), sink_(out, text), report_(report) {}
+  Engine& engine() { return *engine_; }
+  Event* NextEvent() override { return &event_; }
+  void Commit(int64_t line) override {
+    if (absl::Status st = engine_->Process(event_, &sink_); !st.ok()) {
+      (*report_)(line, Message(st));
+    }
+  }
+  void AdvanceTo(absl::Time time) override { engine_->AdvanceTo(time, &sink_); }
+  absl::Status Reload(absl::Time time,
+                      std::shared_ptr<const Ruleset> ruleset) override {
+    engine_->AdvanceTo(time, &sink_);
+    return engine_->Reload(std::move(ruleset));
+  }
+  absl::Status Finish() override { return absl::OkStatus(); }
+  absl::StatusOr<std::string> Snapshot() const override {
+    return engine_->Snapshot();
+  }
+  SummaryInput Summary() const override { return Summarize(*engine_); }
+
+ private:
+  std::unique_ptr<Engine> engine_;
+  LinesSink sink_;
+  Event event_;
+  const std::function<void(int64_t, std::string_view)>* report_;
+};
+
+class PartitionedDriver : public Driver {
+ public:
+  explicit PartitionedDriver(std::unique_ptr<service::PartitionedRun> run)
+      : run_(std::move(run)) {}
+  Event* NextEvent() override { return run_->NextEvent(); }
+  void Commit(int64_t line) override { run_->CommitEvent(line); }
+  void AdvanceTo(absl::Time time) override { run_->AdvanceTo(time); }
+  absl::Status Reload(absl::Time time,
+                      std::shared_ptr<const Ruleset> ruleset) override {
+    run_->Reload(time, std::move(ruleset));  // its error comes with Finish
+    return absl::OkStatus();
+  }
+  absl::Status Finish() override { return run_->Finish(); }
+  absl::StatusOr<std::string> Snapshot() const override {
+    return absl::FailedPreconditionError(
+        "no snapshot of partitioned engines");  // never asked: one engine
+  }
+  SummaryInput Summary() const override { return Summarize(*run_); }
+
+ private:
+  std::unique_ptr<service::PartitionedRun> run_;
+};
+
 int Run(const std::vector<std::string>& args, Output& out) {
   bool explain = false;
   bool strict = false;
   std::optional<std::string> events_path, until_text, snapshot_in, snapshot_out,
-      max_sessions_text, format;
+      max_sessions_text, format, threads_text;
   std::vector<std::string> reload_texts;
   Flags flags("run");
   flags.Value("--events", &events_path);
@@ -237,6 +336,7 @@ int Run(const std::vector<std::string>& args, Output& out) {
   flags.Value("--snapshot-in", &snapshot_in);
   flags.Value("--snapshot-out", &snapshot_out);
   flags.Repeated("--reload-at", &reload_texts);
+  flags.Value("--threads", &threads_text);
   std::vector<std::string> paths;
   if (auto rc = flags.Parse(args, &paths, out)) return *rc;
   if (auto rc = RequireOneRuleset("run", paths)) return *rc;
@@ -271,6 +371,19 @@ int Run(const std::vector<std::string>& args, Output& out) {
     }
     options.max_sessions = n;
   }
+  int threads = 1;
+  if (threads_text.has_value()) {
+    char* end = nullptr;
+    errno = 0;
+    const long long n = std::strtoll(threads_text->c_str(), &end, 10);
+    if (threads_text->empty() || *end != '\0' || errno != 0 || n < 1 ||
+        n > 256) {
+      return UsageError("run", fmt::format("--threads needs a number from 1 "
+                                           "to 256, got '{}'",
+                                           *threads_text));
+    }
+    threads = static_cast<int>(n);
+  }
   if (snapshot_in.has_value() && snapshot_in->empty()) {
     return UsageError("run", "--snapshot-in needs a file");
   }
@@ -302,22 +415,55 @@ int Run(const std::vector<std::string>& args, Output& out) {
       return kExitProblem;
     }
   }
-  absl::StatusOr<std::unique_ptr<Engine>> created =
-      Engine::Create(ruleset, options);
-  if (!created.ok()) {
-    fmt::print(stderr, "switchboard: {}\n", Message(created.status()));
-    return kExitProblem;
-  }
-  Engine& engine = **created;
-  if (snapshot_in.has_value()) {
-    std::string bytes;
-    absl::Status read = ReadSnapshotFile(*snapshot_in, &bytes);
-    if (read.ok()) read = engine.Restore(bytes);
-    if (!read.ok()) {
-      fmt::print(stderr, "switchboard: cannot restore the snapshot '{}': {}\n",
-                 *snapshot_in, Message(read));
+  // One engine, or with --threads N a PartitionedRun of N, behind one
+  // interface: the loop below feeds it either way.
+  std::unique_ptr<Driver> driver;
+  const bool one_engine_needed =
+      strict || snapshot_in.has_value() || snapshot_out.has_value() ||
+      ruleset->queue_count() > 0 ||
+      std::any_of(reloads.begin(), reloads.end(), [](const PlannedReload& r) {
+        return r.ruleset->queue_count() > 0;
+      });
+  std::function<void(int64_t, std::string_view)> report;  // set below
+  if (threads > 1 && !one_engine_needed) {
+    service::PartitionedRun::Options run_options;
+    run_options.partitions = threads;
+    run_options.engine = options;
+    run_options.text = text;
+    service::PartitionedRun::Callbacks callbacks;
+    callbacks.write = [&out](std::string_view bytes) { out.Write(bytes); };
+    callbacks.refused = [&report](int64_t line, const absl::Status& error) {
+      report(line, Message(error));
+    };
+    absl::StatusOr<std::unique_ptr<service::PartitionedRun>> run =
+        service::PartitionedRun::Create(ruleset, run_options,
+                                        std::move(callbacks));
+    if (!run.ok()) {
+      fmt::print(stderr, "switchboard: {}\n", Message(run.status()));
       return kExitProblem;
     }
+    driver = std::make_unique<PartitionedDriver>(std::move(*run));
+  } else {
+    absl::StatusOr<std::unique_ptr<Engine>> created =
+        Engine::Create(ruleset, options);
+    if (!created.ok()) {
+      fmt::print(stderr, "switchboard: {}\n", Message(created.status()));
+      return kExitProblem;
+    }
+    auto single =
+        std::make_unique<EngineDriver>(std::move(*created), out, text, &report);
+    if (snapshot_in.has_value()) {
+      std::string bytes;
+      absl::Status read = ReadSnapshotFile(*snapshot_in, &bytes);
+      if (read.ok()) read = single->engine().Restore(bytes);
+      if (!read.ok()) {
+        fmt::print(stderr,
+                   "switchboard: cannot restore the snapshot '{}': {}\n",
+                   *snapshot_in, Message(read));
+        return kExitProblem;
+      }
+    }
+    driver = std::move(single);
   }
 
   // No summary when the events cannot be read: a summary of zeros would
@@ -330,6 +476,13 @@ int Run(const std::vector<std::string>& args, Output& out) {
   const std::string& events_name = events->name;
   std::FILE* file = events->file;
 
+  int64_t bad_lines = 0;
+  report = [&](int64_t line, std::string_view message) {
+    ++bad_lines;
+    out.Flush();  // decisions so far before the message (for a terminal)
+    fmt::print(stderr, "{}\n", FormatBadLine(events_name, line, message));
+  };
+
   const ReaderOptions reader_options;
   // The event schema follows --reload-at (the reader is rebuilt).
   auto reader = std::make_unique<EventReader>(*ruleset, reader_options);
@@ -337,12 +490,11 @@ int Run(const std::vector<std::string>& args, Output& out) {
   int64_t reloads_done = 0;
   bool reload_failed = false;
   // Applies the planned reloads due at or before `t`.
-  const auto reload_until = [&](absl::Time t, DecisionSink* sink) {
+  const auto reload_until = [&](absl::Time t) {
     bool any = false;
     while (next_reload < reloads.size() && reloads[next_reload].at <= t) {
       const PlannedReload& r = reloads[next_reload++];
-      engine.AdvanceTo(r.at, sink);
-      if (absl::Status st = engine.Reload(r.ruleset); !st.ok()) {
+      if (absl::Status st = driver->Reload(r.at, r.ruleset); !st.ok()) {
         fmt::print(stderr, "switchboard: --reload-at {}: {}\n", r.path,
                    Message(st));
         reload_failed = true;
@@ -350,46 +502,40 @@ int Run(const std::vector<std::string>& args, Output& out) {
       }
       ++reloads_done;
       any = true;
-    }
-    if (any) {
-      reader = std::make_unique<EventReader>(engine.ruleset(), reader_options);
+      reader = std::make_unique<EventReader>(*r.ruleset, reader_options);
     }
     return any;
   };
   LineReader source(file, reader_options.max_line_bytes);
-  LinesSink sink(out, text);
-  Event event;
   int64_t line_number = 0;
-  int64_t bad_lines = 0;
   bool stopped = false;
-  const auto bad_line = [&](std::string_view message) {
-    ++bad_lines;
-    out.Flush();  // decisions so far before the message (for a terminal)
-    fmt::print(stderr, "{}\n",
-               FormatBadLine(events_name, line_number, message));
-  };
   const auto start = std::chrono::steady_clock::now();
   LineReader::Line line;
   while (!out.failed() && source.Next(&line)) {
     ++line_number;
+    const int64_t bad_before = bad_lines;
     if (line.too_long) {
-      bad_line(fmt::format("line too long: {} bytes (the limit is {})",
-                           line.length, reader_options.max_line_bytes));
+      report(line_number,
+             fmt::format("line too long: {} bytes (the limit is {})",
+                         line.length, reader_options.max_line_bytes));
     } else if (EventReader::IsBlankLine(line.text)) {
       continue;
-    } else if (absl::Status s = reader->Next(line.text, &event); !s.ok()) {
-      bad_line(Message(s));
-    } else if (next_reload < reloads.size() &&
-               reloads[next_reload].at <= event.time() &&
-               reload_until(event.time(), &sink) &&
-               !(s = reader->Next(line.text, &event)).ok()) {
-      bad_line(Message(s));  // invalid under the new schema
-    } else if (absl::Status p = engine.Process(event, &sink); !p.ok()) {
-      bad_line(Message(p));
     } else {
-      continue;
+      Event* event = driver->NextEvent();
+      absl::Status s = reader->Next(line.text, event);
+      if (s.ok() && next_reload < reloads.size() &&
+          reloads[next_reload].at <= event->time() &&
+          reload_until(event->time())) {
+        event = driver->NextEvent();         // after the reload's step
+        s = reader->Next(line.text, event);  // under the new schema
+      }
+      if (s.ok()) {
+        driver->Commit(line_number);  // a refusal is reported (report)
+      } else {
+        report(line_number, Message(s));
+      }
     }
-    if (strict) {
+    if (strict && bad_lines > bad_before) {
       stopped = true;
       break;
     }
@@ -401,8 +547,12 @@ int Run(const std::vector<std::string>& args, Output& out) {
     status = kExitProblem;
   }
   if (until_text.has_value() && !stopped && !out.failed()) {
-    reload_until(until, &sink);
-    engine.AdvanceTo(until, &sink);
+    reload_until(until);
+    driver->AdvanceTo(until);
+  }
+  if (absl::Status st = driver->Finish(); !st.ok()) {
+    fmt::print(stderr, "switchboard: --reload-at: {}\n", Message(st));
+    reload_failed = true;
   }
   if (next_reload < reloads.size() && !out.failed()) {
     fmt::print(
@@ -413,7 +563,7 @@ int Run(const std::vector<std::string>& args, Output& out) {
   }
   if (reload_failed) status = kExitProblem;
   if (snapshot_out.has_value()) {
-    absl::StatusOr<std::string> bytes = engine.Snapshot();
+    absl::StatusOr<std::string> bytes = driver->Snapshot();
     absl::Status written = bytes.ok()
                                ? WriteFileAtomically(*snapshot_out, *bytes)
                                : bytes.status();
@@ -431,7 +581,7 @@ int Run(const std::vector<std::string>& args, Output& out) {
     status = kExitProblem;
   }
   out.Flush();  // main reports a failed write (exit 3)
-  PrintSummary(engine, bad_lines, seconds, line_number,
+  PrintSummary(driver->Summary(), bad_lines, seconds, line_number,
                reloads.empty() ? -1 : reloads_done);
   return status;
 }
