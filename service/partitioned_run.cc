@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <utility>
 
@@ -73,6 +74,11 @@ struct PartitionedRun::Part {
   std::unique_ptr<Engine> engine;
   int64_t late_globals = 0;
   int64_t refused_globals = 0;
+  // Rule name -> the batch in which the rule's first error happened here:
+  // the summary shows the first error of the partition that erred first
+  // (one engine's first, unless two partitions' first errors of one rule
+  // fall in one batch: then the lower partition's).
+  absl::flat_hash_map<std::string, uint64_t> first_error_batch;
 };
 
 // Formats a partition's decisions into its Output, tagged with the step
@@ -339,6 +345,14 @@ void PartitionedRun::Work(int p) {
         }
       }
     }
+    const EngineStats& stats = engine.stats();  // once per batch
+    const Ruleset& rs = engine.ruleset();
+    for (size_t r = 0; r < stats.rule_first_errors.size(); ++r) {
+      if (!stats.rule_first_errors[r].empty()) {
+        part.first_error_batch.try_emplace(rs.rule_name(static_cast<int>(r)),
+                                           next);
+      }
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++batch->done;
@@ -432,6 +446,9 @@ EngineStats PartitionedRun::stats() const {
   const Ruleset& rs = ruleset();
   sum.rule_runs.assign(rs.rule_count(), 0);
   sum.rule_errors.assign(rs.rule_count(), 0);
+  sum.rule_first_errors.assign(rs.rule_count(), std::string());
+  std::vector<uint64_t> first_batch(rs.rule_count(), UINT64_MAX);
+  absl::flat_hash_map<std::string, int64_t> unmatched;
   // decisions_by_rule_action in one engine's order: rule order, then the
   // actions in this order (engine/check: ActionKind, then "assign").
   static constexpr std::string_view kActionOrder[] = {
@@ -462,7 +479,30 @@ EngineStats PartitionedRun::stats() const {
     for (const auto& [key, count] : s.decisions_by_rule_action) {
       by_action[key] += count;
     }
+    for (const auto& [type, count] : s.unmatched_event_types) {
+      unmatched[type] += count;
+    }
+    for (size_t r = 0;
+         r < s.rule_first_errors.size() && r < sum.rule_first_errors.size();
+         ++r) {
+      if (s.rule_first_errors[r].empty()) continue;
+      auto it = part->first_error_batch.find(rs.rule_name(static_cast<int>(r)));
+      const uint64_t batch =
+          it == part->first_error_batch.end() ? UINT64_MAX - 1 : it->second;
+      if (batch < first_batch[r]) {
+        first_batch[r] = batch;
+        sum.rule_first_errors[r] = s.rule_first_errors[r];
+      }
+    }
   }
+  // Most frequent first, then by type (as one engine lists them).
+  sum.unmatched_event_types.assign(unmatched.begin(), unmatched.end());
+  std::sort(sum.unmatched_event_types.begin(), sum.unmatched_event_types.end(),
+            [](const std::pair<std::string, int64_t>& a,
+               const std::pair<std::string, int64_t>& b) {
+              if (a.second != b.second) return a.second > b.second;
+              return a.first < b.first;
+            });
   // Global events: every partition processed them; one engine counts once.
   const int64_t copies = static_cast<int64_t>(parts_.size()) - 1;
   const Part& first = *parts_[0];

@@ -43,6 +43,7 @@
 #include "switchboard/event_reader.h"
 #include "switchboard/ruleset.h"
 #include "switchboard/time.h"
+#include "switchboard/trace.h"
 
 namespace switchboard {
 namespace {
@@ -665,6 +666,32 @@ class CollectingSink : public DecisionSink {
   std::vector<std::string> lines_;
 };
 
+// The engine's trace of one test (`switchboard test --trace FILE`): each
+// record as a JSON line that starts with the test's file and name.
+class TestTraceSink : public TraceSink {
+ public:
+  TestTraceSink(std::string_view file, std::string_view test) {
+    prefix_ = "{\"file\":";
+    io::AppendJsonString(file, &prefix_);
+    prefix_ += ",\"test\":";
+    io::AppendJsonString(test, &prefix_);
+    prefix_ += ',';
+  }
+  void OnTrigger(const TriggerTrace& trace) override {
+    line_.clear();
+    trace.AppendJson(&line_);
+    text_ += prefix_;
+    text_.append(line_, 1);  // without the record's own '{'
+    text_ += '\n';
+  }
+  std::string& text() { return text_; }
+
+ private:
+  std::string prefix_;
+  std::string line_;
+  std::string text_;
+};
+
 std::string ResolvePath(const std::string& test_file, const std::string& rel) {
   std::filesystem::path p(rel);
   if (p.is_absolute()) return rel;
@@ -873,8 +900,13 @@ RuleTestResult RunTest(const RuleFile& file, const TestCase& test,
     result.report = Indent(report);
     return result;
   }
+  // Traced, for the report of a failure (RuleTestResult::trace): a test's
+  // events are few.
+  TestTraceSink trace(file.name(), result.name);
+  EngineOptions engine_options;
+  engine_options.trace = &trace;
   absl::StatusOr<std::unique_ptr<Engine>> engine =
-      Engine::Create(loaded.ruleset());
+      Engine::Create(loaded.ruleset(), engine_options);
   if (!engine.ok()) {
     result.report = Indent(std::string(engine.status().message()) + "\n");
     return result;
@@ -959,6 +991,7 @@ RuleTestResult RunTest(const RuleFile& file, const TestCase& test,
   if (!report.empty()) {  // bad events: the decisions would mislead
     record_coverage();
     result.report = Indent(report);
+    result.trace = std::move(trace.text());
     return result;
   }
   if (test.until != nullptr) {
@@ -980,6 +1013,7 @@ RuleTestResult RunTest(const RuleFile& file, const TestCase& test,
   if (!report.empty()) report += FormatDecisions(lines);
   result.passed = report.empty();
   result.report = Indent(report);
+  if (!result.passed) result.trace = std::move(trace.text());
   return result;
 }
 

@@ -21,6 +21,7 @@ namespace {
 
 using ::switchboard::common::DidYouMean;
 using ::switchboard::common::LoadTimeZone;
+using ::switchboard::common::UnknownTimeZoneMessage;
 using ::switchboard::load::YamlNode;
 
 constexpr const char* kDayNames[] = {"mon", "tue", "wed", "thu",
@@ -48,6 +49,22 @@ std::optional<int> ParseClock(std::string_view s) {
   m = (s[colon + 1] - '0') * 10 + (s[colon + 2] - '0');
   if (h > 24 || m > 59 || (h == 24 && m != 0)) return std::nullopt;
   return h * 60 + m;
+}
+
+// "MM-DD", a day that exists in some year (02-29 in leap years), as
+// month * 100 + day.
+std::optional<int> ParseYearlyDate(std::string_view s) {
+  if (s.size() != 5 || s[2] != '-') return std::nullopt;
+  for (size_t i : {0, 1, 3, 4}) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return std::nullopt;
+  }
+  const int m = (s[0] - '0') * 10 + (s[1] - '0');
+  const int d = (s[3] - '0') * 10 + (s[4] - '0');
+  const absl::CivilDay day(2000, m, d);  // a leap year
+  if (day.year() != 2000 || day.month() != m || day.day() != d) {
+    return std::nullopt;
+  }
+  return m * 100 + d;
 }
 
 // "YYYY-MM-DD", a real date.
@@ -149,10 +166,7 @@ void CheckCalendar(CheckContext& ctx, const YamlNode& name_node,
         calendar.zone = *tz;
         calendar.zone_name = *text;
       } else {
-        ctx.Error(*zone,
-                  "unknown time zone '" + *text +
-                      "': use an IANA name such as 'Europe/Berlin' or an "
-                      "offset such as '+01:00'");
+        ctx.Error(*zone, UnknownTimeZoneMessage(*text));
       }
     }
     if (const YamlNode* weekly = body.Find("weekly")) {
@@ -224,26 +238,36 @@ void CheckCalendar(CheckContext& ctx, const YamlNode& name_node,
              ReadScalars(ctx, *closed, "closed", /*allow_single=*/false)) {
           if (auto day = ParseDate(item->value)) {
             calendar.closed.push_back(*day);
+          } else if (auto yearly = ParseYearlyDate(item->value)) {
+            calendar.closed_yearly.push_back(*yearly);
           } else {
             ctx.Error(*item, "bad date " + Describe(*item) +
                                  ": write YYYY-MM-DD, a real date such as "
-                                 "'2026-12-24'");
+                                 "'2026-12-24', or MM-DD for every year "
+                                 "('12-24')");
           }
         }
         std::sort(calendar.closed.begin(), calendar.closed.end());
         calendar.closed.erase(
             std::unique(calendar.closed.begin(), calendar.closed.end()),
             calendar.closed.end());
+        std::sort(calendar.closed_yearly.begin(), calendar.closed_yearly.end());
+        calendar.closed_yearly.erase(std::unique(calendar.closed_yearly.begin(),
+                                                 calendar.closed_yearly.end()),
+                                     calendar.closed_yearly.end());
       }
     }
     if (const YamlNode* special = body.Find("special")) {
       if (!special->is_null() && ExpectMap(ctx, *special, "special")) {
         for (const YamlNode::Entry& e : special->entries) {
           std::optional<absl::CivilDay> day = ParseDate(e.key->value);
-          if (!day) {
+          std::optional<int> yearly;
+          if (!day) yearly = ParseYearlyDate(e.key->value);
+          if (!day && !yearly) {
             ctx.Error(*e.key, "bad date " + Describe(*e.key) +
                                   ": write YYYY-MM-DD, a real date such as "
-                                  "'2026-12-31'");
+                                  "'2026-12-31', or MM-DD for every year "
+                                  "('12-31')");
             continue;
           }
           std::vector<MinuteRange> hours;
@@ -252,10 +276,17 @@ void CheckCalendar(CheckContext& ctx, const YamlNode& name_node,
                          &hours)) {
             continue;
           }
-          calendar.special.emplace_back(*day, std::move(hours));
+          if (day) {
+            calendar.special.emplace_back(*day, std::move(hours));
+          } else {
+            calendar.special_yearly.emplace_back(*yearly, std::move(hours));
+          }
         }
         std::sort(
             calendar.special.begin(), calendar.special.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::sort(
+            calendar.special_yearly.begin(), calendar.special_yearly.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
       }
     }

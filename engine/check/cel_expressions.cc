@@ -12,6 +12,7 @@
 #include "engine/cel/parser.h"
 #include "engine/check/rule_env.h"
 #include "engine/common/suggest.h"
+#include "engine/common/time_util.h"
 
 namespace switchboard::check {
 namespace {
@@ -34,11 +35,35 @@ int64_t MaxId(const cel::Expr& e) {
   return id;
 }
 
-// Checks names in open('c'), channel_up('c'), queue('q') and records the
-// session fields `expr` reads.
+// The CEL time functions whose optional argument is a time zone
+// (`now.getHours('Europe/Berlin')`).
+bool TakesTimeZone(std::string_view function) {
+  static constexpr std::string_view kNames[] = {
+      "getFullYear", "getMonth",       "getDayOfYear", "getDayOfMonth",
+      "getDate",     "getDayOfWeek",   "getHours",     "getMinutes",
+      "getSeconds",  "getMilliseconds"};
+  for (std::string_view n : kNames) {
+    if (n == function) return true;
+  }
+  return false;
+}
+
+// Checks names in open('c'), channel_up('c'), queue('q') and constant time
+// zones of the time functions (SPEC section 8), and records the session
+// fields `expr` reads.
 void CheckNames(CheckContext& ctx, const YamlNode& scalar, int64_t base,
                 const cel::Expr& expr, const cel::CheckResult& checked,
                 Rule* rule) {
+  if (expr.kind == cel::ExprKind::kCall && expr.target != nullptr &&
+      expr.args.size() == 1 && expr.args[0]->kind == cel::ExprKind::kConstant &&
+      expr.args[0]->constant.kind == cel::Constant::Kind::kString &&
+      TakesTimeZone(expr.name)) {
+    const std::string& zone = expr.args[0]->constant.string_value;
+    if (!common::LoadTimeZone(zone).ok()) {
+      ctx.ErrorAt(scalar, base + expr.args[0]->offset,
+                  common::UnknownTimeZoneMessage(zone));
+    }
+  }
   if (expr.kind == cel::ExprKind::kCall) {
     auto ext = checked.extensions.find(expr.id);
     if (ext != checked.extensions.end() && !expr.args.empty() &&

@@ -30,8 +30,17 @@ int CheckedRuleset::FindRule(std::string_view name) const {
   return FindIn(rule_index, name);
 }
 
+namespace {
+
+int MonthDay(absl::CivilDay day) { return day.month() * 100 + day.day(); }
+
+}  // namespace
+
 bool Calendar::IsClosed(absl::CivilDay day) const {
-  return std::binary_search(closed.begin(), closed.end(), day);
+  return std::binary_search(closed.begin(), closed.end(), day) ||
+         (!closed_yearly.empty() &&
+          std::binary_search(closed_yearly.begin(), closed_yearly.end(),
+                             MonthDay(day)));
 }
 
 const std::vector<MinuteRange>* Calendar::FindSpecial(
@@ -39,7 +48,14 @@ const std::vector<MinuteRange>* Calendar::FindSpecial(
   const auto it = std::lower_bound(
       special.begin(), special.end(), day,
       [](const auto& entry, absl::CivilDay d) { return entry.first < d; });
-  return it != special.end() && it->first == day ? &it->second : nullptr;
+  if (it != special.end() && it->first == day) return &it->second;
+  if (special_yearly.empty()) return nullptr;
+  const int md = MonthDay(day);
+  const auto yearly = std::lower_bound(
+      special_yearly.begin(), special_yearly.end(), md,
+      [](const auto& entry, int d) { return entry.first < d; });
+  return yearly != special_yearly.end() && yearly->first == md ? &yearly->second
+                                                               : nullptr;
 }
 
 const std::vector<MinuteRange>& Calendar::HoursOf(absl::CivilDay day) const {

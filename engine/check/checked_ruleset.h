@@ -98,14 +98,21 @@ struct Calendar {
   std::array<std::vector<MinuteRange>, 7> weekly;
   // Days closed all day (sorted, unique); wins over weekly and special.
   std::vector<absl::CivilDay> closed;
+  // Days closed every year, written "MM-DD", as month * 100 + day (sorted,
+  // unique); "02-29" only matches in leap years.
+  std::vector<int> closed_yearly;
   // Days whose hours replace the weekly ones (an empty list: closed),
   // sorted by day, unique.
   std::vector<std::pair<absl::CivilDay, std::vector<MinuteRange>>> special;
+  // The same every year ("MM-DD" as month * 100 + day), sorted; a dated
+  // `special` of the same day wins.
+  std::vector<std::pair<int, std::vector<MinuteRange>>> special_yearly;
   SourcePos pos;
 
-  // Whether `day` is in `closed` (binary search).
+  // Whether `day` is in `closed` or `closed_yearly` (binary search).
   bool IsClosed(absl::CivilDay day) const;
-  // The special hours of `day`, or null when it has none (binary search).
+  // The special hours of `day` (dated, else yearly), or null when it has
+  // none (binary search).
   const std::vector<MinuteRange>* FindSpecial(absl::CivilDay day) const;
   // The hours of `day` before `closed` applies: special, else weekly.
   const std::vector<MinuteRange>& HoursOf(absl::CivilDay day) const;

@@ -15,6 +15,26 @@
 #include "engine/check/yaml_values.h"
 
 namespace switchboard::check {
+namespace {
+
+// The part of `type` that JSON events cannot carry (a map whose keys are
+// not strings: JSON object keys are strings), or null when they can carry
+// all of it.
+const cel::Type* NotCarried(const cel::Type& type) {
+  switch (type.kind()) {
+    case cel::TypeKind::kList:
+      return NotCarried(type.elem());
+    case cel::TypeKind::kMap:
+      if (type.key().kind() != cel::TypeKind::kString && !type.key().is_dyn()) {
+        return &type;
+      }
+      return NotCarried(type.value());
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
 
 using ::switchboard::load::RuleFile;
 using ::switchboard::load::YamlNode;
@@ -46,6 +66,14 @@ void CheckEventSchema(CheckContext& ctx, const std::vector<Section>& sections) {
                              "' for attribute '" + *name + "'" +
                              TypeHint(Trim(value.value)));
         type = cel::Type::Dyn();  // declared all the same: no cascade
+      } else if (const cel::Type* bad = NotCarried(*type)) {
+        // SPEC section 1: a load error, never a rejected line at run time.
+        ctx.Error(value, "events cannot carry attribute '" + *name +
+                             "' of type " + type->DebugString() + ": " +
+                             bad->DebugString() +
+                             " has non-string keys, and JSON object keys are "
+                             "strings; use map(string, " +
+                             bad->value().DebugString() + ")");
       }
       const auto builtin = std::find(builtins.begin(), builtins.end(), *name);
       if (builtin != builtins.end()) {

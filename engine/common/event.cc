@@ -64,6 +64,7 @@ Event::Attribute* Event::Slot(std::string_view name, Kind kind) {
   slot->time_value = absl::Time();
   slot->strings.clear();
   slot->ints.clear();
+  slot->elements.clear();
   return slot;
 }
 
@@ -89,6 +90,7 @@ Event::Attribute* Event::AppendAttribute(std::string_view name, Kind kind,
   slot->time_value = absl::Time();
   if (!slot->strings.empty()) slot->strings.clear();
   if (!slot->ints.empty()) slot->ints.clear();
+  if (!slot->elements.empty()) slot->elements.clear();
   return slot;
 }
 
@@ -126,6 +128,14 @@ void Event::SetStringList(std::string_view name,
 void Event::SetIntMap(std::string_view name,
                       std::vector<std::pair<std::string, int64_t>> value) {
   Slot(name, Kind::kIntMap)->ints = std::move(value);
+}
+
+void Event::SetList(std::string_view name, std::vector<Attribute> elements) {
+  Slot(name, Kind::kList)->elements = std::move(elements);
+}
+
+void Event::SetMap(std::string_view name, std::vector<Attribute> entries) {
+  Slot(name, Kind::kMap)->elements = std::move(entries);
 }
 
 }  // namespace switchboard

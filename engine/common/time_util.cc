@@ -4,12 +4,16 @@
 // input gives either a value or an InvalidArgument / OutOfRange status.
 #include "engine/common/time_util.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
+#include "engine/common/suggest.h"
 #include "fmt/format.h"
 
 namespace switchboard {
@@ -307,6 +311,49 @@ absl::StatusOr<absl::TimeZone> LoadTimeZone(std::string_view name) {
         fmt::format("unknown time zone '{}'", name));
   }
   return tz;
+}
+
+std::vector<std::string> KnownTimeZoneNames() {
+  std::vector<std::string> names;
+  std::ifstream zi("/usr/share/zoneinfo/tzdata.zi");
+  std::string line;
+  if (zi) {
+    // "Z Europe/Berlin ..." (a zone), "L Europe/Berlin Arctic/Longyearbyen"
+    // (a link: the second name).
+    while (std::getline(zi, line)) {
+      std::istringstream words(line);
+      std::string kind, first, second;
+      words >> kind >> first >> second;
+      if (kind == "Z" && !first.empty()) names.push_back(first);
+      if (kind == "L" && !second.empty()) names.push_back(second);
+    }
+  }
+  if (names.empty()) {
+    for (const char* tab :
+         {"/usr/share/zoneinfo/zone1970.tab", "/usr/share/zoneinfo/zone.tab"}) {
+      std::ifstream in(tab);
+      while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        std::istringstream fields(line);
+        std::string code, coordinates, zone;
+        std::getline(fields, code, '\t');
+        std::getline(fields, coordinates, '\t');
+        std::getline(fields, zone, '\t');
+        if (!zone.empty()) names.push_back(zone);
+      }
+    }
+  }
+  names.push_back("UTC");
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+std::string UnknownTimeZoneMessage(std::string_view name) {
+  return fmt::format(
+      "unknown time zone '{}': use an IANA name such as 'Europe/Berlin' or "
+      "an offset such as '+01:00'{}",
+      name, DidYouMean(name, KnownTimeZoneNames()));
 }
 
 }  // namespace common

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -20,6 +21,17 @@ namespace switchboard::common {
 // loader open arbitrary files. Errors: InvalidArgument. The tz database
 // (/usr/share/zoneinfo) is read on first use of a name; absl caches it.
 absl::StatusOr<absl::TimeZone> LoadTimeZone(std::string_view name);
+
+// The IANA zone names the system's tzdata knows (zones and links, from
+// /usr/share/zoneinfo/tzdata.zi, else zone1970.tab and zone.tab), for "did
+// you mean" hints; empty when none of them can be read. Reads the files on
+// every call: for error messages only.
+std::vector<std::string> KnownTimeZoneNames();
+
+// "unknown time zone 'X'" with a hint: an IANA name or an offset, and the
+// nearest known zone name when one is near ("; did you mean
+// 'Europe/Berlin'?").
+std::string UnknownTimeZoneMessage(std::string_view name);
 
 }  // namespace switchboard::common
 

@@ -27,6 +27,7 @@
 #include "engine/common/time_util.h"
 #include "engine/io/fast_parse.h"
 #include "switchboard/decision.h"
+#include "switchboard/trace.h"
 
 namespace switchboard {
 namespace {
@@ -276,8 +277,9 @@ void AppendParam(const DecisionParam& p, std::string* out) {
   }
 }
 
-void AppendExplanation(const Explanation& e, std::string* out) {
-  out->append("{\"rules\":[");
+// The members "rules":[...],"notes":[...] of an explanation (no braces).
+void AppendExplanationMembers(const Explanation& e, std::string* out) {
+  out->append("\"rules\":[");
   bool first_rule = true;
   for (const Explanation::RuleOutcome& r : e.rules) {
     if (!first_rule) out->push_back(',');
@@ -311,7 +313,13 @@ void AppendExplanation(const Explanation& e, std::string* out) {
     first_note = false;
     AppendString(note, out);
   }
-  out->append("]}");
+  out->push_back(']');
+}
+
+void AppendExplanation(const Explanation& e, std::string* out) {
+  out->push_back('{');
+  AppendExplanationMembers(e, out);
+  out->push_back('}');
 }
 
 // ---- The direct path: one resize, then writes through a pointer ----------
@@ -549,4 +557,36 @@ void AppendJsonString(std::string_view s, std::string* out) {
 }
 
 }  // namespace io
+}  // namespace switchboard
+
+namespace switchboard {
+
+std::string TriggerTrace::ToJson() const {
+  std::string out;
+  AppendJson(&out);
+  return out;
+}
+
+void TriggerTrace::AppendJson(std::string* out) const {
+  out->append("{\"time\":");
+  AppendTime(time, out);
+  out->append(",\"ruleset\":");
+  AppendString(ruleset, out);
+  out->append(",\"session\":");
+  AppendString(session, out);
+  out->append(",\"trigger\":");
+  AppendString(trigger, out);
+  out->append(",\"source\":");
+  AppendString(source, out);
+  out->push_back(',');
+  if (explanation != nullptr) {
+    AppendExplanationMembers(*explanation, out);
+  } else {
+    out->append("\"rules\":[],\"notes\":[]");
+  }
+  out->append(",\"decisions\":");
+  AppendInt(decisions, out);
+  out->push_back('}');
+}
+
 }  // namespace switchboard

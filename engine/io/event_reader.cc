@@ -15,12 +15,14 @@
 #include <cstring>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "engine/check/checked_ruleset.h"
 #include "engine/check/rule_env.h"
 #include "engine/common/event_access.h"
+#include "engine/common/suggest.h"
 #include "engine/common/time_util.h"
 #include "engine/io/event_reader_impl.h"
 #include "engine/plan/ruleset_access.h"
@@ -130,6 +132,50 @@ simdjson::error_code Validate(od::value v, int depth, int max_depth) {
     }
   }
   return simdjson::INCORRECT_TYPE;
+}
+
+// A line that is not JSON at all ("not json"): its start, quoted (up to
+// 24 bytes, cut at a UTF-8 boundary; FormatBadLine escapes control
+// characters).
+absl::Status NotJson(std::string_view line) {
+  constexpr size_t kShown = 24;
+  std::string_view shown = line;
+  bool cut = false;
+  if (shown.size() > kShown) {
+    size_t n = kShown;
+    while (n > 0 && (static_cast<unsigned char>(line[n]) & 0xC0) == 0x80) --n;
+    shown = line.substr(0, n);
+    cut = true;
+  }
+  return absl::InvalidArgumentError(
+      Cat("malformed JSON: a line must be one JSON object, got '", shown,
+          cut ? "...'" : "'"));
+}
+
+// Whether the scalar document `doc`, whose first byte says `t`, is a valid
+// JSON value of that type.
+bool ScalarDocumentIsValid(od::document& doc, od::json_type t) {
+  switch (t) {
+    case od::json_type::null: {
+      bool is_null = false;
+      return doc.is_null().get(is_null) == simdjson::SUCCESS && is_null;
+    }
+    case od::json_type::boolean: {
+      bool b;
+      return doc.get_bool().get(b) == simdjson::SUCCESS;
+    }
+    case od::json_type::number: {
+      double d;
+      const simdjson::error_code e = doc.get_double().get(d);
+      return e == simdjson::SUCCESS || e == simdjson::NUMBER_OUT_OF_RANGE;
+    }
+    case od::json_type::string: {
+      std::string_view str;
+      return doc.get_string().get(str) == simdjson::SUCCESS;
+    }
+    default:
+      return true;
+  }
 }
 
 }  // namespace
@@ -262,6 +308,177 @@ absl::Status EventReader::Impl::ReadIntMap(const MemberView& m, od::value v,
   return absl::OkStatus();
 }
 
+absl::Status EventReader::Impl::ReadValue(const MemberView& m,
+                                          const cel::Type& type, od::value v,
+                                          Event::Attribute* out, int depth,
+                                          std::string& path) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return Malformed(e);
+  const auto mismatch = [&]() {
+    if (path.empty()) return WrongType(m, t);
+    return absl::InvalidArgumentError(Cat("member '", m.name, "' must be ",
+                                          m.type_text, ": element ", path,
+                                          " is ", JsonTypeName(t)));
+  };
+  const std::string_view at = path;
+  const bool dyn = type.is_dyn();
+  switch (t) {
+    case od::json_type::null: {
+      if (!dyn && type.kind() != cel::TypeKind::kNull) return mismatch();
+      bool is_null;
+      if (auto e = v.is_null().get(is_null)) return Malformed(e);
+      if (!is_null) return Malformed(simdjson::N_ATOM_ERROR);
+      out->kind = Event::Kind::kNull;
+      return absl::OkStatus();
+    }
+    case od::json_type::boolean: {
+      if (!dyn && type.kind() != cel::TypeKind::kBool) return mismatch();
+      bool b;
+      if (auto e = v.get_bool().get(b)) return Malformed(e);
+      out->kind = Event::Kind::kBool;
+      out->bool_value = b;
+      return absl::OkStatus();
+    }
+    case od::json_type::number: {
+      bool as_int = type.kind() == cel::TypeKind::kInt;
+      if (dyn) {
+        od::number_type nt;
+        if (auto e = v.get_number_type().get(nt)) return NumberError(m, e);
+        as_int = nt == od::number_type::signed_integer;
+      } else if (!as_int && type.kind() != cel::TypeKind::kDouble) {
+        return mismatch();
+      }
+      if (as_int) {
+        absl::StatusOr<int64_t> i =
+            ReadInt(m, v, at.empty() ? "" : Cat("at element ", at));
+        if (!i.ok()) return i.status();
+        out->kind = Event::Kind::kInt;
+        out->int_value = *i;
+        return absl::OkStatus();
+      }
+      double d;
+      if (auto e = v.get_double().get(d)) return NumberError(m, e);
+      if (!std::isfinite(d)) return MemberError(m, "number out of range");
+      out->kind = Event::Kind::kDouble;
+      out->double_value = d;
+      return absl::OkStatus();
+    }
+    case od::json_type::string: {
+      const cel::TypeKind k = type.kind();
+      if (!dyn && k != cel::TypeKind::kString &&
+          k != cel::TypeKind::kDuration && k != cel::TypeKind::kTimestamp) {
+        return mismatch();
+      }
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) return Malformed(e);
+      if (s.size() > options.max_string_bytes) return TooLong(m, s.size());
+      if (k == cel::TypeKind::kDuration) {
+        absl::StatusOr<absl::Duration> d = switchboard::ParseDuration(s);
+        if (!d.ok()) {
+          return MemberError(m,
+                             Cat(at.empty() ? "" : Cat("element ", at, ": "),
+                                 std::string_view(d.status().message().data(),
+                                                  d.status().message().size()),
+                                 " (a duration is a string such as \"90s\" or "
+                                 "\"1h30m\")"));
+        }
+        out->kind = Event::Kind::kDuration;
+        out->duration_value = *d;
+        return absl::OkStatus();
+      }
+      if (k == cel::TypeKind::kTimestamp) {
+        absl::StatusOr<absl::Time> time = switchboard::ParseTimestamp(s);
+        if (!time.ok()) {
+          return MemberError(
+              m, Cat(at.empty() ? "" : Cat("element ", at, ": "),
+                     std::string_view(time.status().message().data(),
+                                      time.status().message().size())));
+        }
+        out->kind = Event::Kind::kTimestamp;
+        out->time_value = *time;
+        return absl::OkStatus();
+      }
+      out->kind = Event::Kind::kString;
+      out->string_value.assign(s);
+      return absl::OkStatus();
+    }
+    case od::json_type::array: {
+      if (!dyn && type.kind() != cel::TypeKind::kList) return mismatch();
+      if (depth > options.max_depth) {
+        return Malformed(simdjson::DEPTH_ERROR, options.max_depth);
+      }
+      const cel::Type elem = dyn ? cel::Type::Dyn() : type.elem();
+      od::array a;
+      if (auto e = v.get_array().get(a)) return Malformed(e);
+      out->kind = Event::Kind::kList;
+      const size_t path_size = path.size();
+      size_t n = 0;
+      for (auto element : a) {
+        od::value x;
+        if (auto e = element.get(x)) return Malformed(e);
+        if (n >= options.max_elements) {
+          return MemberError(m, Cat("more than ", options.max_elements,
+                                    " elements (the limit)"));
+        }
+        path.append(Cat("[", n, "]"));
+        if (absl::Status st = ReadValue(
+                m, elem, x, &out->elements.emplace_back(), depth + 1, path);
+            !st.ok()) {
+          return st;
+        }
+        path.resize(path_size);
+        ++n;
+      }
+      return absl::OkStatus();
+    }
+    case od::json_type::object: {
+      if (!dyn && !(type.kind() == cel::TypeKind::kMap &&
+                    (type.key().kind() == cel::TypeKind::kString ||
+                     type.key().is_dyn()))) {
+        return mismatch();
+      }
+      if (depth > options.max_depth) {
+        return Malformed(simdjson::DEPTH_ERROR, options.max_depth);
+      }
+      const cel::Type value_type = dyn ? cel::Type::Dyn() : type.value();
+      od::object o;
+      if (auto e = v.get_object().get(o)) return Malformed(e);
+      out->kind = Event::Kind::kMap;
+      const size_t path_size = path.size();
+      for (auto field : o) {
+        od::field f;
+        if (auto e = std::move(field).get(f)) return Malformed(e);
+        std::string_view key;
+        if (auto e = f.unescaped_key().get(key)) return Malformed(e);
+        if (out->elements.size() >= options.max_elements) {
+          return MemberError(m, Cat("more than ", options.max_elements,
+                                    " entries (the limit)"));
+        }
+        if (key.size() > options.max_string_bytes) {
+          return TooLong(m, key.size());
+        }
+        for (const Event::Attribute& entry : out->elements) {
+          if (entry.name == key) {
+            return MemberError(m, Cat("duplicate key '", key, "'",
+                                      path.empty() ? "" : Cat(" in ", path)));
+          }
+        }
+        path.append(Cat("['", key, "']"));
+        Event::Attribute& entry = out->elements.emplace_back();
+        entry.name.assign(key);
+        if (absl::Status st =
+                ReadValue(m, value_type, f.value(), &entry, depth + 1, path);
+            !st.ok()) {
+          return st;
+        }
+        path.resize(path_size);
+      }
+      return absl::OkStatus();
+    }
+  }
+  return mismatch();
+}
+
 absl::Status EventReader::Impl::ReadScalarDyn(const MemberView& m,
                                               od::json_type t, od::value v,
                                               Event* out) {
@@ -281,9 +498,13 @@ absl::Status EventReader::Impl::ReadScalarDyn(const MemberView& m,
           v, out);
     }
     case od::json_type::array:
-      return ReadStringList(m, v, out);
-    case od::json_type::object:
-      return ReadIntMap(m, v, out);
+    case od::json_type::object: {
+      std::string path;
+      return ReadValue(m, cel::Type::Dyn(), v,
+                       internal::EventAccess::AppendAttribute(
+                           *out, m.name, Event::Kind::kNull, m.schema_index),
+                       1, path);
+    }
   }
   return WrongType(m, t);
 }
@@ -301,11 +522,19 @@ absl::Status EventReader::Impl::ReadMember(const MemberView& m, Shape shape,
       }
       return absl::OkStatus();
     case Shape::kUnsupported:
-      return MemberError(m, Cat("attributes of type ", m.type_text,
-                                " are not supported in JSON input yet (only "
-                                "list(string) and map(string, int))"));
+      // The check stage refuses such schemas; a hand-made Ruleset cannot
+      // reach here.
+      return MemberError(
+          m, Cat("events cannot carry values of type ", m.type_text));
     case Shape::kDyn:
       return ReadScalarDyn(m, t, v, out);
+    case Shape::kValue: {
+      std::string path;
+      return ReadValue(m, *m.type, v,
+                       internal::EventAccess::AppendAttribute(
+                           *out, m.name, Event::Kind::kNull, m.schema_index),
+                       1, path);
+    }
     case Shape::kInt:
     case Shape::kDouble:
       want = od::json_type::number;
@@ -433,6 +662,7 @@ absl::Status EventReader::Impl::ReadObject(od::object object, bool second_pass,
     // The guess is checked against the raw key (no unescaping, no copy);
     // on a miss the key is unescaped and looked up.
     int found = -1;
+    std::string_view key;  // unescaped, when the guess missed
     if (position < key_guess.size()) {
       const int guess = key_guess[position];
       if (guess >= 0 && members[guess].plain_name &&
@@ -441,7 +671,6 @@ absl::Status EventReader::Impl::ReadObject(od::object object, bool second_pass,
       }
     }
     if (found < 0) {
-      std::string_view key;
       if (auto e = f.unescaped_key().get(key)) return Malformed(e);
       auto it = index.find(absl::string_view(key.data(), key.size()));
       if (it != index.end()) {
@@ -452,6 +681,7 @@ absl::Status EventReader::Impl::ReadObject(od::object object, bool second_pass,
     ++position;
     if (found < 0) {
       if (second_pass) continue;  // checked in the first pass
+      if (options.report_unknown_members) unknown.emplace_back(key);
       if (auto e = Validate(f.value(), 1, options.max_depth)) {
         return Malformed(e, options.max_depth);
       }
@@ -491,7 +721,7 @@ absl::Status EventReader::Impl::ReadObject(od::object object, bool second_pass,
     const MemberView view{
         m.name,
         shape == m.agent_shape && agent ? m.agent_type_text : m.type_text,
-        m.schema_index};
+        m.schema_index, m.type};
     if (absl::Status s = ReadMember(view, shape, f.value(), out); !s.ok()) {
       return s;
     }
@@ -500,6 +730,7 @@ absl::Status EventReader::Impl::ReadObject(od::object object, bool second_pass,
 }
 
 absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
+  if (!warnings.empty()) warnings.clear();
   if (line.size() > options.max_line_bytes) {
     return absl::InvalidArgumentError(Cat("line too long: ", line.size(),
                                           " bytes (the limit is ",
@@ -527,6 +758,11 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
   od::json_type top;
   if (auto e = doc.type().get(top)) return Malformed(e);
   if (top != od::json_type::object) {
+    // The type is a guess from the first byte ("not json" looks like
+    // null): say "got null" only for a valid JSON value.
+    if (top != od::json_type::array && !ScalarDocumentIsValid(doc, top)) {
+      return NotJson(line);
+    }
     return absl::InvalidArgumentError(
         Cat("a line must be one JSON object, got ", JsonTypeName(top)));
   }
@@ -538,6 +774,7 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
     generation = 1;
   }
   out->Reset("", absl::InfinitePast());
+  unknown.clear();
   internal::EventAccess::SetSchemaTag(
       *out, ruleset);  // the attributes carry schema indexes
   type.clear();
@@ -572,7 +809,22 @@ absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
               "one)"));
     }
   }
+  if (!unknown.empty() && KnownType(type)) {
+    for (const std::string& name : unknown) {
+      warnings.push_back(Cat("member '", name,
+                             "' is not in the event schema (type '", type, "')",
+                             common::DidYouMean(name, member_names)));
+    }
+  }
   return absl::OkStatus();
+}
+
+bool EventReader::Impl::KnownType(std::string_view t) const {
+  if (IsGlobalEventType(t)) return true;
+  for (const check::EventPattern& p : known_types) {
+    if (p.Matches(t)) return true;
+  }
+  return false;
 }
 
 EventReader::EventReader(const Ruleset& public_ruleset,
@@ -588,6 +840,7 @@ EventReader::EventReader(const Ruleset& public_ruleset,
     Member& m = impl.AddMember(a.name);
     m.schema_index = static_cast<int32_t>(i);
     m.type_text = a.type.DebugString();
+    m.type = &a.type;
     m.shape = ShapeOf(a.type);
     if (a.builtin) {
       if (a.name == "type") {
@@ -623,6 +876,36 @@ EventReader::EventReader(const Ruleset& public_ruleset,
     if (m.shape == Shape::kType) m.type_text = "string";
   }
   impl.BuildKeyTable();
+  if (options.report_unknown_members) {
+    // Lines with unknown members take the full parser, which notes them.
+    impl.options.fast_path = false;
+    for (const io::Member& m : impl.members) {
+      impl.member_names.push_back(m.name);
+    }
+    for (const check::Rule& rule : ruleset.rules) {
+      const check::Trigger& t = rule.trigger;
+      for (const check::EventPattern& p : t.events) {
+        impl.known_types.push_back(p);
+      }
+      if (t.kind == check::TriggerKind::kAfter) {
+        impl.known_types.push_back(t.since);
+        for (const check::EventPattern& p : t.unless) {
+          impl.known_types.push_back(p);
+        }
+      }
+      for (const check::Action& action : rule.actions) {
+        if (const auto* emit = std::get_if<check::EmitAction>(&action.detail)) {
+          impl.known_types.push_back({emit->type, false});
+        }
+      }
+    }
+    impl.known_types.push_back({std::string(kRouteTimeoutEvent), false});
+    for (const check::Queue& q : ruleset.queues) {
+      for (const std::string& type : q.ends_on) {
+        impl.known_types.push_back({type, false});
+      }
+    }
+  }
   if (auto it = impl.index.find(impl.session_key); it != impl.index.end()) {
     const Member& m = impl.members[it->second];
     if (!m.depends_on_type() && m.shape != Shape::kIgnore &&
@@ -637,6 +920,10 @@ EventReader::~EventReader() = default;
 
 absl::Status EventReader::Next(std::string_view line, Event* out) {
   return impl_->Read(line, out);
+}
+
+const std::vector<std::string>& EventReader::warnings() const {
+  return impl_->warnings;
 }
 
 bool EventReader::IsBlankLine(std::string_view line) {

@@ -64,6 +64,7 @@ enum class Shape : uint8_t {
   kStringList,
   kIntMap,
   kDyn,
+  kValue,  // any other list or map (Member::type): Event::Kind::kList / kMap
   kUnsupported,
 };
 
@@ -71,6 +72,9 @@ struct Member {
   std::string name;
   Shape shape = Shape::kIgnore;  // on ordinary events
   std::string type_text;         // the schema's type, for messages
+  // The schema's type (kValue): owned by the ruleset, which outlives the
+  // reader.
+  const cel::Type* type = nullptr;
   // On agent.* events, when not kIgnore (wins over `shape`).
   Shape agent_shape = Shape::kIgnore;
   // Read on route.timeout events only (queue, waited).
@@ -99,7 +103,8 @@ struct Member {
 struct MemberView {
   std::string_view name;
   std::string_view type_text;
-  int32_t schema_index = -1;  // Event::Attribute::schema_index
+  int32_t schema_index = -1;        // Event::Attribute::schema_index
+  const cel::Type* type = nullptr;  // Member::type
 };
 
 inline Shape ShapeOf(const cel::Type& type) {
@@ -122,12 +127,15 @@ inline Shape ShapeOf(const cel::Type& type) {
       return Shape::kTimestamp;
     case cel::TypeKind::kList:
       return type.elem().kind() == cel::TypeKind::kString ? Shape::kStringList
-                                                          : Shape::kUnsupported;
+                                                          : Shape::kValue;
     case cel::TypeKind::kMap:
+      if (type.key().kind() != cel::TypeKind::kString && !type.key().is_dyn()) {
+        return Shape::kUnsupported;  // refused at load (check stage)
+      }
       return type.key().kind() == cel::TypeKind::kString &&
                      type.value().kind() == cel::TypeKind::kInt
                  ? Shape::kIntMap
-                 : Shape::kUnsupported;
+                 : Shape::kValue;
     default:
       return Shape::kUnsupported;
   }
@@ -195,6 +203,16 @@ struct EventReader::Impl {
   std::vector<std::string> strings;
   std::vector<std::pair<std::string, int64_t>> ints;
 
+  // --strict-schema (ReaderOptions::report_unknown_members): the patterns
+  // of the event types the ruleset knows, the declared member names (for
+  // "did you mean"), the unknown members of the current line, and the
+  // warnings of the last line read.
+  std::vector<check::EventPattern> known_types;
+  std::vector<std::string> member_names;
+  std::vector<std::string> unknown;
+  std::vector<std::string> warnings;
+  bool KnownType(std::string_view type) const;
+
   io::Member& AddMember(std::string_view name) {
     auto [it, inserted] =
         index.try_emplace(std::string(name), static_cast<int>(members.size()));
@@ -218,6 +236,13 @@ struct EventReader::Impl {
                               simdjson::ondemand::value v, Event* out);
   absl::Status ReadIntMap(const io::MemberView& m, simdjson::ondemand::value v,
                           Event* out);
+  // `v` as a value of `type` into `out` (its kind and the member of that
+  // kind; lists and maps recursively into out->elements). `path` locates
+  // an element for messages ("[2]['k']"; empty: the member itself);
+  // `depth` is the nesting depth of `v` (a member's value: 1).
+  absl::Status ReadValue(const io::MemberView& m, const cel::Type& type,
+                         simdjson::ondemand::value v, Event::Attribute* out,
+                         int depth, std::string& path);
   absl::Status TooLong(const io::MemberView& m, size_t size) const;
 };
 

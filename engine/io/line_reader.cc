@@ -61,8 +61,11 @@ bool LineReader::Finish(const char* begin, size_t n, size_t skipped,
   return true;
 }
 
-std::string FormatBadLine(std::string_view source, int64_t line,
-                          std::string_view message) {
+namespace {
+
+std::string FormatLineMessage(std::string_view source, int64_t line,
+                              std::string_view severity,
+                              std::string_view message) {
   std::string out;
   out.reserve(source.size() + message.size() + 32);
   if (!source.empty()) {
@@ -70,7 +73,9 @@ std::string FormatBadLine(std::string_view source, int64_t line,
     out += ':';
   }
   out += std::to_string(line);
-  out += ": error: ";
+  out += ": ";
+  out.append(severity);
+  out += ": ";
   for (char c : message) {
     const unsigned char u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f) {
@@ -83,6 +88,18 @@ std::string FormatBadLine(std::string_view source, int64_t line,
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::string FormatBadLine(std::string_view source, int64_t line,
+                          std::string_view message) {
+  return FormatLineMessage(source, line, "error", message);
+}
+
+std::string FormatLineWarning(std::string_view source, int64_t line,
+                              std::string_view message) {
+  return FormatLineMessage(source, line, "warning", message);
 }
 
 }  // namespace switchboard

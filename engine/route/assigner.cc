@@ -554,6 +554,29 @@ bool Assigner::HasConversation(std::string_view session) const {
 // ---- time
 // ----------------------------------------------------------------------
 
+std::vector<Assigner::PendingWake> Assigner::PendingWakes() const {
+  std::vector<PendingWake> out;
+  for (const Conversation& conv : convs_) {
+    if (conv.state != ConvState::kWaiting || conv.queue < 0) continue;
+    const std::vector<RelaxStep>& relax = queues_[conv.queue].relax;
+    if (static_cast<size_t>(conv.ring) < relax.size()) {
+      out.push_back({conv.since + relax[conv.ring].after, conv.session,
+                     conv.rule, false});
+    }
+    if (conv.timeout.has_value()) {
+      out.push_back(
+          {conv.since + *conv.timeout, conv.session, conv.rule, true});
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const PendingWake& a, const PendingWake& b) {
+              if (a.deadline != b.deadline) return a.deadline < b.deadline;
+              if (a.session != b.session) return a.session < b.session;
+              return a.timeout < b.timeout;
+            });
+  return out;
+}
+
 absl::Time Assigner::NextDeadline() {
   if (!due_timeouts_.empty()) return due_timeouts_.back().deadline;
   return HeapNext();

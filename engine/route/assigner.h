@@ -164,6 +164,18 @@ class Assigner {
   // Whether Assign could do anything (a live pool exists).
   bool CanAssign() const { return !live_.empty(); }
 
+  // A pending wake-up of a waiting conversation: its next relax step, or
+  // its route timeout.
+  struct PendingWake {
+    absl::Time deadline;
+    std::string_view session;
+    std::string_view rule;  // the rule whose route queued it
+    bool timeout = false;   // false: a relax step
+  };
+  // Every waiting conversation's pending wake-ups, by deadline, then
+  // session, relax steps before timeouts. Views into the Assigner.
+  std::vector<PendingWake> PendingWakes() const;
+
   // ---- statistics ----
   // Stats of queue `q` (index in the ruleset) at `now`.
   QueueStats Stats(int q, absl::Time now) const;

@@ -118,7 +118,7 @@ void EngineImpl::EndConversationOn(uint32_t s, std::string_view type,
 void EngineImpl::RunAssign(absl::Time now, DecisionSink* sink) {
   if (!assigner_.CanAssign()) return;
   const bool explain = options_.explain;
-  assigner_.Assign(now, explain, &assignments_);
+  assigner_.Assign(now, explaining_, &assignments_);
   if (assign_counts_.size() != rs_->rules.size()) {
     assign_counts_.resize(rs_->rules.size(), 0);
   }
@@ -150,6 +150,19 @@ void EngineImpl::RunAssign(absl::Time now, DecisionSink* sink) {
     const int r = rs_->FindRule(a.rule);
     if (r >= 0) ++assign_counts_[r];
     sink->OnDecision(d);
+    if (options_.trace != nullptr) {  // one record per assignment
+      assign_explanation_.rules.clear();
+      assign_explanation_.notes.assign(a.notes.begin(), a.notes.end());
+      TriggerTrace t;
+      t.time = now;
+      t.ruleset = rs_->name;
+      t.session = a.session;
+      t.trigger = "assign";
+      t.source = "assign";
+      t.explanation = &assign_explanation_;
+      t.decisions = 1;
+      options_.trace->OnTrigger(t);
+    }
   }
 }
 

@@ -85,19 +85,42 @@ void EngineImpl::CollectEventRules(const EventRecord& event) {
   const RuleIndex* index = plan_->FindRuleIndex(type);
   if (index == nullptr) {
     plan_->EventRules(type, &candidates_);  // only prefix rules, or none
-  } else if (prune_rules_) {
+    type_triggers_rules_ = !candidates_.empty();
+    return;
+  }
+  type_triggers_rules_ = !index->rules().empty();
+  if (prune_rules_) {
     index->Candidates(event, &index_scratch_, &candidates_);
   } else {
     candidates_.assign(index->rules().begin(), index->rules().end());
   }
 }
 
+void EngineImpl::CountRuleError(int r, const cel::Value& error,
+                                std::string_view otherwise) {
+  if (stats_.rule_errors[r]++ == 0) {  // the first: its message, once
+    stats_.rule_first_errors[r] =
+        error.is_error() ? error.ErrorMessage() : std::string(otherwise);
+  }
+}
+
 void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
                             absl::Time now, std::string_view trigger,
-                            absl::Span<const int> rules, DecisionSink* sink) {
-  if (rules.empty()) return;
+                            absl::Span<const int> rules, DecisionSink* sink,
+                            std::string_view source) {
+  if (rules.empty()) {
+    // Traced all the same: every input event gets a record (SPEC
+    // section 8), with no rule.
+    if (options_.trace != nullptr) {
+      explanation_.rules.clear();
+      explanation_.notes.clear();
+      pending_.clear();
+      Trace(s, now, trigger, source, 0);
+    }
+    return;
+  }
   Session& session = slab_[s];
-  const bool explain = options_.explain;
+  const bool explain = explaining_;
   if (explain) {
     explanation_.rules.clear();
     explanation_.notes.clear();
@@ -134,31 +157,39 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
       out->outcome = "after_final";
       continue;
     }
+    // An `if` list is `&&` with CEL's error rules (SPEC section 7): a false
+    // item makes the rule false even after an error ([error, false] is
+    // false, no error counted); an error with no false item is an error
+    // ([error, true]). Items are evaluated in order up to the first false.
     bool holds = true;
     bool failed = false;
+    cel::Value first_error;
     for (const Condition& c : proven ? kProven : rule.conditions) {
       const cel::Value v = c.program.Evaluate(cond_activation);
       if (out != nullptr) out->conditions.push_back({c.text, v.DebugString()});
       if (v.is_error() || !v.is_bool()) {
-        failed = true;
-        if (out != nullptr) {
-          out->detail =
-              v.is_error() ? v.ErrorMessage() : "the condition is not a bool";
+        if (!failed) {
+          failed = true;
+          first_error = v;
         }
-        break;
+        continue;
       }
       if (!v.bool_value()) {
         holds = false;
         break;
       }
     }
-    if (failed) {
-      ++stats_.rule_errors[r];
-      if (out != nullptr) out->outcome = "error";
-      continue;
-    }
     if (!holds) {
       if (out != nullptr) out->outcome = "false";
+      continue;
+    }
+    if (failed) {
+      CountRuleError(r, first_error, "the condition is not a bool");
+      if (out != nullptr) {
+        out->outcome = "error";
+        out->detail = first_error.is_error() ? first_error.ErrorMessage()
+                                             : "the condition is not a bool";
+      }
       continue;
     }
 
@@ -225,22 +256,18 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
             snapshot_taken = true;
           }
           if (!RunSet(r, std::get<SetAction>(action.detail), session,
-                      live_activation) &&
+                      live_activation,
+                      out != nullptr ? &out->detail : nullptr) &&
               out != nullptr) {
             out->outcome = "error";
-            if (!out->detail.empty()) out->detail += "; ";
-            out->detail += "a set value failed";
           }
           break;
         case ActionKind::kEmit:
-          if (!RunEmit(std::get<EmitAction>(action.detail), event, now, session,
-                       live_activation)) {
-            ++stats_.rule_errors[r];
-            if (out != nullptr) {
-              out->outcome = "error";
-              if (!out->detail.empty()) out->detail += "; ";
-              out->detail += "an emit value failed";
-            }
+          if (!RunEmit(r, std::get<EmitAction>(action.detail), event, now,
+                       session, live_activation,
+                       out != nullptr ? &out->detail : nullptr) &&
+              out != nullptr) {
+            out->outcome = "error";
           }
           break;
         default:
@@ -249,11 +276,40 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
     }
     if (rule.final) final_ran = true;
   }
+  const int64_t decisions = static_cast<int64_t>(pending_.size());
   Deliver(s, now, trigger, sink);
+  if (options_.trace != nullptr) Trace(s, now, trigger, source, decisions);
 }
 
+void EngineImpl::Trace(uint32_t s, absl::Time now, std::string_view trigger,
+                       std::string_view source, int64_t decisions) {
+  TriggerTrace t;
+  t.time = now;
+  t.ruleset = rs_->name;
+  if (s != kNoSlot) t.session = slab_[s].header.id;
+  t.trigger = trigger;
+  t.source = source;
+  t.explanation = &explanation_;
+  t.decisions = decisions;
+  options_.trace->OnTrigger(t);
+}
+
+namespace {
+
+// Appends "; " (when `detail` has text) and `text` to *detail.
+void AddDetail(std::string* detail, std::string_view what,
+               const cel::Value& v) {
+  if (!detail->empty()) detail->append("; ");
+  detail->append(what);
+  detail->append(": ");
+  detail->append(v.is_error() ? v.ErrorMessage()
+                              : "the value does not fit the type");
+}
+
+}  // namespace
+
 bool EngineImpl::RunSet(int rule, const SetAction& set, Session& session,
-                        const cel::Activation& live) {
+                        const cel::Activation& live, std::string* detail) {
   // A `set` is one action: its assignments apply in order (a later value
   // sees the earlier ones), and when any value fails the whole action is
   // skipped (docs/rule-language.md), so the fields are restored from
@@ -267,16 +323,23 @@ bool EngineImpl::RunSet(int rule, const SetAction& set, Session& session,
                              : as.value.program.Evaluate(live);
     if (v.is_error() || !StoreOwned(v, &session.fields[i])) {
       session.fields.swap(set_undo_);
-      ++stats_.rule_errors[rule];
+      CountRuleError(rule, v, "a set value does not fit the field's type");
+      if (detail != nullptr) {
+        AddDetail(detail,
+                  absl::StrCat(
+                      "set ", rs_->session.fields[static_cast<size_t>(i)].name),
+                  v);
+      }
       return false;
     }
   }
   return true;
 }
 
-bool EngineImpl::RunEmit(const EmitAction& emit, const EventRecord& parent,
-                         absl::Time parent_time, const Session& session,
-                         const cel::Activation& live) {
+bool EngineImpl::RunEmit(int rule, const EmitAction& emit,
+                         const EventRecord& parent, absl::Time parent_time,
+                         const Session& session, const cel::Activation& live,
+                         std::string* detail) {
   if (derived_size_ == derived_.size()) {
     derived_.push_back(std::make_unique<EventRecord>());
   }
@@ -299,6 +362,15 @@ bool EngineImpl::RunEmit(const EmitAction& emit, const EventRecord& parent,
                              ? *attr.value.literal
                              : attr.value.program.Evaluate(live);
     if (v.is_error() || !StoreOwned(v, &rec.slots[attr.attribute_index])) {
+      CountRuleError(rule, v,
+                     "an emit value does not fit the attribute's type");
+      if (detail != nullptr) {
+        AddDetail(
+            detail,
+            absl::StrCat("emit ", emit.type, " ",
+                         rs_->event_attributes[attr.attribute_index].name),
+            v);
+      }
       return false;  // the whole emit is skipped
     }
   }
@@ -322,7 +394,7 @@ void EngineImpl::ProcessDerived(uint32_t s, absl::Time now,
     ApplyAfterTriggers(s, rec, now);
     EndConversationOn(s, rec.type(), now);  // agents.cc
     CollectEventRules(rec);
-    RunTrigger(s, rec, now, rec.type(), candidates_, sink);
+    RunTrigger(s, rec, now, rec.type(), candidates_, sink, "derived");
   }
   derived_size_ = 0;
 }

@@ -67,6 +67,10 @@ std::string_view KindName(Event::Kind kind) {
       return "list of strings";
     case Event::Kind::kIntMap:
       return "map of ints";
+    case Event::Kind::kList:
+      return "list";
+    case Event::Kind::kMap:
+      return "map";
   }
   return "value";
 }
@@ -76,6 +80,119 @@ bool AcceptsString(const cel::Type& t) {
 }
 bool AcceptsInt(const cel::Type& t) {
   return t.kind() == cel::TypeKind::kInt || t.is_dyn();
+}
+
+// `a` (an attribute, or an element of a list or map attribute) as an owned
+// CEL value of `type`, recursively; false when it does not fit (an int is
+// accepted for a double, a string for a duration or a timestamp).
+bool ToValue(const Event::Attribute& a, const cel::Type& type,
+             cel::Value* out) {
+  const bool dyn = type.is_dyn();
+  const cel::TypeKind k = type.kind();
+  switch (a.kind) {
+    case Event::Kind::kNull:
+      if (!dyn && k != cel::TypeKind::kNull) return false;
+      *out = cel::Value::Null();
+      return true;
+    case Event::Kind::kBool:
+      if (!dyn && k != cel::TypeKind::kBool) return false;
+      *out = cel::Value::Bool(a.bool_value);
+      return true;
+    case Event::Kind::kInt:
+      if (k == cel::TypeKind::kDouble) {
+        *out = cel::Value::Double(static_cast<double>(a.int_value));
+        return true;
+      }
+      if (!dyn && k != cel::TypeKind::kInt) return false;
+      *out = cel::Value::Int(a.int_value);
+      return true;
+    case Event::Kind::kDouble:
+      if (!dyn && k != cel::TypeKind::kDouble) return false;
+      *out = cel::Value::Double(a.double_value);
+      return true;
+    case Event::Kind::kString:
+      if (k == cel::TypeKind::kDuration) {
+        absl::StatusOr<absl::Duration> d = ParseDuration(a.string_value);
+        if (!d.ok()) return false;
+        *out = cel::Value::Duration(*d);
+      } else if (k == cel::TypeKind::kTimestamp) {
+        absl::StatusOr<absl::Time> t = ParseTimestamp(a.string_value);
+        if (!t.ok()) return false;
+        *out = cel::Value::Timestamp(*t);
+      } else {
+        if (!AcceptsString(type)) return false;
+        *out = cel::Value::String(a.string_value);
+      }
+      return !out->is_error();
+    case Event::Kind::kDuration:
+      if (!dyn && k != cel::TypeKind::kDuration) return false;
+      *out = cel::Value::Duration(a.duration_value);
+      return !out->is_error();
+    case Event::Kind::kTimestamp:
+      if (!dyn && k != cel::TypeKind::kTimestamp) return false;
+      *out = cel::Value::Timestamp(a.time_value);
+      return !out->is_error();
+    case Event::Kind::kStringList: {
+      if (!dyn && !(k == cel::TypeKind::kList && AcceptsString(type.elem()))) {
+        return false;
+      }
+      std::vector<cel::Value> elements;
+      elements.reserve(a.strings.size());
+      for (const std::string& s : a.strings) {
+        elements.push_back(cel::Value::String(s));
+      }
+      *out = cel::Value::List(std::move(elements));
+      return true;
+    }
+    case Event::Kind::kIntMap: {
+      if (!dyn && !(k == cel::TypeKind::kMap && AcceptsString(type.key()))) {
+        return false;
+      }
+      const cel::Type value_type = dyn ? cel::Type::Dyn() : type.value();
+      std::vector<std::pair<cel::Value, cel::Value>> entries;
+      entries.reserve(a.ints.size());
+      for (const auto& [key, n] : a.ints) {
+        cel::Value v;
+        if (value_type.kind() == cel::TypeKind::kDouble) {
+          v = cel::Value::Double(static_cast<double>(n));
+        } else if (AcceptsInt(value_type)) {
+          v = cel::Value::Int(n);
+        } else {
+          return false;
+        }
+        entries.emplace_back(cel::Value::String(key), std::move(v));
+      }
+      *out = cel::Value::Map(std::move(entries));
+      return !out->is_error();
+    }
+    case Event::Kind::kList: {
+      if (!dyn && k != cel::TypeKind::kList) return false;
+      const cel::Type elem = dyn ? cel::Type::Dyn() : type.elem();
+      std::vector<cel::Value> elements;
+      elements.reserve(a.elements.size());
+      for (const Event::Attribute& e : a.elements) {
+        if (!ToValue(e, elem, &elements.emplace_back())) return false;
+      }
+      *out = cel::Value::List(std::move(elements));
+      return true;
+    }
+    case Event::Kind::kMap: {
+      if (!dyn && !(k == cel::TypeKind::kMap && AcceptsString(type.key()))) {
+        return false;
+      }
+      const cel::Type value_type = dyn ? cel::Type::Dyn() : type.value();
+      std::vector<std::pair<cel::Value, cel::Value>> entries;
+      entries.reserve(a.elements.size());
+      for (const Event::Attribute& e : a.elements) {
+        cel::Value v;
+        if (!ToValue(e, value_type, &v)) return false;
+        entries.emplace_back(cel::Value::String(e.name), std::move(v));
+      }
+      *out = cel::Value::Map(std::move(entries));
+      return !out->is_error();  // duplicate keys
+    }
+  }
+  return false;
 }
 
 // `attribute` as a value of `type` into `slot`; false when the kinds do not
@@ -130,30 +247,13 @@ bool Convert(const Event::Attribute& a, const cel::Type& type, Slot* slot) {
       if (!dyn && type.kind() != cel::TypeKind::kTimestamp) return false;
       slot->SetValue(cel::Value::Timestamp(a.time_value));
       return !slot->value.is_error();
-    case Event::Kind::kStringList: {
-      if (!dyn && !(type.kind() == cel::TypeKind::kList &&
-                    AcceptsString(type.elem()))) {
-        return false;
-      }
-      std::vector<cel::Value> elements;
-      elements.reserve(a.strings.size());
-      for (const std::string& s : a.strings) {
-        elements.push_back(cel::Value::String(s));
-      }
-      slot->SetValue(cel::Value::List(std::move(elements)));
-      return true;
-    }
-    case Event::Kind::kIntMap: {
-      if (!dyn && !(type.kind() == cel::TypeKind::kMap &&
-                    AcceptsString(type.key()) && AcceptsInt(type.value()))) {
-        return false;
-      }
-      std::vector<std::pair<cel::Value, cel::Value>> entries;
-      entries.reserve(a.ints.size());
-      for (const auto& [k, v] : a.ints) {
-        entries.emplace_back(cel::Value::String(k), cel::Value::Int(v));
-      }
-      slot->SetValue(cel::Value::Map(std::move(entries)));
+    case Event::Kind::kStringList:
+    case Event::Kind::kIntMap:
+    case Event::Kind::kList:
+    case Event::Kind::kMap: {
+      cel::Value v;
+      if (!ToValue(a, type, &v)) return false;
+      slot->SetValue(std::move(v));
       return !slot->value.is_error();
     }
   }
@@ -171,11 +271,13 @@ EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
       assigner_(*rs_) {
   stats_.rule_runs.assign(rs_->rules.size(), 0);
   stats_.rule_errors.assign(rs_->rules.size(), 0);
+  stats_.rule_first_errors.assign(rs_->rules.size(), std::string());
   decision_counts_.assign(rs_->rules.size() * kActionKinds, 0);
   channel_up_.assign(rs_->channels.size(), 1);
   attr_guess_.assign(rs_->event_attributes.size() + 8, -1);
   input_filled_.assign(rs_->event_attributes.size(), 0);
-  prune_rules_ = options_.index_rules && !options_.explain;
+  explaining_ = options_.explain || options_.trace != nullptr;
+  prune_rules_ = options_.index_rules && !explaining_;
   index_scratch_.Reserve(plan_->rule_index_words());
   candidates_.reserve(rs_->rules.size());
 }
@@ -401,6 +503,11 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
   if (IsGlobalEventType(type)) {
     ApplyGlobal(input_);
     if (type.rfind("agent.", 0) == 0) ApplyAgentEvent(event, t);
+    if (options_.trace != nullptr) {
+      explanation_.rules.clear();
+      explanation_.notes.clear();
+      Trace(kNoSlot, t, type, "event", 0);
+    }
     RunAssign(t, sink);
     return absl::OkStatus();
   }
@@ -424,7 +531,8 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
   ApplyAfterTriggers(s, input_, t);
   EndConversationOn(s, type, t);
   CollectEventRules(input_);
-  RunTrigger(s, input_, t, type, candidates_, sink);
+  if (!type_triggers_rules_) CountUnmatched(type);
+  RunTrigger(s, input_, t, type, candidates_, sink, "event");
   ProcessDerived(s, t, sink);
   RunAssign(t, sink);
   // Keep the event as the session's last one (what an idle timer's rules
@@ -509,6 +617,24 @@ void EngineImpl::ApplyAfterTriggers(uint32_t s, const EventRecord& record,
   }
 }
 
+void EngineImpl::CountUnmatched(std::string_view type) {
+  const std::vector<TimerGroup>& groups = plan_->timer_groups();
+  for (int g : plan_->after_groups()) {
+    const Trigger& t = *groups[g].trigger;
+    if (t.since.Matches(type)) return;
+    for (const EventPattern& p : t.unless) {
+      if (p.Matches(type)) return;
+    }
+  }
+  if (!rs_->queues.empty() && plan_->EndsConversation(type)) return;
+  auto it = unmatched_.find(AbslView(type));
+  if (it != unmatched_.end()) {
+    ++it->second;
+  } else {
+    unmatched_.emplace(std::string(type), 1);
+  }
+}
+
 void EngineImpl::FireDue(absl::Time limit, DecisionSink* sink) {
   for (;;) {
     // Skill routing's wake-ups (relax steps, route timeouts) go first at an
@@ -577,7 +703,7 @@ void EngineImpl::FireTimer(const TimerEntry& e, DecisionSink* sink) {
       idle ? session.records->last_event
            : session.records->since_events[group.after_slot];
   RunTrigger(e.session, source, e.deadline, idle ? "idle" : "after",
-             group.rules, sink);
+             group.rules, sink, "timer");
   ProcessDerived(e.session, e.deadline, sink);
   if (slab_[e.session].armed == 0) EnsureExpiryQueued(e.session);
   RunAssign(e.deadline, sink);
@@ -685,6 +811,14 @@ const EngineStats& EngineImpl::stats() const {
           {{rs_->rules[r].name, "assign"}, assign_counts_[r]});
     }
   }
+  stats_.unmatched_event_types.assign(unmatched_.begin(), unmatched_.end());
+  std::sort(stats_.unmatched_event_types.begin(),
+            stats_.unmatched_event_types.end(),
+            [](const std::pair<std::string, int64_t>& a,
+               const std::pair<std::string, int64_t>& b) {
+              if (a.second != b.second) return a.second > b.second;
+              return a.first < b.first;
+            });
   const AssignerStats& routing = assigner_.stats();
   stats_.assignments = routing.assignments;
   stats_.conversations_abandoned = routing.abandoned;
@@ -707,6 +841,15 @@ int64_t EngineImpl::PendingTimerCount() const {
     }
   }
   return n;
+}
+
+std::vector<PendingTimer> EngineImpl::PendingRoutingTimers() const {
+  std::vector<PendingTimer> out;
+  for (const route::Assigner::PendingWake& w : assigner_.PendingWakes()) {
+    out.push_back({w.deadline, std::string(w.session), std::string(w.rule),
+                   w.timeout ? "timeout" : "relax"});
+  }
+  return out;
 }
 
 std::vector<PendingTimer> EngineImpl::PendingTimers() const {

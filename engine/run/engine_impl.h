@@ -205,6 +205,7 @@ class EngineImpl final : public Engine {
   const EngineStats& stats() const override;
   std::vector<PendingTimer> PendingTimers() const override;
   int64_t PendingTimerCount() const override;
+  std::vector<PendingTimer> PendingRoutingTimers() const override;
   absl::Time NextDeadline() override;
   int64_t session_count() const override { return live_sessions_; }
   const Ruleset& ruleset() const override { return *ruleset_; }
@@ -298,19 +299,37 @@ class EngineImpl final : public Engine {
   // candidates_.
   // With the rule index (options_.index_rules, not explaining), only the
   // rules whose indexed tests the event passes (rule_index.h).
+  // Also sets type_triggers_rules_: whether any enabled rule's `on`
+  // matches the type (pruned or not).
   void CollectEventRules(const EventRecord& event);
+  // Counts an input event of `type`, which no rule's `on` matches, in
+  // unmatched_ unless an `after` timer's since / unless or a queue's
+  // ends_on names it (EngineStats::unmatched_event_types).
+  void CountUnmatched(std::string_view type);
   // Runs one trigger: conditions, actions, decisions (delivered at the end,
   // with the complete explanation).
+  // `source` names the trigger's origin in the trace (TriggerTrace::source).
   void RunTrigger(uint32_t s, const EventRecord& event, absl::Time now,
                   std::string_view trigger, absl::Span<const int> rules,
-                  DecisionSink* sink);
+                  DecisionSink* sink, std::string_view source);
+  // Sends explanation_ as the record of one trigger to options_.trace
+  // (non-null); `s` may be kNoSlot (a global event: no session).
+  void Trace(uint32_t s, absl::Time now, std::string_view trigger,
+             std::string_view source, int64_t decisions);
+  // Counts an evaluation error of rule `r`, keeping the first one's message
+  // (`error`'s, or `otherwise` when it is not an error value).
+  void CountRuleError(int r, const cel::Value& error,
+                      std::string_view otherwise);
   // Processes the derived events queued by the last trigger(s).
   void ProcessDerived(uint32_t s, absl::Time now, DecisionSink* sink);
+  // A `set` / `emit` action of `rule`; false (the error counted, and
+  // described in *detail when non-null) when a value failed.
   bool RunSet(int rule, const check::SetAction& set, Session& session,
-              const cel::Activation& live);
-  bool RunEmit(const check::EmitAction& emit, const EventRecord& parent,
-               absl::Time parent_time, const Session& session,
-               const cel::Activation& live);
+              const cel::Activation& live, std::string* detail);
+  bool RunEmit(int rule, const check::EmitAction& emit,
+               const EventRecord& parent, absl::Time parent_time,
+               const Session& session, const cel::Activation& live,
+               std::string* detail);
   void Deliver(uint32_t s, absl::Time now, std::string_view trigger,
                DecisionSink* sink);
 
@@ -363,8 +382,12 @@ class EngineImpl final : public Engine {
   std::vector<std::unique_ptr<EventRecord>> derived_;
   size_t derived_size_ = 0;
   std::vector<int> candidates_;
+  bool type_triggers_rules_ = false;  // set by CollectEventRules
+  // Input events no trigger matched, by type (allocates once per type).
+  absl::flat_hash_map<std::string, int64_t> unmatched_;
   RuleIndex::Scratch index_scratch_;  // for the plan's rule indexes
-  bool prune_rules_ = false;          // index_rules && !explain
+  bool prune_rules_ = false;          // index_rules && !explain && !trace
+  bool explaining_ = false;           // explain || trace: build explanation_
   std::vector<Slot> snapshot_;
   // The session fields before a `set`, restored when one of its values fails.
   std::vector<Slot> set_undo_;

@@ -15,6 +15,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/common/snapshot_codec.h"
@@ -31,12 +32,28 @@ absl::Status EngineImpl::Reload(std::shared_ptr<const Ruleset> ruleset) {
   SnapshotWriter w;
   WriteState(w);
   const std::string payload = w.Release();  // outlives *this's rebuild
+  // What a snapshot does not hold but a reload keeps: the first error of
+  // each rule (by rule name) and the unmatched event types.
+  absl::flat_hash_map<std::string, std::string> first_errors;
+  for (size_t r = 0; r < rs_->rules.size(); ++r) {
+    if (!stats_.rule_first_errors[r].empty()) {
+      first_errors.emplace(rs_->rules[r].name, stats_.rule_first_errors[r]);
+    }
+  }
+  absl::flat_hash_map<std::string, int64_t> unmatched = std::move(unmatched_);
   if (absl::Status st = ReplaceState(std::move(ruleset), payload, 0);
       !st.ok()) {
     // Our own payload always reads back; this is a bug, not bad input.
     return absl::InternalError(absl::StrCat(
         "Engine::Reload: the state did not carry over: ", st.message()));
   }
+  for (size_t r = 0; r < rs_->rules.size(); ++r) {
+    auto it = first_errors.find(rs_->rules[r].name);
+    if (it != first_errors.end() && stats_.rule_errors[r] > 0) {
+      stats_.rule_first_errors[r] = std::move(it->second);
+    }
+  }
+  unmatched_ = std::move(unmatched);
   return absl::OkStatus();
 }
 

@@ -24,6 +24,7 @@
 #include "switchboard/decision.h"
 #include "switchboard/event.h"
 #include "switchboard/ruleset.h"
+#include "switchboard/trace.h"
 
 namespace switchboard {
 
@@ -35,7 +36,7 @@ struct EngineOptions {
   // rule_index.h: equality, `in` and range tests of the conditions on event
   // attributes) instead of evaluating every rule of the trigger. Exact: the
   // decisions, stats and error counts are the same either way. Ignored
-  // (no pruning) when `explain` is on. Default: true.
+  // (no pruning) when `explain` is on or `trace` is set. Default: true.
   bool index_rules = true;
   // The most live sessions the engine keeps; creating one more evicts the
   // longest-idle session (smallest last_seen; ties: the one touched
@@ -50,6 +51,13 @@ struct EngineOptions {
   // --clock wall` uses 1 s). Default: zero (every event older than the
   // clock is counted).
   absl::Duration late_tolerance = absl::ZeroDuration();
+  // Where to send one TriggerTrace per trigger evaluated (trace.h, SPEC
+  // section 8: `switchboard run --trace FILE`); not owned, must outlive the
+  // engine, called on the engine's thread. When set, every trigger builds an
+  // explanation and the rule index is off (every rule of a trigger is
+  // listed); decisions and stats are the same either way. Default: null (no
+  // tracing: Process costs one pointer test more and allocates nothing).
+  TraceSink* trace = nullptr;
 };
 
 // Counters since the engine was created. Rule-indexed vectors follow the
@@ -88,6 +96,16 @@ struct EngineStats {
   int64_t derived_events_dropped = 0;
   std::vector<int64_t> rule_runs;    // per rule: triggers where it ran
   std::vector<int64_t> rule_errors;  // per rule: failed conditions/actions
+  // Per rule: the message of its first evaluation error ("" when it had
+  // none), e.g. "no such key: 'tier'". Kept by Reload for rules that stay;
+  // not part of a snapshot (a restored engine starts with none).
+  std::vector<std::string> rule_first_errors;
+  // Input events whose type no trigger matched (no enabled rule's `on`, no
+  // `since` or `unless` of an `after` timer, no queue's `ends_on`), by
+  // type with their counts, most frequent first (then by type). Global
+  // events (channel.*, agent.*) are left out. Catches `cart.update` sent
+  // where the rules wait for `cart.updated`. Not part of a snapshot.
+  std::vector<std::pair<std::string, int64_t>> unmatched_event_types;
   // Decisions per rule and action name, e.g. {"cart-abandonment", "offer"}.
   std::vector<std::pair<std::pair<std::string, std::string>, int64_t>>
       decisions_by_rule_action;
@@ -98,7 +116,10 @@ struct PendingTimer {
   absl::Time deadline;
   std::string session;
   std::string rule;
-  std::string trigger;  // "idle" or "after"
+  // "idle" or "after"; for PendingRoutingTimers, "relax" (a queue's next
+  // relax step for a waiting conversation) or "timeout" (its route
+  // timeout), and `rule` is the rule whose route queued it.
+  std::string trigger;
 };
 
 class Engine {
@@ -133,6 +154,10 @@ class Engine {
   // PendingTimers().size(), without building the list: O(live sessions),
   // allocates nothing (for metrics).
   virtual int64_t PendingTimerCount() const = 0;
+  // Skill routing's pending wake-ups (docs/skill-routing.md): for each
+  // waiting conversation, its next relax step and its route timeout, by
+  // deadline (then session). Not included in PendingTimers.
+  virtual std::vector<PendingTimer> PendingRoutingTimers() const { return {}; }
   // The earliest time at which something may fall due: a rule timer, a
   // session's expiry, a skill-routing wake-up (relax step, route timeout);
   // absl::InfiniteFuture() when nothing is pending. AdvanceTo(t) for a t

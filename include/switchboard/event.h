@@ -31,6 +31,8 @@ class Event {
     kTimestamp,
     kStringList,  // list(string), e.g. labels
     kIntMap,      // map(string, int), e.g. agent skills or capacity
+    kList,        // any list: `elements` (their names unused)
+    kMap,         // any map with string keys: `elements`, keyed by name
   };
 
   // One attribute. Which members are meaningful depends on `kind`. (The
@@ -51,6 +53,11 @@ class Event {
     absl::Time time_value;
     std::vector<std::string> strings;                   // kStringList
     std::vector<std::pair<std::string, int64_t>> ints;  // kIntMap
+    // kList: the elements in order; kMap: the entries, each element's
+    // `name` its key (distinct). Elements may be of any kind, nested lists
+    // and maps included; the engine types them by the schema (an int is
+    // accepted for a double, a string for a duration or a timestamp).
+    std::vector<Attribute> elements;
   };
 
   Event() = default;
@@ -76,6 +83,10 @@ class Event {
   void SetStringList(std::string_view name, std::vector<std::string> value);
   void SetIntMap(std::string_view name,
                  std::vector<std::pair<std::string, int64_t>> value);
+  // A list (kList) or a map with string keys (kMap) of any element kinds:
+  // see Attribute::elements.
+  void SetList(std::string_view name, std::vector<Attribute> elements);
+  void SetMap(std::string_view name, std::vector<Attribute> entries);
 
   // The attribute, or null. Linear in the number of attributes (events have
   // few).

@@ -23,9 +23,17 @@
 //     timestamp  an RFC 3339 string
 //     list(string)      an array of strings     -> Event::Kind::kStringList
 //     map(string, int)  an object of integers   -> Event::Kind::kIntMap
-//     dyn        null, bool, number, string, array of strings, object of ints
-//     other list and map types (and uint, bytes, objects): the line is
-//     rejected naming the member, as not supported yet
+//     other list(T)     an array of T's JSON form -> Event::Kind::kList
+//     map(string, V), map(dyn, V)
+//                       an object of V's JSON form -> Event::Kind::kMap
+//                       (nested lists and maps included; an element that
+//                       does not fit is an error naming the member and the
+//                       element's position or key)
+//     dyn        null, bool, number (an integer without fraction or exponent
+//                is an int, else a double), string, array (kList of dyn),
+//                object (kMap of dyn)
+//     (a map whose key type is not string or dyn is refused when the
+//     ruleset loads: JSON object keys are strings)
 //   on agent.* events (these win over declared attributes of the same name):
 //     agent (string), skills and capacity (objects of integers -> kIntMap),
 //     ready (bool)
@@ -89,6 +97,14 @@ struct ReaderOptions {
   // would reject, goes through the full parser, so the result (event or
   // error) is the same either way. Default: true (off only for tests).
   bool fast_path = true;
+  // `switchboard run --strict-schema`: for an event whose type the ruleset
+  // knows (one its rules' `on`, `since` or `unless` match, one an `emit`
+  // makes, route.timeout, a queue's ends_on, or a global event), note each
+  // member that neither the `event:` schema nor the built-ins declare,
+  // with "did you mean" (EventReader::warnings()). The line is still read
+  // as without it (SPEC section 7: undeclared members are ignored). Lines
+  // with such members take the full parser. Default: false.
+  bool report_unknown_members = false;
 };
 
 class EventReader {
@@ -107,6 +123,13 @@ class EventReader {
   // with a message for a human (no file or line number: the caller adds
   // them), and `out` holds a partial event.
   absl::Status Next(std::string_view line, Event* out);
+
+  // With ReaderOptions::report_unknown_members: after a Next that returned
+  // OK, one message per member of the line that the schema does not declare
+  // ("member 'cart_valu' is not in the event schema of this ruleset (for
+  // 'cart.updated'); did you mean 'cart_value'?"), in line order. Empty
+  // otherwise, and for event types the ruleset does not know.
+  const std::vector<std::string>& warnings() const;
 
   // Whether `line` holds only spaces, tabs and '\r'.
   static bool IsBlankLine(std::string_view line);
@@ -165,6 +188,9 @@ class LineReader {
 // the message (which may quote the input) are written as \xNN. No newline.
 std::string FormatBadLine(std::string_view source, int64_t line,
                           std::string_view message);
+// The same with "warning" for "error" (`run --strict-schema`).
+std::string FormatLineWarning(std::string_view source, int64_t line,
+                              std::string_view message);
 
 }  // namespace switchboard
 

@@ -41,6 +41,11 @@ struct RuleTestResult {
   // the closest candidate and the members that differ, unwanted decisions,
   // and the actual decisions as JSON lines (all of them when at most 20).
   std::string report;
+  // For a failed test that ran events: the engine's trace of the test
+  // (`switchboard test --trace FILE`), one JSON line per trigger the engine
+  // evaluated, as TriggerTrace::AppendJson writes it but starting with
+  // "file" and "test" (this result's). Empty otherwise.
+  std::string trace;
 
   // Coverage (`switchboard test --coverage`), for a test that ran events on
   // an engine, passed or not; empty otherwise (a load_errors test, a ruleset

@@ -319,7 +319,7 @@ TEST(CalendarTest, ReportsBadZonesDaysRangesAndDates) {
                   HasSubstr("a range cannot start at 24:00"),
                   HasSubstr("bad time range 'x'"),
                   "10: bad date '2026-02-29': write YYYY-MM-DD, a real date "
-                  "such as '2026-12-24'",
+                  "such as '2026-12-24', or MM-DD for every year ('12-24')",
                   HasSubstr("bad date '2026-1-1'")));
 }
 

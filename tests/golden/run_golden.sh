@@ -20,6 +20,8 @@
 #   run/<case>.stderr             .stderr without the "throughput:" line
 #                                 (stdout must be JSON Lines unless the
 #                                 arguments say --format text)
+#   run/<case>.trace              with `--trace @TRACE@` in .args: the trace
+#                                 file (JSON Lines, one per trigger)
 #   diff/<case>.args              `switchboard diff` the same way: arguments,
 #   diff/<case>.status            exit status (default 0), the differences
 #   diff/<case>.stdout            on stdout, bad lines and the summary on
@@ -136,6 +138,7 @@ usage_cases=(
   "run tests/golden/run/shop.yaml --events - --bogus"  # unknown flag
   "run tests/golden/run/shop.yaml --events - --format yaml"  # bad format
   "run - --events -"                   # stdin twice
+  "run tests/golden/run/shop.yaml --events - --trace"  # --trace without FILE
   "diff"                               # diff without rulesets
   "diff tests/golden/run/shop.yaml"    # one ruleset
   "diff tests/golden/run/shop.yaml tests/golden/run/shop.yaml"  # no --events
@@ -176,6 +179,8 @@ for args_file in "$golden"/run/*.args; do
   case=${args_file%.args}
   name="run $(basename "$case")"
   read -r args <"$args_file"
+  args=${args//@TRACE@/$scratch/trace}
+  rm -f "$scratch/trace"
   stdin=/dev/null
   [[ -f "$case.stdin" ]] && stdin=$case.stdin
   # shellcheck disable=SC2086  # word splitting is intended
@@ -198,6 +203,16 @@ for line in sys.stdin: json.loads(line)' <"$scratch/out" 2>"$scratch/json"; then
   fi
   compare "$name (stdout)" "$case.stdout" "$scratch/out"
   compare "$name (stderr)" "$case.stderr" "$scratch/err"
+  if [[ -f "$case.trace" || " $args " == *" $scratch/trace "* ]]; then
+    if command -v python3 >/dev/null &&
+        ! python3 -c 'import json, sys
+for line in sys.stdin: json.loads(line)' <"$scratch/trace" 2>"$scratch/json"; then
+      fail "$name: the trace is not JSON Lines"
+      sed 's/^/      | /' "$scratch/json" | tail -3
+      continue
+    fi
+    compare "$name (trace)" "$case.trace" "$scratch/trace"
+  fi
 done
 
 # 7. run with a ruleset that has errors, or an events file that does not
@@ -396,6 +411,26 @@ status=$?
 if expect_status "test --coverage partial.yaml" 0 "$status" "$scratch/err"; then
   compare "test --coverage partial.yaml (stdout)" \
     "$golden/test/partial.expected" "$scratch/out"
+fi
+
+# 9b. `switchboard test --trace FILE`: the engine's trace of each failed
+# test (test/failing.trace); passing tests leave none.
+"$switchboard" test tests/data/rule_tests/failing.yaml --trace "$scratch/trace" \
+    >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "test failing.yaml --trace" 1 "$status" "$scratch/err"; then
+  compare "test failing.yaml --trace" "$golden/test/failing.trace" \
+    "$scratch/trace"
+fi
+"$switchboard" test tests/data/rule_tests/passing.yaml --trace "$scratch/trace" \
+    >"$scratch/out" 2>"$scratch/err"
+status=$?
+if expect_status "test passing.yaml --trace" 0 "$status" "$scratch/err"; then
+  if [[ -s "$scratch/trace" ]]; then
+    fail "test passing.yaml --trace: a trace for passing tests"
+  else
+    pass "test passing.yaml --trace: empty"
+  fi
 fi
 
 # 10. The rule packs' own tests (rules/<pack>/tests/tests.yaml, in a

@@ -79,6 +79,12 @@ Event Untagged(const Event& e) {
       case Event::Kind::kIntMap:
         out.SetIntMap(a.name, a.ints);
         break;
+      case Event::Kind::kList:
+        out.SetList(a.name, a.elements);
+        break;
+      case Event::Kind::kMap:
+        out.SetMap(a.name, a.elements);
+        break;
     }
   }
   return out;

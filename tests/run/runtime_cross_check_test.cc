@@ -92,6 +92,12 @@ std::vector<std::string> RunEngine(std::shared_ptr<const Ruleset> rs,
     lines.push_back("pending " + ::switchboard::FormatTimestamp(t.deadline) +
                     "|" + t.session + "|" + t.rule + "|" + t.trigger);
   }
+  // Evaluation errors per rule (an `if` list is CEL's &&: SPEC section 7).
+  const std::vector<int64_t>& errors = (*engine)->stats().rule_errors;
+  for (size_t r = 0; r < errors.size(); ++r) {
+    lines.push_back("errors r" + std::to_string(r) + " " +
+                    std::to_string(errors[r]));
+  }
   return lines;
 }
 
@@ -115,6 +121,10 @@ std::vector<std::string> RunReference(std::shared_ptr<const Ruleset> rs,
   lines.push_back("sessions " + std::to_string(ref.session_count()));
   for (const std::string& t : ref.PendingTimerLines()) {
     lines.push_back("pending " + t);
+  }
+  for (size_t r = 0; r < ref.rule_errors().size(); ++r) {
+    lines.push_back("errors r" + std::to_string(r) + " " +
+                    std::to_string(ref.rule_errors()[r]));
   }
   return lines;
 }

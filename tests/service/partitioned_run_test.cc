@@ -166,6 +166,10 @@ void ExpectSame(const Outcome& one, const Outcome& many,
       << context;
   EXPECT_EQ(many.stats.rule_runs, one.stats.rule_runs) << context;
   EXPECT_EQ(many.stats.rule_errors, one.stats.rule_errors) << context;
+  EXPECT_EQ(many.stats.rule_first_errors, one.stats.rule_first_errors)
+      << context;
+  EXPECT_EQ(many.stats.unmatched_event_types, one.stats.unmatched_event_types)
+      << context;
   EXPECT_EQ(many.stats.decisions_by_rule_action,
             one.stats.decisions_by_rule_action)
       << context;

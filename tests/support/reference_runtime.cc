@@ -384,6 +384,7 @@ ReferenceRuntime::ReferenceRuntime(std::shared_ptr<const Ruleset> ruleset)
     : ruleset_(std::move(ruleset)) {
   const CheckedRuleset& rs = Checked(*ruleset_);
   for (size_t i = 0; i < rs.rules.size(); ++i) order_.push_back(int(i));
+  rule_errors_.assign(rs.rules.size(), 0);
   std::stable_sort(order_.begin(), order_.end(), [&rs](int a, int b) {
     return rs.rules[a].priority > rs.rules[b].priority;
   });
@@ -702,15 +703,24 @@ void ReferenceRuntime::RunTrigger(Session& s, const Record& event,
       ::switchboard::FormatTimestamp(now) + "|" + s.id + "|";
   for (int r : rules) {
     const Rule& rule = rs.rules[r];
-    bool holds = true;
+    // CEL's `&&` over the list, written as its truth table: any false item
+    // makes the rule false (no error); else any error makes it an error.
+    bool any_false = false;
+    bool any_error = false;
     for (const Condition& c : rule.conditions) {
       cel::Value v = c.program.Evaluate(cond);
-      if (!v.is_bool() || !v.bool_value()) {
-        holds = false;
+      if (!v.is_bool()) {
+        any_error = true;
+      } else if (!v.bool_value()) {
+        any_false = true;
         break;
       }
     }
-    if (!holds) continue;
+    if (any_false) continue;
+    if (any_error) {
+      ++rule_errors_[r];
+      continue;
+    }
     for (const Action& action : rule.actions) {
       const std::string prefix = head + rule.name + "|" +
                                  std::string(ActionName(action.kind)) + "|" +
@@ -770,6 +780,7 @@ void ReferenceRuntime::RunTrigger(Session& s, const Record& event,
                                : as.value.program.Evaluate(live);
             if (!Keepable(v)) {
               s.fields = before;
+              ++rule_errors_[r];
               break;
             }
             s.fields[as.field_index] = Owned(v);
@@ -793,6 +804,7 @@ void ReferenceRuntime::RunTrigger(Session& s, const Record& event,
                                : a.value.program.Evaluate(live);
             if (!Keepable(v)) {
               ok = false;
+              ++rule_errors_[r];
               break;
             }
             rec.attrs[a.attribute_index] = Owned(v);

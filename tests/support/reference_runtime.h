@@ -74,6 +74,10 @@ class ReferenceRuntime {
   // The pending timers as "deadline|session|rule|idle-or-after" lines, by
   // deadline, then session, then rule order (as Engine::PendingTimers).
   std::vector<std::string> PendingTimerLines() const;
+  // Per rule (load order): evaluation errors counted as the engine counts
+  // them (EngineStats::rule_errors): an `if` list is CEL's `&&` (a false
+  // item wins over an error), a failed set or emit value.
+  const std::vector<int64_t>& rule_errors() const { return rule_errors_; }
 
   // Public for the .cc's helpers; not part of the interface.
   struct Record {
@@ -127,6 +131,7 @@ class ReferenceRuntime {
   std::map<std::string, bool> channel_up_;
   std::deque<Record> derived_;
   std::vector<int> order_;  // rules in rule order (priority, file order)
+  std::vector<int64_t> rule_errors_;
 };
 
 }  // namespace switchboard::testing

@@ -21,6 +21,7 @@
 #include "absl/types/span.h"
 #include "fmt/format.h"
 #include "switchboard/ruleset.h"
+#include "switchboard/trace.h"
 
 namespace switchboard::cli {
 
@@ -75,6 +76,33 @@ class Output {
   std::string buffer_;
   bool failed_ = false;
   std::string error_;
+};
+
+// `--trace FILE` (run, test): one JSON line per trigger the engine
+// evaluated (TriggerTrace::AppendJson) on `file`. With `interleave` (the
+// trace goes to stderr: `--trace -`), each line is written at once, after
+// the decisions buffered in *interleave, so that on a terminal each record
+// follows its trigger's decisions and keeps its place among the other
+// messages on stderr.
+class TraceLines : public TraceSink {
+ public:
+  TraceLines(std::FILE* file, Output* interleave)
+      : out_(file), interleave_(interleave) {}
+  void OnTrigger(const TriggerTrace& trace) override {
+    trace.AppendJson(out_.buffer());
+    out_.buffer()->push_back('\n');
+    if (interleave_ != nullptr) {
+      interleave_->Flush();
+      out_.Flush();
+    } else {
+      out_.MaybeFlush();
+    }
+  }
+  Output& output() { return out_; }
+
+ private:
+  Output out_;
+  Output* interleave_;
 };
 
 // One command of the table (main.cc).

@@ -32,7 +32,7 @@ const Command kCommands[] = {
      "load and check a ruleset; report every mistake", kCheckHelp, Check},
     {"run",
      "run RULES --events FILE|- [--explain] [--format json|text] "
-     "[--until TIME] [--strict] "
+     "[--until TIME] [--strict] [--trace FILE] [--strict-schema] "
      "[--max-sessions N] [--snapshot-in FILE] [--snapshot-out FILE] "
      "[--reload-at TIME:RULES]...",
      "dry run: events (JSON Lines) in, decisions (JSON Lines) out", kRunHelp,
@@ -48,7 +48,7 @@ const Command kCommands[] = {
      "[--no-stdin] [--accept-state-loss]",
      "live: events on stdin and HTTP, decisions on stdout, timers on time",
      kServeHelp, Serve},
-    {"test", "test TESTS... [--coverage]",
+    {"test", "test TESTS... [--coverage] [--trace FILE]",
      "run rule authors' tests: events in, expected decisions checked",
      kTestHelp, Test},
     {"help", "help [COMMAND]", "show this help, or a command's", "", Help},

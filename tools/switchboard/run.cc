@@ -43,9 +43,10 @@ extern const char kRunHelp[] =
     "missing time, type or session key, a member of the wrong type) is\n"
     "reported on stderr as FILE:LINE: error: MESSAGE, counted and skipped.\n"
     "At the end a summary goes to stderr: events, late events, bad lines,\n"
-    "decisions per rule and action, evaluation errors per rule, deflects\n"
-    "without a healthy channel, the rules that never ran, pending timers,\n"
-    "sessions, and a last line\n"
+    "decisions per rule and action, evaluation errors per rule (with the\n"
+    "first error's message), deflects without a healthy channel, the rules\n"
+    "that never ran, the event types no trigger matched, skill routing,\n"
+    "pending timers, sessions, and a last line\n"
     "'throughput: ...' (the only one that depends on timing).\n"
     "Exits 0 unless the ruleset fails to load, --strict meets a bad line,\n"
     "a file cannot be read (1), or stdout cannot be written (3).\n"
@@ -61,6 +62,14 @@ extern const char kRunHelp[] =
     "  --until TIME   after the last event, advance the clock to TIME (RFC\n"
     "                 3339), firing the timers that fall due\n"
     "  --strict       stop at the first bad line and exit 1\n"
+    "  --trace FILE   write one JSON line per trigger the engine evaluated\n"
+    "                 (input event, derived event, timer, assignment) to\n"
+    "                 FILE ('-': stderr), decided or not: each rule\n"
+    "                 considered, its outcome (ran, false, error, ...), its\n"
+    "                 conditions' values, an error's message\n"
+    "  --strict-schema  warn (FILE:LINE: warning: ...) about members of an\n"
+    "                 event whose type the rules know that the event: schema\n"
+    "                 does not declare; the line is still processed\n"
     "  --max-sessions N  keep at most N live sessions, evicting the\n"
     "                 longest idle (default 1000000; 0: unlimited)\n"
     "  --snapshot-in FILE   start from the engine state saved in FILE\n"
@@ -73,7 +82,8 @@ extern const char kRunHelp[] =
     "  --threads N    run the sessions on N engines, partitioned by session\n"
     "                 key, N threads side by side (default 1); the output\n"
     "                 is the same, byte for byte. Rulesets with queues,\n"
-    "                 --strict and snapshots run on one engine\n";
+    "                 --strict, --trace, --strict-schema and snapshots run\n"
+    "                 on one engine\n";
 
 namespace {
 
@@ -112,8 +122,21 @@ struct SummaryInput {
   absl::Time now;
 };
 
+// Rule timers and skill routing's (relax steps, route timeouts), by
+// deadline, then session.
 SummaryInput Summarize(const Engine& engine) {
-  return {engine.ruleset(), engine.stats(), engine.PendingTimers(),
+  std::vector<PendingTimer> timers = engine.PendingTimers();
+  for (PendingTimer& t : engine.PendingRoutingTimers()) {
+    timers.push_back(std::move(t));
+  }
+  std::stable_sort(timers.begin(), timers.end(),
+                   [](const PendingTimer& a, const PendingTimer& b) {
+                     if (a.deadline != b.deadline) {
+                       return a.deadline < b.deadline;
+                     }
+                     return a.session < b.session;
+                   });
+  return {engine.ruleset(), engine.stats(), std::move(timers),
           engine.session_count(), engine.now()};
 }
 
@@ -122,10 +145,19 @@ SummaryInput Summarize(const service::PartitionedRun& run) {
           run.now()};
 }
 
+// The pending timers' kinds as the summary names them.
+std::string_view TimerKind(std::string_view trigger) {
+  if (trigger == "relax") return "relax step";
+  if (trigger == "timeout") return "route timeout";
+  return trigger;
+}
+
 // The summary on stderr. `reloads`: the --reload-at reloads done, or -1 when
-// none was asked for.
-void PrintSummary(const SummaryInput& engine, int64_t bad_lines, double seconds,
-                  int64_t lines, int64_t reloads) {
+// none was asked for; `schema_warnings`: the --strict-schema warnings, or
+// -1 without it.
+void PrintSummary(const SummaryInput& engine, int64_t bad_lines,
+                  int64_t schema_warnings, double seconds, int64_t lines,
+                  int64_t reloads) {
   const EngineStats& stats = engine.stats;
   const Ruleset& ruleset = engine.ruleset;
   std::string out;
@@ -137,6 +169,9 @@ void PrintSummary(const SummaryInput& engine, int64_t bad_lines, double seconds,
   }
   Put(out, ")\n");
   Put(out, "bad lines: {}\n", bad_lines);
+  if (schema_warnings >= 0) {
+    Put(out, "schema warnings: {}\n", schema_warnings);
+  }
   Put(out, "decisions: {}\n", stats.decisions);
   for (const auto& [key, count] : stats.decisions_by_rule_action) {
     Put(out, "  {} {}: {}\n", key.first, key.second, count);
@@ -148,7 +183,12 @@ void PrintSummary(const SummaryInput& engine, int64_t bad_lines, double seconds,
   for (int r = 0; r < rules && r < static_cast<int>(stats.rule_errors.size());
        ++r) {
     if (stats.rule_errors[r] == 0) continue;
-    Put(out, "  {}: {}\n", ruleset.rule_name(r), stats.rule_errors[r]);
+    Put(out, "  {}: {}", ruleset.rule_name(r), stats.rule_errors[r]);
+    if (r < static_cast<int>(stats.rule_first_errors.size()) &&
+        !stats.rule_first_errors[r].empty()) {
+      Put(out, " (first: {})", stats.rule_first_errors[r]);
+    }
+    Put(out, "\n");
   }
   Put(out, "deflects without a healthy channel: {}\n",
       stats.deflects_without_channel);
@@ -161,10 +201,24 @@ void PrintSummary(const SummaryInput& engine, int64_t bad_lines, double seconds,
   }
   Put(out, "rules that never ran: {}\n", silent.size());
   for (const std::string& name : silent) Put(out, "  {}\n", name);
-  // Skill routing (docs/skill-routing.md): once agents took or timed out
-  // a conversation.
-  if (ruleset.queue_count() > 0 &&
-      (stats.assignments > 0 || stats.route_timeouts > 0)) {
+  // Input events no trigger matched (a typo'd type: `cart.update` where the
+  // rules wait for `cart.updated`).
+  int64_t unmatched = 0;
+  for (const auto& [type, count] : stats.unmatched_event_types) {
+    unmatched += count;
+  }
+  Put(out, "events no trigger matched: {}\n", unmatched);
+  for (size_t i = 0;
+       i < stats.unmatched_event_types.size() && i < kMaxTimersListed; ++i) {
+    Put(out, "  {}: {}\n", stats.unmatched_event_types[i].first,
+        stats.unmatched_event_types[i].second);
+  }
+  if (stats.unmatched_event_types.size() > kMaxTimersListed) {
+    Put(out, "  and {} more types\n",
+        stats.unmatched_event_types.size() - kMaxTimersListed);
+  }
+  // Skill routing (docs/skill-routing.md), for every ruleset with queues.
+  if (ruleset.queue_count() > 0) {
     Put(out,
         "skill routing: assignments {}, route timeouts {}, transfers {}, "
         "abandoned {}, unassignable {}\n",
@@ -182,7 +236,7 @@ void PrintSummary(const SummaryInput& engine, int64_t bad_lines, double seconds,
   for (size_t i = 0; i < timers.size() && i < kMaxTimersListed; ++i) {
     const PendingTimer& t = timers[i];
     Put(out, "  {} session {} rule {} ({})\n", FormatTimestamp(t.deadline),
-        t.session, t.rule, t.trigger);
+        t.session, t.rule, TimerKind(t.trigger));
   }
   if (timers.size() > kMaxTimersListed) {
     Put(out, "  and {} more\n", timers.size() - kMaxTimersListed);
@@ -323,8 +377,9 @@ class PartitionedDriver : public Driver {
 int Run(const std::vector<std::string>& args, Output& out) {
   bool explain = false;
   bool strict = false;
+  bool strict_schema = false;
   std::optional<std::string> events_path, until_text, snapshot_in, snapshot_out,
-      max_sessions_text, format, threads_text;
+      max_sessions_text, format, threads_text, trace_path;
   std::vector<std::string> reload_texts;
   Flags flags("run");
   flags.Value("--events", &events_path);
@@ -332,6 +387,8 @@ int Run(const std::vector<std::string>& args, Output& out) {
   flags.Switch("--explain", &explain);
   flags.Value("--format", &format);
   flags.Switch("--strict", &strict);
+  flags.Switch("--strict-schema", &strict_schema);
+  flags.Value("--trace", &trace_path);
   flags.Value("--max-sessions", &max_sessions_text);
   flags.Value("--snapshot-in", &snapshot_in);
   flags.Value("--snapshot-out", &snapshot_out);
@@ -384,6 +441,9 @@ int Run(const std::vector<std::string>& args, Output& out) {
     }
     threads = static_cast<int>(n);
   }
+  if (trace_path.has_value() && trace_path->empty()) {
+    return UsageError("run", "--trace needs a file (or -)");
+  }
   if (snapshot_in.has_value() && snapshot_in->empty()) {
     return UsageError("run", "--snapshot-in needs a file");
   }
@@ -415,12 +475,30 @@ int Run(const std::vector<std::string>& args, Output& out) {
       return kExitProblem;
     }
   }
+  // --trace: opened before the run, so that a bad path stops it at once.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace_file(nullptr,
+                                                             &std::fclose);
+  std::unique_ptr<TraceLines> trace;
+  if (trace_path.has_value()) {
+    std::FILE* f = stderr;
+    if (*trace_path != "-") {
+      trace_file.reset(std::fopen(trace_path->c_str(), "w"));
+      if (trace_file == nullptr) {
+        fmt::print(stderr, "switchboard: cannot write the trace '{}': {}\n",
+                   *trace_path, std::strerror(errno));
+        return kExitProblem;
+      }
+      f = trace_file.get();
+    }
+    trace = std::make_unique<TraceLines>(f, f == stderr ? &out : nullptr);
+    options.trace = trace.get();
+  }
   // One engine, or with --threads N a PartitionedRun of N, behind one
   // interface: the loop below feeds it either way.
   std::unique_ptr<Driver> driver;
   const bool one_engine_needed =
-      strict || snapshot_in.has_value() || snapshot_out.has_value() ||
-      ruleset->queue_count() > 0 ||
+      strict || strict_schema || trace != nullptr || snapshot_in.has_value() ||
+      snapshot_out.has_value() || ruleset->queue_count() > 0 ||
       std::any_of(reloads.begin(), reloads.end(), [](const PlannedReload& r) {
         return r.ruleset->queue_count() > 0;
       });
@@ -477,13 +555,15 @@ int Run(const std::vector<std::string>& args, Output& out) {
   std::FILE* file = events->file;
 
   int64_t bad_lines = 0;
+  int64_t schema_warnings = 0;
   report = [&](int64_t line, std::string_view message) {
     ++bad_lines;
     out.Flush();  // decisions so far before the message (for a terminal)
     fmt::print(stderr, "{}\n", FormatBadLine(events_name, line, message));
   };
 
-  const ReaderOptions reader_options;
+  ReaderOptions reader_options;
+  reader_options.report_unknown_members = strict_schema;
   // The event schema follows --reload-at (the reader is rebuilt).
   auto reader = std::make_unique<EventReader>(*ruleset, reader_options);
   size_t next_reload = 0;
@@ -531,6 +611,14 @@ int Run(const std::vector<std::string>& args, Output& out) {
       }
       if (s.ok()) {
         driver->Commit(line_number);  // a refusal is reported (report)
+        // --strict-schema (one engine): members the schema does not
+        // declare (warnings: the decisions stay those of a plain run).
+        for (const std::string& warning : reader->warnings()) {
+          ++schema_warnings;
+          out.Flush();
+          fmt::print(stderr, "{}\n",
+                     FormatLineWarning(events_name, line_number, warning));
+        }
       } else {
         report(line_number, Message(s));
       }
@@ -581,7 +669,13 @@ int Run(const std::vector<std::string>& args, Output& out) {
     status = kExitProblem;
   }
   out.Flush();  // main reports a failed write (exit 3)
-  PrintSummary(driver->Summary(), bad_lines, seconds, line_number,
+  if (trace != nullptr && !trace->output().Flush()) {
+    fmt::print(stderr, "switchboard: cannot write the trace '{}': {}\n",
+               *trace_path, trace->output().error());
+    status = kExitWriteError;
+  }
+  PrintSummary(driver->Summary(), bad_lines,
+               strict_schema ? schema_warnings : -1, seconds, line_number,
                reloads.empty() ? -1 : reloads_done);
   return status;
 }

@@ -5,8 +5,13 @@
 // with --coverage, then for each ruleset the number of tests in which each
 // rule ran and the rules no test ran; last "N passed, M failed". Exit 1 when
 // any test failed (a malformed or unreadable test file counts as one failed
-// test).
+// test). --trace FILE writes the engine's trace of every failed test.
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +43,11 @@ extern const char kTestHelp[] =
     "  --coverage   before the last line, for each ruleset the tests used:\n"
     "               the number of tests in which each rule ran (its\n"
     "               conditions held and its actions ran), and the rules no\n"
-    "               test ran\n";
+    "               test ran\n"
+    "  --trace FILE for each failed test that ran events, the engine's\n"
+    "               trace to FILE ('-': stderr): one JSON line per trigger\n"
+    "               evaluated, with the test's file and name, each rule\n"
+    "               considered and its outcome (as run --trace)\n";
 
 namespace {
 
@@ -71,11 +80,32 @@ void PrintCoverage(const RuleCoverage& coverage, Output& out) {
 
 int Test(const std::vector<std::string>& args, Output& out) {
   bool coverage_wanted = false;
+  std::optional<std::string> trace_path;
   Flags flags("test");
   flags.Switch("--coverage", &coverage_wanted);
+  flags.Value("--trace", &trace_path);
   std::vector<std::string> paths;
   if (auto rc = flags.Parse(args, &paths, out)) return *rc;
   if (paths.empty()) return UsageError("test", "missing TESTS");
+  if (trace_path.has_value() && trace_path->empty()) {
+    return UsageError("test", "--trace needs a file (or -)");
+  }
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace_file(nullptr,
+                                                             &std::fclose);
+  std::unique_ptr<Output> trace;
+  if (trace_path.has_value()) {
+    std::FILE* f = stderr;
+    if (*trace_path != "-") {
+      trace_file.reset(std::fopen(trace_path->c_str(), "w"));
+      if (trace_file == nullptr) {
+        fmt::print(stderr, "switchboard: cannot write the trace '{}': {}\n",
+                   *trace_path, std::strerror(errno));
+        return kExitProblem;
+      }
+      f = trace_file.get();
+    }
+    trace = std::make_unique<Output>(f);
+  }
   int passed = 0;
   int failed = 0;
   // Each path on its own, so that a missing one is one failure among the
@@ -103,6 +133,7 @@ int Test(const std::vector<std::string>& args, Output& out) {
       (r.passed ? passed : failed) += 1;
       out.Print("{}: {} {}\n{}", r.file, r.passed ? "PASS" : "FAIL", r.name,
                 r.report);
+      if (trace != nullptr && !r.trace.empty()) trace->Write(r.trace);
       coverage.Add(r);
     }
     out.Flush();  // a file's results as soon as they are known
@@ -112,6 +143,11 @@ int Test(const std::vector<std::string>& args, Output& out) {
   }
   if (coverage_wanted) PrintCoverage(coverage, out);
   out.Print("{} passed, {} failed\n", passed, failed);
+  if (trace != nullptr && !trace->Flush()) {
+    fmt::print(stderr, "switchboard: cannot write the trace '{}': {}\n",
+               *trace_path, trace->error());
+    return kExitWriteError;
+  }
   return failed > 0 ? kExitProblem : kExitOk;
 }
 
