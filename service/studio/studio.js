@@ -250,6 +250,7 @@ function eventsBody() {
 let runTimer = null;
 function scheduleRun() {
   clearTimeout(runTimer);
+  setRunState("running", "the rules changed: running the events again…");
   runTimer = setTimeout(run, 500);
 }
 
@@ -284,8 +285,11 @@ async function run() {
 // The parameters of a decision: the members other than the common ones.
 const kCommon = new Set(["time", "ruleset", "session", "rule", "action", "trigger", "explain"]);
 function params(d) {
+  const show = (v) => Array.isArray(v) ? v.join(",")
+    : v && typeof v === "object" ? Object.entries(v).map(([a, b]) => `${a}:${b}`).join(",")
+    : v;
   return Object.entries(d).filter(([k]) => !kCommon.has(k))
-    .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`).join(" ");
+    .map(([k, v]) => `${k}=${show(v)}`).join(" ");
 }
 
 function drawDecisions(decisions) {
@@ -318,7 +322,7 @@ function toggleExplanation(row, d) {
   const cell = el("td", {colspan: 6});
   const explain = d.explain || {rules: [], notes: []};
   for (const r of explain.rules || []) {
-    const conditions = (r.conditions || []).map((c) => `${c.text} -> ${c.value}`).join("; ");
+    const conditions = (r.conditions || []).map((c) => `${c.if} -> ${c.value}`).join("; ");
     cell.append(el("div", {},
       el("b", {}, r.rule), " ",
       el("span", {class: "outcome-" + r.outcome}, r.outcome),

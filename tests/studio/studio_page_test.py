@@ -9,7 +9,8 @@ through the DevTools protocol (a WebSocket client on a raw socket: Python 3
 standard library only):
 
   1. load: the page shows one data-testid="decision" per decision of
-     `switchboard run RULES --events FILE`;
+     `switchboard run RULES --events FILE`, each opening to its
+     explanation;
   2. a typo typed into the editor shows its diagnostic, with the hint, in
      data-testid="diagnostics" and a marker in the editor's gutter;
   3. the typo removed, an edit saved with the Save button is the file on
@@ -266,6 +267,15 @@ def main():
         check(shown == expected,
               "the page shows %d decisions, switchboard run made %d" %
               (shown, expected))
+        # A decision opens to its explanation: the rules considered.
+        page.eval("document.querySelector('[data-testid=decision]').click()")
+        explained = page.wait(
+            "(() => { const e = document.querySelector("
+            "'[data-testid=explanation]'); return e && e.textContent; })()",
+            "the first decision's explanation")
+        check(" ran" in explained and "-> true" in explained and
+              "undefined" not in explained,
+              "the explanation: %s" % explained[:120])
         editor = page.eval("document.getElementById('editor-host')"
                            ".dataset.editor")
         check(editor == "codemirror", "the editor is CodeMirror")
