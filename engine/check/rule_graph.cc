@@ -371,4 +371,69 @@ std::string RuleGraphDot(const CheckedRuleset& ruleset) {
   return dot;
 }
 
+RuleGraph BuildRuleGraph(const CheckedRuleset& ruleset) {
+  GraphBuilder builder(ruleset);
+  const Graph g = builder.Build();
+  RuleGraph out;
+  out.nodes.reserve(boost::num_vertices(g));
+  for (auto [it, end] = boost::vertices(g); it != end; ++it) {
+    const VertexProps& p = g[*it];
+    RuleGraph::Node node;
+    switch (p.kind) {
+      case VertexKind::kEventType:
+        node.kind = RuleGraph::Node::Kind::kEventType;
+        break;
+      case VertexKind::kEventPrefix:
+        node.kind = RuleGraph::Node::Kind::kEventPrefix;
+        break;
+      case VertexKind::kTimer:
+        node.kind = RuleGraph::Node::Kind::kTimer;
+        break;
+      case VertexKind::kRule:
+        node.kind = RuleGraph::Node::Kind::kRule;
+        break;
+      case VertexKind::kField:
+        node.kind = RuleGraph::Node::Kind::kField;
+        break;
+    }
+    node.label = p.label;
+    node.rule = p.rule;
+    node.enabled = p.enabled;
+    out.nodes.push_back(std::move(node));
+  }
+  for (auto [it, end] = boost::edges(g); it != end; ++it) {
+    RuleGraph::Edge edge;
+    edge.from = static_cast<int>(boost::source(*it, g));
+    edge.to = static_cast<int>(boost::target(*it, g));
+    switch (g[*it].kind) {
+      case EdgeKind::kTrigger:
+        edge.kind = RuleGraph::Edge::Kind::kTrigger;
+        break;
+      case EdgeKind::kEmit:
+        edge.kind = RuleGraph::Edge::Kind::kEmit;
+        break;
+      case EdgeKind::kTimeout:
+        edge.kind = RuleGraph::Edge::Kind::kTimeout;
+        break;
+      case EdgeKind::kMatches:
+        edge.kind = RuleGraph::Edge::Kind::kMatches;
+        break;
+      case EdgeKind::kSince:
+        edge.kind = RuleGraph::Edge::Kind::kSince;
+        break;
+      case EdgeKind::kUnless:
+        edge.kind = RuleGraph::Edge::Kind::kUnless;
+        break;
+      case EdgeKind::kReads:
+        edge.kind = RuleGraph::Edge::Kind::kReads;
+        break;
+      case EdgeKind::kWrites:
+        edge.kind = RuleGraph::Edge::Kind::kWrites;
+        break;
+    }
+    out.edges.push_back(edge);
+  }
+  return out;
+}
+
 }  // namespace switchboard::check

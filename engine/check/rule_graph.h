@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/check/checked_ruleset.h"
+#include "switchboard/rule_graph.h"
 
 namespace switchboard::check {
 
@@ -40,6 +41,10 @@ std::vector<EmitCycle> FindEmitCycles(const CheckedRuleset& ruleset);
 // vertices in the order rules, event types, prefixes, timers, fields are
 // first met in file order.
 std::string RuleGraphDot(const CheckedRuleset& ruleset);
+
+// The same graph as data (the public RuleGraph), vertices and edges in the
+// order of RuleGraphDot.
+RuleGraph BuildRuleGraph(const CheckedRuleset& ruleset);
 
 }  // namespace switchboard::check
 

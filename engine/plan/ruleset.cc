@@ -25,6 +25,7 @@
 
 namespace switchboard {
 
+using ::switchboard::check::BuildRuleGraph;
 using ::switchboard::check::CheckedRuleset;
 using ::switchboard::check::CheckOptions;
 using ::switchboard::check::CheckRuleset;
@@ -76,6 +77,7 @@ const std::vector<Diagnostic>& Ruleset::warnings() const {
   return rep_->warnings;
 }
 std::string Ruleset::GraphDot() const { return RuleGraphDot(*rep_->checked); }
+RuleGraph Ruleset::Graph() const { return BuildRuleGraph(*rep_->checked); }
 
 bool IsGlobalEvent(std::string_view type) { return IsGlobalEventType(type); }
 
@@ -248,7 +250,50 @@ bool IsRuleFileName(const std::string& name) {
          (ends_with(".yaml") || ends_with(".yml"));
 }
 
+// The rule files of the folder `path`, sorted (file names only).
+absl::StatusOr<std::vector<std::string>> FolderRuleFiles(
+    const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code type_ec;
+    if (IsRuleFileName(name) && it->is_regular_file(type_ec)) {
+      names.push_back(name);
+    }
+  }
+  if (ec) {
+    return absl::UnavailableError("cannot read the folder: " + ec.message());
+  }
+  if (names.empty()) {
+    return absl::InvalidArgumentError("no *.yaml or *.yml files in the folder");
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<std::string>> RuleFilePaths(
+    const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) {
+    return absl::NotFoundError("'" + path + "': no such file or folder");
+  }
+  if (!fs::is_directory(status)) return std::vector<std::string>{path};
+  absl::StatusOr<std::vector<std::string>> names = FolderRuleFiles(path);
+  if (!names.ok()) {
+    return absl::Status(
+        names.status().code(),
+        "'" + path + "': " + std::string(names.status().message()));
+  }
+  for (std::string& name : *names) name = (fs::path(path) / name).string();
+  return names;
+}
 
 LoadResult LoadRuleset(const std::string& path, const LoadOptions& options) {
   namespace fs = std::filesystem;
@@ -261,25 +306,12 @@ LoadResult LoadRuleset(const std::string& path, const LoadOptions& options) {
   std::vector<Diagnostic> diagnostics;
   absl::StatusCode code = absl::StatusCode::kInvalidArgument;
   if (fs::is_directory(status)) {
-    std::vector<std::string> names;
-    for (fs::directory_iterator it(path, ec), end; !ec && it != end;
-         it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      std::error_code type_ec;
-      if (IsRuleFileName(name) && it->is_regular_file(type_ec)) {
-        names.push_back(name);
-      }
+    absl::StatusOr<std::vector<std::string>> names = FolderRuleFiles(path);
+    if (!names.ok()) {
+      return Failure(names.status().code(), path,
+                     std::string(names.status().message()));
     }
-    if (ec) {
-      return Failure(absl::StatusCode::kUnavailable, path,
-                     "cannot read the folder: " + ec.message());
-    }
-    if (names.empty()) {
-      return Failure(absl::StatusCode::kInvalidArgument, path,
-                     "no *.yaml or *.yml files in the folder");
-    }
-    std::sort(names.begin(), names.end());
-    for (const std::string& name : names) {
+    for (const std::string& name : *names) {
       const std::string shown = (fs::path(path) / name).string();
       std::string text;
       if (ReadFile(fs::path(path) / name, shown, options, &text, &diagnostics,
@@ -299,6 +331,20 @@ LoadResult LoadRuleset(const std::string& path, const LoadOptions& options) {
                       std::move(diagnostics), nullptr);
   }
   return LoadTexts(std::move(texts), std::move(diagnostics), options);
+}
+
+LoadResult LoadRulesetFromTexts(std::vector<RuleText> files,
+                                const LoadOptions& options) {
+  if (files.empty()) {
+    return Failure(absl::StatusCode::kInvalidArgument, "",
+                   "no rule files to load");
+  }
+  std::vector<SourceText> texts;
+  texts.reserve(files.size());
+  for (RuleText& f : files) {
+    texts.push_back({std::move(f.name), std::move(f.text)});
+  }
+  return LoadTexts(std::move(texts), {}, options);
 }
 
 LoadResult LoadRulesetFromString(std::string_view yaml,

@@ -22,7 +22,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "switchboard/diagnostic.h"
+#include "switchboard/rule_graph.h"
 
 namespace switchboard {
 
@@ -85,6 +87,10 @@ class Ruleset {
   // The rule graph (triggers, emits, session field reads and writes) as
   // Graphviz DOT.
   std::string GraphDot() const;
+  // The same graph as data (rule_graph.h), for callers that draw it
+  // themselves (`switchboard studio`). Vertices and edges in the order of
+  // GraphDot().
+  RuleGraph Graph() const;
 
  private:
   friend class plan::RulesetAccess;
@@ -133,6 +139,28 @@ LoadResult LoadRuleset(const std::string& path,
 LoadResult LoadRulesetFromString(std::string_view yaml,
                                  const std::string& file_name,
                                  const LoadOptions& options = {});
+
+// A rule file's text, for LoadRulesetFromTexts: `name` is what diagnostics
+// call it, `text` its YAML.
+struct RuleText {
+  std::string name;
+  std::string text;
+};
+
+// Loads the ruleset made of `files`, in the given order (their rule order),
+// as LoadRuleset loads the files of a folder: an editor's unsaved buffers
+// are checked exactly as the files on disk would be. An empty list is an
+// error diagnostic. Never throws. Thread-safe.
+LoadResult LoadRulesetFromTexts(std::vector<RuleText> files,
+                                const LoadOptions& options = {});
+
+// The rule files LoadRuleset(path) reads, in load order, named as its
+// diagnostics name them: `path` itself for a file; for a folder,
+// `path`/name for each *.yaml and *.yml regular file not starting with '.'
+// (not in subfolders), in file-name (byte) order. Errors: NotFound when
+// `path` does not exist, Unavailable when the folder cannot be read,
+// InvalidArgument for a folder without rule files.
+absl::StatusOr<std::vector<std::string>> RuleFilePaths(const std::string& path);
 
 }  // namespace switchboard
 

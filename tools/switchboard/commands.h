@@ -26,6 +26,10 @@ int Diff(const std::vector<std::string>& args, Output& out);
 extern const char kServeHelp[];
 int Serve(const std::vector<std::string>& args, Output& out);
 
+// studio.cc: the web page for rule authors (service/studio.h).
+extern const char kStudioHelp[];
+int Studio(const std::vector<std::string>& args, Output& out);
+
 // test.cc: rule authors' tests.
 extern const char kTestHelp[];
 int Test(const std::vector<std::string>& args, Output& out);

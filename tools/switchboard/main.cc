@@ -1,7 +1,7 @@
 // The switchboard command-line tool: a thin layer over the public API
 // (include/switchboard/) and, for serve, the service (service/). One file
-// per command (check.cc, run.cc, diff.cc, serve.cc, test.cc); this one
-// holds the command table, help, version and the dispatch.
+// per command (check.cc, run.cc, diff.cc, serve.cc, studio.cc, test.cc); this
+// one holds the command table, help, version and the dispatch.
 //
 // Exit statuses (cli.h, docs/cli.md): 0 success; 1 the command ran and
 // found a problem (a ruleset with errors, a failed test, a file that cannot
@@ -48,6 +48,10 @@ const Command kCommands[] = {
      "[--no-stdin] [--accept-state-loss]",
      "live: events on stdin and HTTP, decisions on stdout, timers on time",
      kServeHelp, Serve},
+    {"studio",
+     "studio RULES [--events FILE] [--http HOST:PORT] [--allow-remote] "
+     "[--codemirror DIR] [--max-body BYTES]",
+     "a web page to edit rules and see what they decide", kStudioHelp, Studio},
     {"test", "test TESTS... [--coverage] [--trace FILE]",
      "run rule authors' tests: events in, expected decisions checked",
      kTestHelp, Test},
