@@ -32,8 +32,6 @@
 namespace switchboard {
 namespace {
 
-using ::switchboard::io::AppendJsonString;
-
 // A decision waiting for its partner.
 struct Recorded {
   DiffDecision decision;

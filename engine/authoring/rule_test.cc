@@ -49,7 +49,6 @@ namespace switchboard {
 namespace {
 
 using ::switchboard::common::DidYouMean;
-using ::switchboard::io::AppendJsonString;
 using ::switchboard::load::ParseRuleFile;
 using ::switchboard::load::RuleFile;
 using ::switchboard::load::YamlLimits;

@@ -557,6 +557,11 @@ void AppendJsonString(std::string_view s, std::string* out) {
 }
 
 }  // namespace io
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  io::AppendJsonString(s, out);
+}
+
 }  // namespace switchboard
 
 namespace switchboard {

@@ -23,8 +23,6 @@
 namespace switchboard {
 namespace {
 
-using ::switchboard::io::AppendJsonString;
-
 // Whether `value` can stand as it is in a text line. `in_collection`: also
 // refuse ',' and ':', which separate list and map elements.
 bool IsPlain(std::string_view value, bool in_collection) {

@@ -98,6 +98,12 @@ class DecisionSink {
   virtual void OnDecision(const Decision& decision) = 0;
 };
 
+// Appends `s` to `out` as a JSON string, quotes included, escaped as the
+// strings of decisions are (control characters as \uXXXX, invalid UTF-8
+// replaced by U+FFFD): for JSON that a tool writes beside decisions, so that
+// the project has one JSON string escaper.
+void AppendJsonString(std::string_view s, std::string* out);
+
 }  // namespace switchboard
 
 #endif  // SWITCHBOARD_DECISION_H_

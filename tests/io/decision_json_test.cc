@@ -398,3 +398,17 @@ TEST(DecisionTextTest, AppendTextAppends) {
 
 }  // namespace
 }  // namespace switchboard
+
+namespace switchboard {
+namespace {
+
+// The public escaper (decision.h) is the one decisions use: the studio and
+// other tools write their JSON with it.
+TEST(DecisionJsonTest, AppendJsonStringEscapesAsDecisionsDo) {
+  std::string out = "x";
+  AppendJsonString("a\"b\\c\n\x01 \xff", &out);
+  EXPECT_EQ(out, "x\"a\\\"b\\\\c\\u000a\\u0001 \xEF\xBF\xBD\"");
+}
+
+}  // namespace
+}  // namespace switchboard

@@ -229,6 +229,16 @@ absl::StatusOr<EventsFile> OpenEvents(const std::string& path) {
   return events;
 }
 
+std::FILE* OpenTraceFile(const std::string& path, FilePtr* owned) {
+  if (path == "-") return stderr;
+  owned->reset(std::fopen(path.c_str(), "w"));
+  if (*owned == nullptr) {
+    fmt::print(stderr, "switchboard: cannot write the trace '{}': {}\n", path,
+               std::strerror(errno));
+  }
+  return owned->get();
+}
+
 absl::Status WriteFileAtomically(const std::string& path,
                                  std::string_view bytes) {
   const std::string temp = path + ".tmp";

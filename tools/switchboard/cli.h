@@ -208,6 +208,12 @@ absl::Status ReadWholeFile(const std::string& path, uint64_t limit,
 absl::Status WriteFileAtomically(const std::string& path,
                                  std::string_view bytes);
 
+// --trace FILE of run and test: FILE opened for writing, or stderr for "-".
+// `owned` keeps (and closes) a file opened here. On failure prints
+// "switchboard: cannot write the trace 'FILE': REASON" and returns null.
+using FilePtr = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
+std::FILE* OpenTraceFile(const std::string& path, FilePtr* owned);
+
 // The message of `status` (absl::string_view is its own type in Debian's
 // Abseil, which fmt does not know).
 inline std::string_view Message(const absl::Status& status) {

@@ -476,20 +476,11 @@ int Run(const std::vector<std::string>& args, Output& out) {
     }
   }
   // --trace: opened before the run, so that a bad path stops it at once.
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace_file(nullptr,
-                                                             &std::fclose);
+  FilePtr trace_file(nullptr, &std::fclose);
   std::unique_ptr<TraceLines> trace;
   if (trace_path.has_value()) {
-    std::FILE* f = stderr;
-    if (*trace_path != "-") {
-      trace_file.reset(std::fopen(trace_path->c_str(), "w"));
-      if (trace_file == nullptr) {
-        fmt::print(stderr, "switchboard: cannot write the trace '{}': {}\n",
-                   *trace_path, std::strerror(errno));
-        return kExitProblem;
-      }
-      f = trace_file.get();
-    }
+    std::FILE* const f = OpenTraceFile(*trace_path, &trace_file);
+    if (f == nullptr) return kExitProblem;
     trace = std::make_unique<TraceLines>(f, f == stderr ? &out : nullptr);
     options.trace = trace.get();
   }

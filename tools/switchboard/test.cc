@@ -90,20 +90,11 @@ int Test(const std::vector<std::string>& args, Output& out) {
   if (trace_path.has_value() && trace_path->empty()) {
     return UsageError("test", "--trace needs a file (or -)");
   }
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace_file(nullptr,
-                                                             &std::fclose);
+  FilePtr trace_file(nullptr, &std::fclose);
   std::unique_ptr<Output> trace;
   if (trace_path.has_value()) {
-    std::FILE* f = stderr;
-    if (*trace_path != "-") {
-      trace_file.reset(std::fopen(trace_path->c_str(), "w"));
-      if (trace_file == nullptr) {
-        fmt::print(stderr, "switchboard: cannot write the trace '{}': {}\n",
-                   *trace_path, std::strerror(errno));
-        return kExitProblem;
-      }
-      f = trace_file.get();
-    }
+    std::FILE* const f = OpenTraceFile(*trace_path, &trace_file);
+    if (f == nullptr) return kExitProblem;
     trace = std::make_unique<Output>(f);
   }
   int passed = 0;
