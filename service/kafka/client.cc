@@ -92,14 +92,11 @@ absl::Status KafkaError(rd_kafka_error_t* error, std::string_view what) {
 
 absl::StatusOr<int32_t> PartitionCount(rd_kafka_t* rk, const std::string& topic,
                                        absl::Duration timeout) {
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-  if (rkt == nullptr) {
-    return KafkaError(rd_kafka_last_error(), fmt::format("topic '{}'", topic));
-  }
+  // The metadata of every topic: asking for one by name would create it on
+  // a cluster that creates topics on demand.
   const rd_kafka_metadata_t* md = nullptr;
   const rd_kafka_resp_err_t err =
-      rd_kafka_metadata(rk, 0, rkt, &md, Millis(timeout));
-  rd_kafka_topic_destroy(rkt);
+      rd_kafka_metadata(rk, /*all_topics=*/1, nullptr, &md, Millis(timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaError(err, fmt::format("the metadata of topic '{}'", topic));
   }
