@@ -21,7 +21,8 @@ std::string Text(const absl::Status& status) {
   return std::string(status.message());
 }
 
-constexpr size_t kBatch = 1024;  // records taken from a worker's queue at once
+// Records taken from a worker's queue before the partitions' Tick.
+constexpr size_t kBatch = 1024;
 
 // Sums the counters of several engines (the per-rule ones by rule name, in
 // the order of `rules`).
@@ -116,7 +117,6 @@ class Worker {
 
  private:
   void Run() {
-    std::vector<rd_kafka_message_t*> batch(kBatch);
     bool idle = false;
     for (;;) {
       std::deque<std::function<void()>> tasks;
@@ -136,11 +136,16 @@ class Worker {
       }
       int64_t timeout = absl::ToInt64Milliseconds(wake - absl::Now());
       timeout = std::clamp<int64_t>(timeout, idle ? 1 : 0, 100);
-      const ssize_t n = rd_kafka_consume_batch_queue(
-          queue_.get(), static_cast<int>(timeout), batch.data(), batch.size());
-      idle = n <= 0;
-      for (ssize_t i = 0; i < n; ++i) {
-        rd_kafka_message_t* m = batch[static_cast<size_t>(i)];
+      // One record at a time: librdkafka 2.0.2's batch call moves a
+      // partition's position past records it then drops at a version
+      // barrier (a pause during a rebalance), which loses them
+      // (confluentinc/librdkafka#4208, fixed in 2.1.0).
+      size_t n = 0;
+      for (rd_kafka_message_t* m =
+               rd_kafka_consume_queue(queue_.get(), static_cast<int>(timeout));
+           m != nullptr;
+           m = ++n < kBatch ? rd_kafka_consume_queue(queue_.get(), 0)
+                            : nullptr) {
         if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
           if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             fmt::print(stderr, "switchboard: kafka: consuming: {}\n",
@@ -152,6 +157,7 @@ class Worker {
         }
         rd_kafka_message_destroy(m);
       }
+      idle = n == 0;
     }
     for (auto& [p, partition] : partitions) {
       absl::Status st = partition->Close(/*lost=*/false);
@@ -234,6 +240,11 @@ absl::StatusOr<std::unique_ptr<KafkaService>> KafkaService::Start(
       s->consumer_.get(), config.events_topic, options.metadata_timeout);
   if (!events.ok()) return events.status();
   s->events_partitions_ = *events;
+  if (absl::Status st =
+          CheckAgentsFit(*ruleset, config.events_topic, s->events_partitions_);
+      !st.ok()) {
+    return st;
+  }
   absl::StatusOr<int32_t> decisions = PartitionCount(
       s->consumer_.get(), config.decisions_topic, options.metadata_timeout);
   if (!decisions.ok()) return decisions.status();
@@ -243,11 +254,6 @@ absl::StatusOr<std::unique_ptr<KafkaService>> KafkaService::Start(
         s->consumer_.get(), config.state_topic, options.metadata_timeout);
     if (!state.ok()) return state.status();
     config.state_partitions = *state;
-  }
-  if (absl::Status st =
-          CheckAgentsFit(*ruleset, config.events_topic, s->events_partitions_);
-      !st.ok()) {
-    return st;
   }
 
   for (int i = 0; i < std::max(1, options.threads); ++i) {
