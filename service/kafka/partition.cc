@@ -331,6 +331,14 @@ bool KafkaPartition::Produce(rd_kafka_topic_t* topic, int32_t partition,
           RD_KAFKA_V_END);
     }
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+    if (err == RD_KAFKA_RESP_ERR__STATE &&
+        rd_kafka_fatal_error(producer_.get(), nullptr, 0) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // The transaction failed (a record refused for good): nothing more
+      // goes into it; Apply or Tick aborts it and rewinds (Commit).
+      abort_pending_ = true;
+      return false;
+    }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       Fail(KafkaError(err, "producing"));
       return false;
@@ -356,6 +364,12 @@ bool KafkaPartition::Suppressed(int64_t offset, int64_t k) {
 
 void KafkaPartition::Apply(const rd_kafka_message_t& record) {
   if (!failure_.ok() || record.offset < next_offset_) return;
+  if (abort_pending_) {
+    // Aborts; with a state topic, rewinds to the last snapshot and seeks
+    // there: `record` comes again after the seek.
+    Commit();
+    if (state_topic_ != nullptr || !failure_.ok()) return;
+  }
   const auto start = std::chrono::steady_clock::now();
   if (pending_ruleset_ != nullptr) {
     std::shared_ptr<const Ruleset> ruleset = std::move(pending_ruleset_);
@@ -417,6 +431,7 @@ void KafkaPartition::Apply(const rd_kafka_message_t& record) {
 absl::Time KafkaPartition::Tick(absl::Time now) {
   if (!failure_.ok()) return absl::InfiniteFuture();
   rd_kafka_poll(producer_.get(), 0);  // delivery reports
+  if (abort_pending_) Commit();       // aborts and rewinds
   MaybeWriteMark(now);
   if (txn_open_ && now - txn_began_ >= config_.commit_every) Commit();
   if (state_topic_ != nullptr && records_since_snapshot_ > 0 &&
@@ -474,6 +489,7 @@ void KafkaPartition::Commit() {
                  rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);
       txn_open_ = false;
+      abort_pending_ = false;
       snapshot_in_txn_ = -1;
       ++m_.transactions_aborted;
       if (rd_kafka_error_t* e = rd_kafka_abort_transaction(

@@ -206,6 +206,9 @@ class KafkaPartition {
   int64_t decisions_end_ = 0;
 
   bool txn_open_ = false;
+  // The open transaction failed (librdkafka refuses to produce in it): it
+  // is to be aborted and the partition rewound before the next record.
+  bool abort_pending_ = false;
   absl::Time txn_began_;
   rd_kafka_resp_err_t delivery_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   // A snapshot produced in the open transaction: the offset it resumes at.

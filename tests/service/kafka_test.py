@@ -41,6 +41,8 @@ from serve_test import parse_prometheus, value  # noqa: E402
 SWITCHBOARD = None  # set from argv
 KAFKA_MOCK = None
 TEST_SECONDS = 240  # per test, then SIGALRM fails it
+# KAFKA_TEST_VERBOSE=1: the serve processes' stderr goes to the test's.
+VERBOSE = bool(os.environ.get("KAFKA_TEST_VERBOSE"))
 SOURCE = os.environ.get("SWITCHBOARD_SOURCE_DIR",
                         os.path.join(os.path.dirname(__file__), "..", ".."))
 GROUP_SETTINGS = ["--kafka-config", "session.timeout.ms=3000",
@@ -241,8 +243,11 @@ class Serve:
 
     def _read_err(self):
         for raw in self.proc.stderr:
+            line = raw.decode().rstrip("\n")
+            if VERBOSE:
+                print(f"[serve {self.proc.pid}] {line}", file=sys.stderr)
             with self.lock:
-                self.err.append(raw.decode().rstrip("\n"))
+                self.err.append(line)
                 self.lock.notify_all()
 
     def wait_for(self, predicate, timeout=30, what="a condition"):
