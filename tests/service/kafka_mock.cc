@@ -13,6 +13,9 @@
 //                                         fail with the CODEs in turn
 //                                         (rd_kafka_mock_push_request_errors)
 //       and ends at the end of stdin (the cluster goes with it).
+//   switchboard_kafka_mock abort BROKERS TOPIC VALUE
+//       Produces VALUE to partition 0 of TOPIC in a transaction, and aborts
+//       it (the measurement of docs/scale-out.md, "Exactly once").
 //   switchboard_kafka_mock read BROKERS TOPIC
 //       Prints every record of every partition of TOPIC, as a
 //       read_committed consumer sees it, from the first offset kept to the
@@ -35,6 +38,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: switchboard_kafka_mock cluster [--brokers N] "
                "[--topic NAME:PARTITIONS]...\n"
+               "       switchboard_kafka_mock abort BROKERS TOPIC VALUE\n"
                "       switchboard_kafka_mock read BROKERS TOPIC\n");
   return 2;
 }
@@ -132,6 +136,38 @@ int Cluster(int argc, char** argv) {
   return 0;
 }
 
+int Abort(const char* brokers, const char* topic, const char* value) {
+  rd_kafka_t* rk = NewClient(RD_KAFKA_PRODUCER,
+                             {{"bootstrap.servers", brokers},
+                              {"transactional.id", "switchboard-kafka-mock"},
+                              {"log_level", "3"}});
+  const auto check = [](rd_kafka_error_t* error, const char* what) {
+    if (error == nullptr) return true;
+    std::fprintf(stderr, "kafka_mock: %s: %s\n", what,
+                 rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return false;
+  };
+  if (!check(rd_kafka_init_transactions(rk, 10000), "init_transactions") ||
+      !check(rd_kafka_begin_transaction(rk), "begin_transaction")) {
+    return 1;
+  }
+  if (rd_kafka_producev(
+          rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+          RD_KAFKA_V_VALUE(const_cast<char*>(value), std::strlen(value)),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_END) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      rd_kafka_flush(rk, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    std::fprintf(stderr, "kafka_mock: producing failed\n");
+    return 1;
+  }
+  if (!check(rd_kafka_abort_transaction(rk, 10000), "abort_transaction")) {
+    return 1;
+  }
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
 int Read(const char* brokers, const char* topic) {
   rd_kafka_t* rk =
       NewClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", brokers},
@@ -222,6 +258,9 @@ int Read(const char* brokers, const char* topic) {
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "cluster") == 0) {
     return Cluster(argc - 2, argv + 2);
+  }
+  if (argc == 5 && std::strcmp(argv[1], "abort") == 0) {
+    return Abort(argv[2], argv[3], argv[4]);
   }
   if (argc == 4 && std::strcmp(argv[1], "read") == 0) {
     return Read(argv[2], argv[3]);
