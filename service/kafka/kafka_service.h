@@ -1,5 +1,5 @@
-// `switchboard serve --kafka`: the service scaled out on Kafka (SPEC section
-// 9, docs/scale-out.md).
+// `switchboard serve --kafka`: the service scaled out on Kafka
+// (docs/scale-out.md).
 //
 //                 rebalance callbacks          ┌────────────── worker 0 ──┐
 //   consumer ── (the poll thread: restore ──── │ partition 0: engine,     │── D

@@ -1,7 +1,7 @@
 // switchboard produce RULES --kafka BROKERS --topic T FILE|-: events (JSON
 // Lines) into the events topic of `serve --kafka`, keyed and partitioned by
-// session, global events to every partition, with clock marks (SPEC
-// section 9, docs/scale-out.md). The work is service/kafka/producer.h; this
+// session, global events to every partition, with clock marks
+// (docs/scale-out.md). The work is service/kafka/producer.h; this
 // file reads the command line.
 #include <cstdio>
 #include <cstdlib>
