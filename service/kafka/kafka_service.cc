@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -234,6 +235,22 @@ absl::StatusOr<std::unique_ptr<KafkaService>> KafkaService::Start(
   if (!consumer.ok()) return consumer.status();
   s->consumer_ = std::move(*consumer);
   rd_kafka_poll_set_consumer(s->consumer_.get());
+  // The lease of "A paused owner" (docs/scale-out.md): how long a member
+  // can go without a heartbeat and still be sure it is in the group.
+  {
+    const rd_kafka_conf_t* conf = rd_kafka_conf(s->consumer_.get());
+    auto millis = [conf](const char* name, int64_t fallback) {
+      char value[64];
+      size_t size = sizeof(value);
+      if (rd_kafka_conf_get(conf, name, value, &size) != RD_KAFKA_CONF_OK) {
+        return fallback;
+      }
+      return static_cast<int64_t>(std::strtoll(value, nullptr, 10));
+    };
+    const int64_t lease = millis("session.timeout.ms", 45000) -
+                          millis("heartbeat.interval.ms", 3000);
+    config.ownership_lease = absl::Milliseconds(std::max<int64_t>(lease, 100));
+  }
 
   // The topics must exist; their partition counts.
   absl::StatusOr<int32_t> events = PartitionCount(

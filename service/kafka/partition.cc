@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
 #include <utility>
 
 #include "fmt/format.h"
@@ -33,6 +36,35 @@ double Seconds(std::chrono::steady_clock::duration d) {
 }
 
 }  // namespace
+
+PauseWatch::PauseWatch(absl::Duration lease)
+    : lease_ns_(absl::ToInt64Nanoseconds(lease)), beat_ns_(Now()) {
+  std::thread([this] {
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const int64_t now = Now();
+      if (now - beat_ns_.load() > lease_ns_) pauses_.fetch_add(1);
+      beat_ns_.store(now);  // after the count: see Paused
+    }
+  }).detach();
+}
+
+PauseWatch& PauseWatch::Get(absl::Duration lease) {
+  static PauseWatch* const watch = new PauseWatch(lease);
+  return *watch;
+}
+
+int64_t PauseWatch::Now() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool PauseWatch::Paused(uint64_t pauses_seen) const {
+  // The beat first: if it is fresh, a pause before it is counted already.
+  if (Now() - beat_ns_.load() > lease_ns_) return true;
+  return pauses_.load() != pauses_seen;
+}
 
 // Gives each decision its id T-P-OFFSET-K and hands it to the partition,
 // which produces it unless it is in D already.
@@ -92,6 +124,8 @@ absl::StatusOr<std::unique_ptr<KafkaPartition>> KafkaPartition::Open(
     const PartitionConfig& config, rd_kafka_t* consumer) {
   std::unique_ptr<KafkaPartition> p(
       new KafkaPartition(partition, std::move(ruleset), config, consumer));
+  // A stop from here on counts ("A paused owner").
+  p->pauses_seen_ = PauseWatch::Get(config.ownership_lease).pauses();
   if (absl::Status st = p->MakeEngine(); !st.ok()) return st;
   p->sink_ = std::make_unique<Sink>(p.get(), p->id_prefix_);
 
@@ -104,6 +138,17 @@ absl::StatusOr<std::unique_ptr<KafkaPartition>> KafkaPartition::Open(
        {"compression.type", "lz4"},
        {"transactional.id", fmt::format("switchboard-{}-{}-{}", config.group,
                                         config.events_topic, partition)}});
+  // A record still queued when the owner stops must not go out once the
+  // partition may be another's ("A paused owner"): librdkafka times it out
+  // instead of sending it (a smaller --kafka-config value stays).
+  int64_t message_timeout = absl::ToInt64Milliseconds(config.ownership_lease);
+  for (const auto& [name, value] : config.settings) {
+    if (name == "message.timeout.ms" || name == "delivery.timeout.ms") {
+      message_timeout = std::min<int64_t>(
+          message_timeout, std::strtoll(value.c_str(), nullptr, 10));
+    }
+  }
+  settings.push_back({"message.timeout.ms", std::to_string(message_timeout)});
   KafkaPartition* self = p.get();
   absl::StatusOr<Handle> producer =
       NewClient(RD_KAFKA_PRODUCER, settings, [self](rd_kafka_conf_t* conf) {
@@ -306,7 +351,7 @@ bool KafkaPartition::EnsureTransaction() {
 bool KafkaPartition::Produce(rd_kafka_topic_t* topic, int32_t partition,
                              std::string_view key, std::string_view value,
                              Tag tag, bool clock_mark) {
-  if (!EnsureTransaction()) return false;
+  if (!EnsureTransaction() || !StillOwner(/*ask_group=*/false)) return false;
   for (;;) {
     rd_kafka_resp_err_t err;
     if (clock_mark) {
@@ -364,6 +409,7 @@ bool KafkaPartition::Suppressed(int64_t offset, int64_t k) {
 
 void KafkaPartition::Apply(const rd_kafka_message_t& record) {
   if (!failure_.ok() || record.offset < next_offset_) return;
+  if (!StillOwner(/*ask_group=*/false)) return;
   if (abort_pending_) {
     // Aborts; with a state topic, rewinds to the last snapshot and seeks
     // there: `record` comes again after the seek.
@@ -430,6 +476,7 @@ void KafkaPartition::Apply(const rd_kafka_message_t& record) {
 
 absl::Time KafkaPartition::Tick(absl::Time now) {
   if (!failure_.ok()) return absl::InfiniteFuture();
+  if (!StillOwner(/*ask_group=*/false)) return absl::InfiniteFuture();
   rd_kafka_poll(producer_.get(), 0);  // delivery reports
   if (abort_pending_) Commit();       // aborts and rewinds
   MaybeWriteMark(now);
@@ -476,6 +523,8 @@ void KafkaPartition::MaybeWriteMark(absl::Time now) {
 
 void KafkaPartition::Commit() {
   if (!txn_open_ || !failure_.ok()) return;
+  // Never commit what may be another owner's to write.
+  if (!StillOwner(/*ask_group=*/true)) return;
   const absl::Time deadline = absl::Now() + config_.restore_timeout;
   for (;;) {
     rd_kafka_error_t* error = rd_kafka_commit_transaction(
@@ -623,6 +672,53 @@ absl::Status KafkaPartition::Close(bool lost) {
   }
   if (!lost) rd_kafka_flush(producer_.get(), Millis(config_.restore_timeout));
   return failure_;
+}
+
+bool KafkaPartition::StillOwner(bool ask_group) {
+  const PauseWatch& watch = PauseWatch::Get(config_.ownership_lease);
+  std::string why;
+  if (watch.Paused(pauses_seen_)) {
+    why = fmt::format(
+        "the process was stopped for more than session.timeout.ms less "
+        "heartbeat.interval.ms ({}): the group may have given the partition "
+        "to another member",
+        ::switchboard::FormatDuration(config_.ownership_lease));
+  } else if (ask_group) {
+    if (rd_kafka_assignment_lost(consumer_)) {
+      why = "the group's assignment is lost";
+    } else {
+      // Open runs before the group's assign call: only a partition that
+      // was in the assignment can have left it.
+      rd_kafka_topic_partition_list_t* assignment = nullptr;
+      if (rd_kafka_assignment(consumer_, &assignment) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const bool in = rd_kafka_topic_partition_list_find(
+                            assignment, config_.events_topic.c_str(),
+                            partition_) != nullptr;
+        if (in) {
+          was_assigned_ = true;
+        } else if (was_assigned_) {
+          why = "the partition is no longer assigned";
+        }
+      }
+      if (assignment != nullptr) {
+        rd_kafka_topic_partition_list_destroy(assignment);
+      }
+    }
+  }
+  if (why.empty()) return true;
+  // Nothing more goes out: the queue is dropped (what is in flight was
+  // sent before the stop) and the transaction aborted, not committed.
+  rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE);
+  if (txn_open_) {
+    rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_.get(), 0);
+    if (error != nullptr) rd_kafka_error_destroy(error);
+    txn_open_ = false;
+    ++m_.transactions_aborted;
+  }
+  Fail(absl::FailedPreconditionError(
+      fmt::format("{}; nothing more is written to it", why)));
+  return false;
 }
 
 void KafkaPartition::Fail(absl::Status status) {

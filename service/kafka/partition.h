@@ -30,6 +30,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -78,6 +79,12 @@ struct PartitionConfig {
   absl::Duration mark_every = absl::Seconds(1);
   // Bound on each step of Open (fencing, reading S, reading D). Default: 2 min.
   absl::Duration restore_timeout = absl::Minutes(2);
+  // How long the owner's process may be stopped and still take the
+  // partition for its own: the group consumer's session.timeout.ms less
+  // its heartbeat.interval.ms, past which the group may have given the
+  // partition to another member (docs/scale-out.md, "A paused owner").
+  // Also the producer's message.timeout.ms. Default: 45 s - 3 s.
+  absl::Duration ownership_lease = absl::Seconds(42);
 };
 
 // A partition's counters, for /metrics (copied on its worker thread).
@@ -105,6 +112,29 @@ struct PartitionMetrics {
   Histogram processing;        // per record
   int64_t reloads = 0;
   bool replaying = false;
+};
+
+// Notices that the whole process was stopped (SIGSTOP, a suspended VM, a
+// starved machine) for longer than the lease ("A paused owner"): a thread
+// that wakes every 50 ms on the monotonic clock, which runs on while the
+// process is stopped, and counts the sleeps longer than the lease. A
+// stalled worker thread (a slow broker) is not a pause: the consumer's
+// heartbeats went on. One per process; the first Get sets the lease.
+class PauseWatch {
+ public:
+  static PauseWatch& Get(absl::Duration lease);
+  uint64_t pauses() const { return pauses_.load(); }
+  // Whether the process was stopped for longer than the lease since
+  // pauses() was `pauses_seen` (also when the watch has not woken yet).
+  bool Paused(uint64_t pauses_seen) const;
+
+ private:
+  explicit PauseWatch(absl::Duration lease);
+  static int64_t Now();
+
+  const int64_t lease_ns_;
+  std::atomic<int64_t> beat_ns_;
+  std::atomic<uint64_t> pauses_{0};
 };
 
 class KafkaPartition {
@@ -172,6 +202,12 @@ class KafkaPartition {
   void TakeSnapshot();
   void MaybeWriteMark(absl::Time now);
   void Fail(absl::Status status);
+  // The guard of "A paused owner": false, and the partition stopped (its
+  // queue purged, its transaction aborted, never committed), when it may
+  // be another member's by now: the group says it is lost or no longer
+  // assigned (`ask_group`), or the owner was unseen for longer than the
+  // lease. Otherwise true, and the owner is seen now.
+  bool StillOwner(bool ask_group);
   void CommitOffset(int64_t offset);
 
   const int32_t partition_;
@@ -204,6 +240,11 @@ class KafkaPartition {
   // after this offset (the end of D's partition when read, then one past
   // the last delivery).
   int64_t decisions_end_ = 0;
+
+  // PauseWatch::pauses() when the partition was opened.
+  uint64_t pauses_seen_ = 0;
+  // StillOwner found the partition in the consumer's assignment once.
+  bool was_assigned_ = false;
 
   bool txn_open_ = false;
   // The open transaction failed (librdkafka refuses to produce in it): it
