@@ -5,13 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <iterator>
 #include <utility>
 
 #include "fmt/format.h"
+#include "service/decision_id.h"
 #include "switchboard/decision.h"
 #include "switchboard/time.h"
 
@@ -77,33 +77,25 @@ std::string BadLine(int64_t number, std::string_view message) {
 class EngineLoop::IdSink : public DecisionSink {
  public:
   IdSink(std::string instance, std::string* out)
-      : instance_(std::move(instance)), out_(out) {}
+      : prefix_(std::move(instance) + "-"), out_(out) {}
 
   // The next decisions belong to input `seq`.
   void Begin(uint64_t seq) {
     seq_ = seq;
     k_ = 0;
-    prefix_.clear();
+    head_.clear();
   }
 
   void OnDecision(const Decision& decision) override {
-    if (prefix_.empty()) {
-      fmt::format_to(std::back_inserter(prefix_), ",\"id\":\"{}-{}-", instance_,
-                     seq_);
-    }
-    decision.AppendJson(out_);
-    out_->pop_back();  // the object's closing brace
-    out_->append(prefix_);
-    char digits[24];
-    const auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), k_++);
-    out_->append(digits, end);
-    out_->append("\"}\n");
+    if (head_.empty()) SetIdHead(&head_, prefix_, seq_);
+    AppendDecisionWithId(decision, head_, k_++, out_);
+    out_->push_back('\n');
   }
 
  private:
-  const std::string instance_;
+  const std::string prefix_;  // "INSTANCE-"
   std::string* out_;
-  std::string prefix_;
+  std::string head_;
   uint64_t seq_ = 0;
   int64_t k_ = 0;
 };

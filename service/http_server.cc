@@ -170,6 +170,10 @@ void HttpServer::Routes() {
 
   server_->Post("/v1/events", [this](const httplib::Request& req,
                                      httplib::Response& res) {
+    if (loop_ == nullptr) {  // Kafka: events come from the events topic
+      Answer(res, 404, options_.no_loop_reason + "\n");
+      return;
+    }
     const auto start = std::chrono::steady_clock::now();
     const std::string type = MediaType(req.get_header_value("Content-Type"));
     if (!IsJsonLines(type)) {
@@ -227,6 +231,10 @@ void HttpServer::Routes() {
 
   server_->Get("/v1/decisions", [this](const httplib::Request&,
                                        httplib::Response& res) {
+    if (hub_ == nullptr) {  // Kafka: decisions go to the decisions topic
+      Answer(res, 404, options_.no_loop_reason + "\n");
+      return;
+    }
     std::shared_ptr<Subscriber> sub = hub_->Subscribe();
     if (sub == nullptr) {
       Unavailable(res, "no room for another decision stream, or stopping", 5);
@@ -327,6 +335,7 @@ void HttpServer::AppendMetrics(PrometheusWriter& w) const {
            "answer made (queue, engine and journal included).");
   w.HistogramSamples("switchboard_http_request_duration_seconds",
                      {{"handler", "events"}}, counters_->events_latency.Load());
+  if (hub_ == nullptr) return;
   w.Gauge("switchboard_sse_clients",
           "Clients of GET /v1/decisions connected now.",
           static_cast<double>(hub_->subscribers()));

@@ -60,6 +60,9 @@ struct HttpOptions {
   absl::Duration sse_heartbeat = absl::Seconds(15);
   // Workers for SSE clients (DecisionHub::Options::max_subscribers).
   int sse_threads = 32;
+  // Without an engine loop or a decision hub (Kafka: events and decisions
+  // are topics), POST /v1/events and GET /v1/decisions answer 404 with this.
+  std::string no_loop_reason = "not served here";
 };
 
 // A reload's answer: the status code and the body.
@@ -80,6 +83,8 @@ class HttpServer {
     std::function<bool()> healthy;
   };
 
+  // `loop` and `hub` may be null (Kafka): then /v1/events and /v1/decisions
+  // answer 404 with HttpOptions::no_loop_reason.
   HttpServer(const HttpOptions& options, EngineLoop* loop, DecisionHub* hub,
              Hooks hooks);
   ~HttpServer();  // Stop()s

@@ -43,6 +43,11 @@ class Histogram {
   }
   double sum() const { return sum_; }
   uint64_t count() const;
+  // Adds `other`'s observations (the histograms of several engines as one).
+  void Add(const Histogram& other) {
+    for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+    sum_ += other.sum_;
+  }
 
  private:
   friend class AtomicHistogram;  // Load() fills one

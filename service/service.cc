@@ -133,33 +133,45 @@ void Service::RequestStop(int exit_status) {
   exit_status_ = std::max(exit_status_, exit_status);
 }
 
-HttpAnswer Service::Reload() {
-  absl::MutexLock lock(&reload_mu_);
-  const LoadResult result = LoadRuleset(options_.rules_path);
+RulesForReload LoadRulesForReload(const std::string& path) {
+  RulesForReload out;
+  const LoadResult result = LoadRuleset(path);
   if (!result.ok()) {
-    reloads_refused.fetch_add(1, std::memory_order_relaxed);
     std::string body = FormatDiagnostics(result.diagnostics());
     if (result.diagnostics().empty()) {
-      body = fmt::format("{}: error: {}\n", options_.rules_path,
-                         Text(result.status()));
+      body = fmt::format("{}: error: {}\n", path, Text(result.status()));
     }
     body += fmt::format("{} error{}, {} warning{}\n", result.error_count(),
                         result.error_count() == 1 ? "" : "s",
                         result.warning_count(),
                         result.warning_count() == 1 ? "" : "s");
     body += "the ruleset was not reloaded; the running one stays\n";
-    return {422, std::move(body)};
+    out.refused = {422, std::move(body)};
+    return out;
   }
-  const std::shared_ptr<const Ruleset>& ruleset = result.ruleset();
-  if (absl::Status st = loop_->Reload(ruleset); !st.ok()) {
+  out.ruleset = result.ruleset();
+  return out;
+}
+
+std::string ReloadedText(const Ruleset& ruleset) {
+  return FormatDiagnostics(ruleset.warnings()) +
+         fmt::format("reloaded: ruleset '{}': {} rules\n", ruleset.name(),
+                     ruleset.rule_count());
+}
+
+HttpAnswer Service::Reload() {
+  absl::MutexLock lock(&reload_mu_);
+  RulesForReload rules = LoadRulesForReload(options_.rules_path);
+  if (rules.ruleset == nullptr) {
+    reloads_refused.fetch_add(1, std::memory_order_relaxed);
+    return std::move(rules.refused);
+  }
+  if (absl::Status st = loop_->Reload(rules.ruleset); !st.ok()) {
     reloads_refused.fetch_add(1, std::memory_order_relaxed);
     return {503, fmt::format("not reloaded: {}\n", Text(st))};
   }
   reloads_done.fetch_add(1, std::memory_order_relaxed);
-  std::string body = FormatDiagnostics(ruleset->warnings());
-  body += fmt::format("reloaded: ruleset '{}': {} rules\n", ruleset->name(),
-                      ruleset->rule_count());
-  return {200, std::move(body)};
+  return {200, ReloadedText(*rules.ruleset)};
 }
 
 absl::StatusOr<std::string> Service::MetricsText() {
@@ -202,8 +214,7 @@ int Service::Stop() {
   return exit_status_;
 }
 
-std::string FormatLoopMetrics(const LoopMetrics& m) {
-  PrometheusWriter w;
+void AppendEngineMetrics(const LoopMetrics& m, PrometheusWriter& w) {
   const EngineStats& s = m.stats;
   w.Family("switchboard_ruleset_info", "gauge",
            "The ruleset being served (its name as a label), always 1.");
@@ -285,6 +296,11 @@ std::string FormatLoopMetrics(const LoopMetrics& m) {
             "The engine's clock, in seconds since the Unix epoch.",
             absl::ToDoubleSeconds(m.clock - absl::UnixEpoch()));
   }
+}
+
+std::string FormatLoopMetrics(const LoopMetrics& m) {
+  PrometheusWriter w;
+  AppendEngineMetrics(m, w);
   w.Gauge("switchboard_input_position",
           "Sequence number of the last input applied (event line or clock "
           "advance); decision ids are made of it.",

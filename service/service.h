@@ -22,6 +22,7 @@
 #include "service/decision_hub.h"
 #include "service/engine_loop.h"
 #include "service/http_server.h"
+#include "service/metrics.h"
 #include "service/state_dir.h"
 #include "service/stdin_reader.h"
 #include "switchboard/ruleset.h"
@@ -96,6 +97,22 @@ class Service {
 // The metrics of an engine loop in the Prometheus text format (docs/
 // serving.md, "Metrics").
 std::string FormatLoopMetrics(const LoopMetrics& m);
+// Of those, the families of the engine itself (ruleset, events, decisions,
+// rules, timers, sessions, skill routing, processing time, clock), written
+// to `w`: what every engine of a service has, whatever feeds it.
+void AppendEngineMetrics(const LoopMetrics& m, PrometheusWriter& w);
+
+// RULES loaded again for a reload (POST /v1/reload, SIGHUP): the ruleset,
+// or, when it has errors, null and the answer that refuses it (422 with its
+// diagnostics, as `check` prints them).
+struct RulesForReload {
+  std::shared_ptr<const Ruleset> ruleset;
+  HttpAnswer refused;
+};
+RulesForReload LoadRulesForReload(const std::string& path);
+// The answer's body for a reload that was taken: the warnings, then
+// "reloaded: ruleset 'NAME': N rules".
+std::string ReloadedText(const Ruleset& ruleset);
 
 }  // namespace switchboard::service
 

@@ -11,6 +11,7 @@
 
 #include "switchboard/diagnostic.h"
 #include "switchboard/ruleset.h"
+#include "switchboard/time.h"
 
 namespace switchboard::cli {
 
@@ -277,6 +278,31 @@ absl::Status WriteFileAtomically(const std::string& path,
     return absl::DataLossError(message);
   }
   return absl::OkStatus();
+}
+
+bool ParsePositiveDuration(std::string_view text, absl::Duration* out) {
+  const bool bare = !text.empty() &&
+                    text.find_first_not_of("0123456789.") == std::string::npos;
+  absl::StatusOr<absl::Duration> d =
+      ParseDuration(bare ? std::string(text) + "s" : std::string(text));
+  if (!d.ok() || *d <= absl::ZeroDuration()) return false;
+  *out = *d;
+  return true;
+}
+
+std::optional<int> ParseNameValues(
+    std::string_view command, std::string_view flag,
+    const std::vector<std::string>& texts,
+    std::vector<std::pair<std::string, std::string>>* out) {
+  for (const std::string& text : texts) {
+    const size_t eq = text.find('=');
+    if (eq == 0 || eq == std::string::npos) {
+      return UsageError(
+          command, fmt::format("{} takes NAME=VALUE, got '{}'", flag, text));
+    }
+    out->emplace_back(text.substr(0, eq), text.substr(eq + 1));
+  }
+  return std::nullopt;
 }
 
 std::string Plural(int64_t n, std::string_view word) {

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "fmt/format.h"
 #include "switchboard/ruleset.h"
@@ -226,6 +227,17 @@ template <typename... T>
 void Put(std::string& out, fmt::format_string<T...> format, T&&... args) {
   fmt::format_to(std::back_inserter(out), format, std::forward<T>(args)...);
 }
+
+// A positive duration as rules write them ("60s", "5m", "1h30m"); a bare
+// number is seconds. False when `text` is not one.
+bool ParsePositiveDuration(std::string_view text, absl::Duration* out);
+
+// NAME=VALUE arguments of a repeatable flag (e.g. --kafka-config), appended
+// to *out in order. nullopt, or the usage error's exit status.
+std::optional<int> ParseNameValues(
+    std::string_view command, std::string_view flag,
+    const std::vector<std::string>& texts,
+    std::vector<std::pair<std::string, std::string>>* out);
 
 // "1 rule", "2 rules".
 std::string Plural(int64_t n, std::string_view word);

@@ -22,9 +22,13 @@ int Run(const std::vector<std::string>& args, Output& out);
 // diff.cc: two rulesets' decisions over the same events, compared.
 extern const char kDiffHelp[];
 int Diff(const std::vector<std::string>& args, Output& out);
-// serve.cc: the live service (service/).
+// serve.cc: the live service (service/), and on Kafka.
 extern const char kServeHelp[];
 int Serve(const std::vector<std::string>& args, Output& out);
+
+// produce.cc: events into the events topic of serve --kafka.
+extern const char kProduceHelp[];
+int Produce(const std::vector<std::string>& args, Output& out);
 
 // studio.cc: the web page for rule authors (service/studio.h).
 extern const char kStudioHelp[];

@@ -1,7 +1,8 @@
 // The switchboard command-line tool: a thin layer over the public API
-// (include/switchboard/) and, for serve, the service (service/). One file
-// per command (check.cc, run.cc, diff.cc, serve.cc, studio.cc, test.cc); this
-// one holds the command table, help, version and the dispatch.
+// (include/switchboard/) and, for serve, produce and studio, the service
+// (service/). One file per command (check.cc, run.cc, diff.cc, serve.cc,
+// produce.cc, studio.cc, test.cc); this one holds the command table, help,
+// version and the dispatch.
 //
 // Exit statuses (cli.h, docs/cli.md): 0 success; 1 the command ran and
 // found a problem (a ruleset with errors, a failed test, a file that cannot
@@ -45,9 +46,17 @@ const Command kCommands[] = {
      "[--max-ahead DURATION] [--queue-events N] [--max-batch N] "
      "[--max-body BYTES] [--http-threads N] [--sse-clients N] "
      "[--sse-buffer BYTES] [--no-stdout] "
-     "[--no-stdin] [--accept-state-loss]",
+     "[--no-stdin] [--accept-state-loss] "
+     "[--kafka BROKERS --group G --events-topic T --decisions-topic D "
+     "[--state-topic S] [--threads N] [--commit-every DURATION] "
+     "[--snapshot-records N] [--kafka-config NAME=VALUE]...]",
      "live: events on stdin and HTTP, decisions on stdout, timers on time",
      kServeHelp, Serve},
+    {"produce",
+     "produce RULES --kafka BROKERS --topic T FILE|- [--until TIME] "
+     "[--mark-every DURATION] [--rate N] [--kafka-config NAME=VALUE]...",
+     "send events to serve --kafka's topic, keyed and partitioned by session",
+     kProduceHelp, Produce},
     {"studio",
      "studio RULES [--events FILE] [--http HOST:PORT] [--allow-remote] "
      "[--codemirror DIR] [--max-body BYTES]",

@@ -1,7 +1,9 @@
 // switchboard serve RULES [--http HOST:PORT] [--state DIR] [--clock wall|
-// event] [...]: the live service (docs/serving.md). This file
-// reads the command line and the signals; the service itself is service/
-// (service/service.h), built on the public API.
+// event] [...]: the live service (docs/serving.md), and with --kafka the
+// service scaled out on Kafka (docs/scale-out.md). This file reads the
+// command line and the signals; the services themselves are service/
+// (service/service.h, service/kafka/kafka_service.h), built on the public
+// API.
 //
 // Signals: SIGTERM and SIGINT stop cleanly (exit 0: the queue drained, a last
 // snapshot with --state); SIGHUP reloads RULES. They are blocked in every
@@ -18,9 +20,11 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "service/kafka/kafka_service.h"
 #include "service/service.h"
 #include "switchboard/ruleset.h"
 #include "switchboard/time.h"
@@ -72,7 +76,28 @@ extern const char kServeHelp[] =
     "                 whole, reporting what is lost (default: refuse)\n"
     "Exits 0 after a clean stop, 1 when RULES does not load or the state\n"
     "cannot be opened or recovered, 2 for a bad command line, 3 when stdout\n"
-    "cannot be written (without --http).\n";
+    "cannot be written (without --http).\n"
+    "\n"
+    "On Kafka (docs/scale-out.md): --kafka BROKERS --group G --events-topic T\n"
+    "--decisions-topic D [--state-topic S]. Instances of one group share T's\n"
+    "partitions; each partition has its own engine; its decisions go to D,\n"
+    "keyed by session, with ids T-PARTITION-OFFSET-K, exactly once with S\n"
+    "(snapshots, restored when a partition moves). stdin is not read, nor\n"
+    "stdout written; --http serves /metrics, /healthz and /v1/reload. The\n"
+    "clock is each partition's event time (--clock event, the default here);\n"
+    "--clock wall also moves an idle partition's clock with the wall clock.\n"
+    "  --kafka BROKERS  bootstrap brokers, host:port[,host:port...]\n"
+    "  --group G, --events-topic T, --decisions-topic D  required with "
+    "--kafka\n"
+    "  --state-topic S  snapshots (a compacted topic); without it a restart\n"
+    "                 loses the sessions and decisions may repeat\n"
+    "  --threads N    worker threads for the partitions (default 2)\n"
+    "  --commit-every DURATION  transactions this long (default 20ms)\n"
+    "  --snapshot-every DURATION  a partition's snapshot this often (60s)\n"
+    "  --snapshot-records N  ... or after N records, whichever first\n"
+    "                 (default 100000)\n"
+    "  --kafka-config NAME=VALUE  a librdkafka setting for every client\n"
+    "                 (repeatable), e.g. session.timeout.ms=10000\n";
 
 namespace {
 
@@ -99,9 +124,10 @@ sigset_t ServeSignals() {
 }
 
 // Takes SIGTERM, SIGINT and SIGHUP on its own thread until stopped.
+template <typename S>
 class SignalThread {
  public:
-  explicit SignalThread(service::Service* service) : service_(service) {
+  explicit SignalThread(S* service) : service_(service) {
     thread_ = std::thread([this] { Run(); });
   }
   ~SignalThread() {
@@ -124,10 +150,92 @@ class SignalThread {
     }
   }
 
-  service::Service* service_;
+  S* service_;
   std::atomic<bool> done_{false};
   std::thread thread_;
 };
+
+}  // namespace
+
+namespace {
+
+// Blocks the signals for the signal thread, runs `service` until a stop is
+// asked for, and stops it; the exit status.
+template <typename S>
+int RunUntilStopped(S& service) {
+  int status;
+  {
+    SignalThread<S> signal_thread(&service);
+    service.WaitForStopRequest();
+    status = service.Stop();
+  }
+  return status;
+}
+
+void BlockSignals() {
+  // Signals go to the signal thread alone: block them before any thread
+  // starts (threads inherit the mask). A closed pipe or socket is an error
+  // of the write, not a signal.
+  const sigset_t signals = ServeSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+// The flags of --kafka, and the ones it has no use for.
+struct KafkaFlags {
+  std::optional<std::string> brokers, group, events_topic, decisions_topic,
+      state_topic, threads, commit_every, snapshot_records;
+  std::vector<std::string> config;
+};
+
+int ServeKafka(const std::string& rules, const KafkaFlags& k,
+               service::kafka::KafkaOptions options) {
+  for (const auto& [flag, value] :
+       {std::pair{"--group", &k.group},
+        std::pair{"--events-topic", &k.events_topic},
+        std::pair{"--decisions-topic", &k.decisions_topic}}) {
+    if (!value->has_value() || (*value)->empty()) {
+      return UsageError("serve", fmt::format("--kafka needs {}", flag));
+    }
+  }
+  options.rules_path = rules;
+  options.brokers = *k.brokers;
+  options.partition.group = *k.group;
+  options.partition.events_topic = *k.events_topic;
+  options.partition.decisions_topic = *k.decisions_topic;
+  if (k.state_topic.has_value()) options.partition.state_topic = *k.state_topic;
+  if (auto rc = ParseNameValues("serve", "--kafka-config", k.config,
+                                &options.settings)) {
+    return *rc;
+  }
+  if (std::optional<int64_t> n = ParseCount(k.threads, 1); n.has_value()) {
+    if (*n < 1 || *n > 256) {
+      return UsageError("serve", "--threads needs a number from 1 to 256");
+    }
+    options.threads = static_cast<int>(*n);
+  }
+  if (std::optional<int64_t> n = ParseCount(k.snapshot_records, 1);
+      n.has_value()) {
+    if (*n < 1) return UsageError("serve", "--snapshot-records needs N >= 1");
+    options.partition.snapshot_records = *n;
+  }
+  if (k.commit_every.has_value() &&
+      !ParsePositiveDuration(*k.commit_every,
+                             &options.partition.commit_every)) {
+    return UsageError("serve",
+                      "--commit-every needs a positive duration (e.g. 20ms)");
+  }
+  const std::shared_ptr<const Ruleset> ruleset = LoadOrReport(rules);
+  if (ruleset == nullptr) return kExitProblem;
+  BlockSignals();
+  absl::StatusOr<std::unique_ptr<service::kafka::KafkaService>> started =
+      service::kafka::KafkaService::Start(options, ruleset);
+  if (!started.ok()) {
+    fmt::print(stderr, "switchboard: serve: {}\n", Message(started.status()));
+    return kExitProblem;
+  }
+  return RunUntilStopped(**started);
+}
 
 }  // namespace
 
@@ -136,7 +244,17 @@ int Serve(const std::vector<std::string>& args, Output& out) {
       max_sessions, max_ahead, queue_events, max_batch, max_body, http_threads,
       sse_clients, sse_buffer;
   bool no_stdout = false, no_stdin = false, accept_loss = false;
+  KafkaFlags kafka;
   Flags flags("serve");
+  flags.Value("--kafka", &kafka.brokers);
+  flags.Value("--group", &kafka.group);
+  flags.Value("--events-topic", &kafka.events_topic);
+  flags.Value("--decisions-topic", &kafka.decisions_topic);
+  flags.Value("--state-topic", &kafka.state_topic);
+  flags.Value("--threads", &kafka.threads);
+  flags.Value("--commit-every", &kafka.commit_every);
+  flags.Value("--snapshot-records", &kafka.snapshot_records);
+  flags.Repeated("--kafka-config", &kafka.config);
   flags.Value("--clock", &clock);
   flags.Value("--http", &http);
   flags.Value("--state", &state);
@@ -169,17 +287,9 @@ int Serve(const std::vector<std::string>& args, Output& out) {
                         "--clock takes wall or event, got '" + *clock + "'");
     }
   }
-  // A duration as rules write them ("60s", "5m"); a bare number is seconds.
   const auto duration = [](const std::optional<std::string>& text,
                            absl::Duration* out_value) {
-    if (!text.has_value()) return true;
-    const bool bare = !text->empty() && text->find_first_not_of(
-                                            "0123456789.") == std::string::npos;
-    absl::StatusOr<absl::Duration> d =
-        ParseDuration(bare ? *text + "s" : *text);
-    if (!d.ok() || *d <= absl::ZeroDuration()) return false;
-    *out_value = *d;
-    return true;
+    return !text.has_value() || ParsePositiveDuration(*text, out_value);
   };
   if (!duration(snapshot_every, &options.loop.snapshot_every)) {
     return UsageError("serve",
@@ -239,7 +349,53 @@ int Serve(const std::vector<std::string>& args, Output& out) {
     http_options.max_body_bytes = static_cast<size_t>(body);
     http_options.threads = static_cast<int>(threads);
     options.http = http_options;
-  } else if (no_stdin) {
+  }
+  if (kafka.brokers.has_value()) {
+    for (const auto& [flag, given] :
+         {std::pair{"--state", state.has_value()},
+          std::pair{"--instance", instance.has_value()},
+          std::pair{"--queue-events", queue_events.has_value()},
+          std::pair{"--max-batch", max_batch.has_value()},
+          std::pair{"--max-body", max_body.has_value()},
+          std::pair{"--sse-clients", sse_clients.has_value()},
+          std::pair{"--sse-buffer", sse_buffer.has_value()},
+          std::pair{"--no-stdout", no_stdout},
+          std::pair{"--no-stdin", no_stdin},
+          std::pair{"--accept-state-loss", accept_loss}}) {
+      if (given) {
+        return UsageError(
+            "serve", fmt::format("{} is not for --kafka (events come from the "
+                                 "events topic, decisions go to the "
+                                 "decisions topic, state to the state topic)",
+                                 flag));
+      }
+    }
+    service::kafka::KafkaOptions k;
+    k.partition.clock =
+        clock.has_value() ? options.loop.clock : service::ClockMode::kEvent;
+    k.partition.late_tolerance = k.partition.clock == service::ClockMode::kWall
+                                     ? options.loop.late_tolerance
+                                     : absl::ZeroDuration();
+    k.partition.max_ahead = options.loop.max_ahead;
+    k.partition.max_sessions = sessions;
+    k.partition.snapshot_every = options.loop.snapshot_every;
+    k.http = options.http;
+    return ServeKafka(paths[0], kafka, std::move(k));
+  }
+  for (const auto& [flag, given] :
+       {std::pair{"--group", kafka.group.has_value()},
+        std::pair{"--events-topic", kafka.events_topic.has_value()},
+        std::pair{"--decisions-topic", kafka.decisions_topic.has_value()},
+        std::pair{"--state-topic", kafka.state_topic.has_value()},
+        std::pair{"--threads", kafka.threads.has_value()},
+        std::pair{"--commit-every", kafka.commit_every.has_value()},
+        std::pair{"--snapshot-records", kafka.snapshot_records.has_value()},
+        std::pair{"--kafka-config", !kafka.config.empty()}}) {
+    if (given) {
+      return UsageError("serve", fmt::format("{} needs --kafka", flag));
+    }
+  }
+  if (no_stdin && !http.has_value()) {
     return UsageError("serve", "--no-stdin needs --http (no input left)");
   }
   if (state.has_value()) {
@@ -269,27 +425,14 @@ int Serve(const std::vector<std::string>& args, Output& out) {
     options.hub.to_stdout = false;
   }
 
-  // Signals go to the signal thread alone: block them before any thread
-  // starts (threads inherit the mask). A closed pipe or socket is an error
-  // of the write, not a signal.
-  const sigset_t signals = ServeSignals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
+  BlockSignals();
   absl::StatusOr<std::unique_ptr<service::Service>> started =
       service::Service::Start(options, ruleset);
   if (!started.ok()) {
     fmt::print(stderr, "switchboard: serve: {}\n", Message(started.status()));
     return kExitProblem;
   }
-  service::Service& service = **started;
-  int status;
-  {
-    SignalThread signal_thread(&service);
-    service.WaitForStopRequest();
-    status = service.Stop();
-  }
-  return status;
+  return RunUntilStopped(**started);
 }
 
 }  // namespace switchboard::cli
