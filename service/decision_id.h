@@ -1,5 +1,5 @@
 // A decision as the service writes it: `run`'s JSON object plus an "id"
-// member, last (SPEC section 9, "Decision ids"). Both the stdin/HTTP
+// member, last (docs/scale-out.md, "Records"). Both the stdin/HTTP
 // service (INSTANCE-SEQ-K, docs/serving.md) and the Kafka partitions
 // (TOPIC-PARTITION-OFFSET-K, docs/scale-out.md) write them this way.
 #ifndef SWITCHBOARD_SERVICE_DECISION_ID_H_

@@ -34,6 +34,7 @@
 #include "switchboard/event_reader.h"
 #include "switchboard/ruleset.h"
 #include "switchboard/time.h"
+#include "switchboard/trace.h"
 
 namespace switchboard::service {
 namespace {
@@ -262,45 +263,88 @@ absl::Status ForEachLine(const std::optional<std::string>& text,
   return lines.status();
 }
 
-// Collects decisions as `run --explain` writes them, and the error
-// messages of the explanations.
-class CollectSink : public DecisionSink {
+// Collects a run: its decisions (up to `max_decisions`), the trace record of
+// each trigger that made one of them (up to `max_traces`; a decision names
+// its record by index), and the first messages of each rule's evaluation
+// errors, from every trigger the engine evaluated, decided or not (the trace
+// lists every rule a trigger considered). The engine delivers a trigger's
+// decisions first and its trace record after them.
+class CollectRun : public DecisionSink, public TraceSink {
  public:
-  explicit CollectSink(int64_t max) : max_(max) {}
+  CollectRun(int64_t max_decisions, int64_t max_traces)
+      : max_decisions_(max_decisions), max_traces_(max_traces) {}
+
   void OnDecision(const Decision& decision) override {
-    if (decision.explanation != nullptr) {
-      for (const Explanation::RuleOutcome& r : decision.explanation->rules) {
-        if (r.outcome != "error") continue;
-        std::vector<std::string>& messages = errors_[r.rule];
-        if (messages.size() < kMaxMessages &&
-            std::find(messages.begin(), messages.end(), r.detail) ==
-                messages.end()) {
-          messages.push_back(r.detail);
-        }
-      }
-    }
-    if (static_cast<int64_t>(decisions_.size()) >= max_) {
+    if (static_cast<int64_t>(decisions_.size()) >= max_decisions_) {
       truncated_ = true;
       return;
     }
     std::string text = decision.ToText();
     text.resize(std::min(text.size(), text.find('\n')));
-    decisions_.push_back(
-        Object().Raw("decision", decision.ToJson()).Str("text", text).Take());
+    decisions_.push_back({decision.ToJson(), std::move(text), -1});
+    ++unclaimed_;
   }
 
-  const std::vector<std::string>& decisions() const { return decisions_; }
+  void OnTrigger(const TriggerTrace& trace) override {
+    for (const Explanation::RuleOutcome& r : trace.explanation->rules) {
+      if (r.outcome != "error") continue;
+      std::vector<std::string>& messages = errors_[r.rule];
+      if (messages.size() < kMaxMessages &&
+          std::find(messages.begin(), messages.end(), r.detail) ==
+              messages.end()) {
+        messages.push_back(r.detail);
+      }
+    }
+    if (unclaimed_ == 0) return;
+    if (static_cast<int64_t>(traces_.size()) < max_traces_) {
+      const int64_t index = static_cast<int64_t>(traces_.size());
+      traces_.push_back(trace.ToJson());
+      for (size_t i = decisions_.size() - unclaimed_; i < decisions_.size();
+           ++i) {
+        decisions_[i].trace = index;
+      }
+    } else {
+      traces_truncated_ = true;
+    }
+    unclaimed_ = 0;
+  }
+
+  // [{"decision":D,"text":T,"trace":I or null},...]
+  std::string DecisionsJson() const {
+    std::vector<std::string> out;
+    out.reserve(decisions_.size());
+    for (const Kept& d : decisions_) {
+      out.push_back(Object()
+                        .Raw("decision", d.json)
+                        .Str("text", d.text)
+                        .Raw("trace", d.trace < 0 ? std::string("null")
+                                                  : std::to_string(d.trace))
+                        .Take());
+    }
+    return Array(out);
+  }
+  const std::vector<std::string>& traces() const { return traces_; }
   bool truncated() const { return truncated_; }
+  bool traces_truncated() const { return traces_truncated_; }
   const std::vector<std::string>* errors(const std::string& rule) const {
     auto it = errors_.find(rule);
     return it == errors_.end() ? nullptr : &it->second;
   }
 
  private:
+  struct Kept {
+    std::string json;
+    std::string text;
+    int64_t trace;  // index into traces_, or -1
+  };
   static constexpr size_t kMaxMessages = 5;
-  const int64_t max_;
-  std::vector<std::string> decisions_;
+  const int64_t max_decisions_;
+  const int64_t max_traces_;
+  std::vector<Kept> decisions_;
+  size_t unclaimed_ = 0;  // kept decisions of the trigger under way
+  std::vector<std::string> traces_;
   bool truncated_ = false;
+  bool traces_truncated_ = false;
   absl::flat_hash_map<std::string, std::vector<std::string>> errors_;
 };
 
@@ -542,12 +586,13 @@ StudioAnswer Studio::Run(std::string_view body) const {
   }
   EngineOptions engine_options;
   engine_options.explain = true;
+  CollectRun sink(options_.max_decisions, options_.max_traces);
+  engine_options.trace = &sink;
   absl::StatusOr<std::unique_ptr<Engine>> created =
       Engine::Create(result.ruleset(), engine_options);
   if (!created.ok()) return Error(500, Message(created.status()));
   Engine& engine = **created;
   EventReader reader(*result.ruleset());
-  CollectSink sink(options_.max_decisions);
   const std::string source =
       request->events.has_value() ? std::string("pasted") : options_.events;
   std::vector<std::string> bad_lines;
@@ -638,11 +683,12 @@ StudioAnswer Studio::Run(std::string_view body) const {
   } else {
     o.Str("events_source", options_.events);
   }
-  return {200, o.Raw("decisions", Array(sink.decisions()))
+  return {200, o.Raw("decisions", sink.DecisionsJson())
                    .Bool("truncated", sink.truncated())
                    .Raw("summary", summary)
                    .Raw("bad_lines", Array(bad_lines))
-                   .Raw("trace", "null")
+                   .Raw("trace", Array(sink.traces()))
+                   .Bool("trace_truncated", sink.traces_truncated())
                    .Take()};
 }
 

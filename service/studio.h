@@ -1,4 +1,4 @@
-// The studio's back end (`switchboard studio RULES`, SPEC section 11,
+// The studio's back end (`switchboard studio RULES`,
 // docs/studio.md): what the page asks of the ruleset it edits, as JSON in
 // and JSON out, without HTTP (studio_server.h serves it). Every request
 // carries the editor's buffers, the rule files of RULES as the author has
@@ -51,6 +51,10 @@ struct StudioOptions {
   // Decisions a run or a diff answers with at most (the counts stay
   // exact; the answer says it was cut). Default: 100,000.
   int64_t max_decisions = 100000;
+  // Trace records a run answers with at most: one per trigger that made a
+  // kept decision, each listing every rule the trigger considered; later
+  // decisions answer "trace": null. Default: 10,000.
+  int64_t max_traces = 10000;
   // Differences a diff answers with at most. Default: 100,000.
   int64_t max_differences = 100000;
   // Bad event lines listed at most (all are counted). Default: 1,000.

@@ -49,7 +49,7 @@ bool TakesTimeZone(std::string_view function) {
 }
 
 // Checks names in open('c'), channel_up('c'), queue('q') and constant time
-// zones of the time functions (SPEC section 8), and records the session
+// zones of the time functions (docs/cel.md), and records the session
 // fields `expr` reads.
 void CheckNames(CheckContext& ctx, const YamlNode& scalar, int64_t base,
                 const cel::Expr& expr, const cel::CheckResult& checked,

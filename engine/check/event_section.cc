@@ -67,7 +67,8 @@ void CheckEventSchema(CheckContext& ctx, const std::vector<Section>& sections) {
                              TypeHint(Trim(value.value)));
         type = cel::Type::Dyn();  // declared all the same: no cascade
       } else if (const cel::Type* bad = NotCarried(*type)) {
-        // SPEC section 1: a load error, never a rejected line at run time.
+        // docs/events-and-decisions.md: a load error, never a rejected line at
+        // run time.
         ctx.Error(value, "events cannot carry attribute '" + *name +
                              "' of type " + type->DebugString() + ": " +
                              bad->DebugString() +

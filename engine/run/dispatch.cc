@@ -109,8 +109,8 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
                             absl::Span<const int> rules, DecisionSink* sink,
                             std::string_view source) {
   if (rules.empty()) {
-    // Traced all the same: every input event gets a record (SPEC
-    // section 8), with no rule.
+    // Traced all the same: every input event gets a record (docs/cli.md), with
+    // no rule.
     if (options_.trace != nullptr) {
       explanation_.rules.clear();
       explanation_.notes.clear();
@@ -157,7 +157,7 @@ void EngineImpl::RunTrigger(uint32_t s, const EventRecord& event,
       out->outcome = "after_final";
       continue;
     }
-    // An `if` list is `&&` with CEL's error rules (SPEC section 7): a false
+    // An `if` list is `&&` with CEL's error rules (docs/semantics.md): a false
     // item makes the rule false even after an error ([error, false] is
     // false, no error counted); an error with no false item is an error
     // ([error, true]). Items are evaluated in order up to the first false.

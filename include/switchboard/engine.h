@@ -51,12 +51,12 @@ struct EngineOptions {
   // --clock wall` uses 1 s). Default: zero (every event older than the
   // clock is counted).
   absl::Duration late_tolerance = absl::ZeroDuration();
-  // Where to send one TriggerTrace per trigger evaluated (trace.h, SPEC
-  // section 8: `switchboard run --trace FILE`); not owned, must outlive the
-  // engine, called on the engine's thread. When set, every trigger builds an
-  // explanation and the rule index is off (every rule of a trigger is
-  // listed); decisions and stats are the same either way. Default: null (no
-  // tracing: Process costs one pointer test more and allocates nothing).
+  // Where to send one TriggerTrace per trigger evaluated (trace.h, docs/cli.md:
+  // `switchboard run --trace FILE`); not owned, must outlive the engine, called
+  // on the engine's thread. When set, every trigger builds an explanation and
+  // the rule index is off (every rule of a trigger is listed); decisions and
+  // stats are the same either way. Default: null (no tracing: Process costs one
+  // pointer test more and allocates nothing).
   TraceSink* trace = nullptr;
 };
 

@@ -129,9 +129,9 @@ class Event {
 };
 
 // Whether events of `type` are global: they belong to no session and carry
-// no session key (channel.down, channel.up and agent.*; SPEC section 1). A
-// producer that partitions events by session sends them to every
-// partition (docs/scale-out.md).
+// no session key (channel.down, channel.up and agent.*;
+// docs/events-and-decisions.md). A producer that partitions events by session
+// sends them to every partition (docs/scale-out.md).
 bool IsGlobalEvent(std::string_view type);
 
 }  // namespace switchboard

@@ -102,7 +102,7 @@ struct ReaderOptions {
   // makes, route.timeout, a queue's ends_on, or a global event), note each
   // member that neither the `event:` schema nor the built-ins declare,
   // with "did you mean" (EventReader::warnings()). The line is still read
-  // as without it (SPEC section 7: undeclared members are ignored). Lines
+  // as without it (docs/semantics.md: undeclared members are ignored). Lines
   // with such members take the full parser. Default: false.
   bool report_unknown_members = false;
 };

@@ -1,4 +1,4 @@
-// The engine's trace (SPEC section 8, `switchboard run --trace FILE`): one
+// The engine's trace (docs/cli.md, `switchboard run --trace FILE`): one
 // record per trigger the engine evaluated, whether it decided or not, with
 // each rule it considered and that rule's outcome. For rule authors: a rule
 // that never fires (a condition that errs on a typo'd time zone, an absent

@@ -1,8 +1,8 @@
 // switchboard studio: the page's code (docs/studio.md). Plain JavaScript,
 // no build step. The server does the work (POST /api/check, graph, run,
 // diff, save, each with the editor's buffers); this file keeps the buffers,
-// draws the answers and marks them for tests with data-testid (SPEC
-// section 11: "diagnostics", "decision", "graph").
+// draws the answers and marks them for tests with data-testid
+// (docs/studio.md, "Test hooks": "diagnostics", "decision", "graph").
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -271,7 +271,7 @@ async function run() {
       : data.error);
     return;
   }
-  drawDecisions(data.decisions);
+  drawDecisions(data.decisions, data.trace || []);
   drawSummary(data);
   const s = data.summary;
   setRunState("done",
@@ -292,28 +292,43 @@ function params(d) {
     .map(([k, v]) => `${k}=${show(v)}`).join(" ");
 }
 
-function drawDecisions(decisions) {
+function drawDecisions(decisions, traces) {
   const body = $("decisions");
-  const rows = decisions.map(({decision: d, text}) => {
+  const rows = decisions.map(({decision: d, text, trace}) => {
     const row = el("tr", {
       class: "decision", "data-testid": "decision", "data-session": d.session,
       "data-rule": d.rule, "data-action": d.action, title: text,
     }, el("td", {}, d.time), el("td", {}, d.session), el("td", {}, d.rule),
     el("td", {}, d.action), el("td", {}, params(d)), el("td", {}, d.trigger));
-    row.addEventListener("click", () => toggleExplanation(row, d));
+    const record = trace === null || trace === undefined ? null : traces[trace];
+    row.addEventListener("click", () => toggleExplanation(row, d, record));
     return row;
   });
   body.replaceChildren(...rows);
   filter();
 }
 
-// The explanation of a decision (run --explain), and its trace once
-// `run --trace` exists: traceOf() is where it plugs in.
-function traceOf(decision) {
-  return null;
+// The trace of the trigger that made a decision (run --trace's record):
+// when, from where, and every rule the trigger considered, decided or not.
+function traceOf(record) {
+  if (!record) return null;
+  const box = el("div", {class: "trace", "data-testid": "trace"},
+    el("div", {class: "muted"},
+      `trace: ${record.trigger} (${record.source}) at ${record.time}` +
+      (record.session ? ` for ${record.session}` : "") +
+      `, ${record.rules.length} rules considered, ${record.decisions} decisions`));
+  for (const r of record.rules) {
+    const conditions = (r.conditions || []).map((c) => `${c.if} -> ${c.value}`).join("; ");
+    box.append(el("div", {},
+      "  ", el("span", {class: "outcome-" + r.outcome}, r.outcome.padEnd(11)), " ", r.rule,
+      conditions ? "  " + conditions : "",
+      r.detail ? `  [${r.detail}]` : ""));
+  }
+  for (const n of record.notes || []) box.append(el("div", {}, "  note: " + n));
+  return box;
 }
 
-function toggleExplanation(row, d) {
+function toggleExplanation(row, d, record) {
   const next = row.nextElementSibling;
   if (next && next.classList.contains("explanation")) {
     next.remove();
@@ -330,8 +345,8 @@ function toggleExplanation(row, d) {
       r.detail ? `  [${r.detail}]` : ""));
   }
   for (const n of explain.notes || []) cell.append(el("div", {}, "note: " + n));
-  const trace = traceOf(d);
-  if (trace) cell.append(el("div", {class: "trace"}, trace));
+  const trace = traceOf(record);
+  if (trace) cell.append(trace);
   row.after(el("tr", {class: "explanation", "data-testid": "explanation"}, cell));
 }
 
@@ -373,7 +388,7 @@ function drawSummary(data) {
     el("h3", {}, `Evaluation errors (${s.evaluation_errors})`),
     s.errors_by_rule.length
       ? table(["rule", "errors", "messages"], s.errors_by_rule.map((r) => [r.rule, r.count,
-        r.messages.length ? r.messages.join("\n") : "(in triggers without a decision: see the trace)"]))
+        r.messages.join("\n")]))
       : el("p", {class: "muted"}, "none"),
     el("h3", {}, `Bad lines (${s.bad_lines})`),
     el("pre", {}, data.bad_lines.join("\n")));

@@ -1,4 +1,4 @@
-// Calendars for rule authors (SPEC section 8): dates without a year in
+// Calendars for rule authors (docs/rule-language.md): dates without a year in
 // `closed` and `special` recur every year (02-29 only in leap years); an
 // unknown time zone gets "did you mean", in a calendar and as a constant
 // argument of a CEL time function, at load time.

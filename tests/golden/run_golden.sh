@@ -283,7 +283,7 @@ else
   pass "run --events $missing: no summary"
 fi
 
-# 7c. `switchboard diff OLD NEW --events FILE` (SPEC section 8): the cases of
+# 7c. `switchboard diff OLD NEW --events FILE` (docs/cli.md): the cases of
 # diff/<case>.args. diff/cart_abandonment_v2.yaml is the cart pack with its
 # high-value threshold lowered from 250 to 200, exactly as sed makes it.
 if sed 's/250/200/g' rules/cart_abandonment/cart.yaml |

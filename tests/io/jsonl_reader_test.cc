@@ -155,7 +155,8 @@ TEST_F(JsonlReaderTest, DynAttributes) {
   EXPECT_EQ(read("false")->kind, Event::Kind::kBool);
   EXPECT_EQ(read("1.5")->kind, Event::Kind::kDouble);
   EXPECT_EQ(read("\"s\"")->kind, Event::Kind::kString);
-  // Arrays and objects of any JSON values, nested (SPEC section 1).
+  // Arrays and objects of any JSON values, nested
+  // (docs/events-and-decisions.md).
   EXPECT_EQ(read("[\"a\"]")->kind, Event::Kind::kList);
   EXPECT_EQ(read("{\"a\":1}")->kind, Event::Kind::kMap);
   const Event::Attribute* nested = read("[1,[2.5,\"x\"],{\"k\":null}]");
@@ -300,8 +301,8 @@ TEST_F(JsonlReaderTest, WrongJsonTypes) {
   EXPECT_THAT(error(R"("levels":{"a":1.5})"), HasSubstr("member 'levels'"));
   EXPECT_EQ(error(R"("levels":{"a":1,"a":2})"),
             "member 'levels': duplicate key 'a'");
-  // list(int): accepted since lists of any element type are (SPEC
-  // section 1); an element of the wrong type is named.
+  // list(int): accepted since lists of any element type are
+  // (docs/events-and-decisions.md); an element of the wrong type is named.
   EXPECT_EQ(
       Read(
           R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"v","ids":[1,2]})")

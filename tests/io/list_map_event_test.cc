@@ -1,8 +1,8 @@
-// Lists and maps from JSON (SPEC section 1): arrays and objects map to lists
-// and maps of any declared element type, nested included, read alike by the
-// fast path and the full parser and typed by the engine; a schema type that
-// events cannot carry is a load error; --strict-schema's unknown members;
-// a line that is not JSON at all.
+// Lists and maps from JSON (docs/events-and-decisions.md): arrays and objects
+// map to lists and maps of any declared element type, nested included, read
+// alike by the fast path and the full parser and typed by the engine; a schema
+// type that events cannot carry is a load error; --strict-schema's unknown
+// members; a line that is not JSON at all.
 #include <memory>
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
-// The engine's side of the tools for rule authors (SPEC sections 7 and 8):
-// the trace hook (EngineOptions::trace), an `if` list as CEL's `&&`, the
-// first error's message per rule, event types no trigger matched, skill
-// routing's pending timers, and same-instant derived events.
+// The engine's side of the tools for rule authors (docs/semantics.md and
+// docs/cli.md): the trace hook (EngineOptions::trace), an `if` list as CEL's
+// `&&`, the first error's message per rule, event types no trigger matched,
+// skill routing's pending timers, and same-instant derived events.
 #include <memory>
 #include <string>
 #include <vector>
@@ -175,7 +175,7 @@ TEST(TraceTest, StatsKeepTheFirstErrorMessageOfEachRule) {
   EXPECT_EQ(stats.rule_errors[0], 1);
 }
 
-// SPEC section 7: an `if` list is `&&` with CEL's error rules.
+// docs/semantics.md: an `if` list is `&&` with CEL's error rules.
 TEST(IfListTest, IsAndWithCelErrorRules) {
   auto engine = MakeEngine(R"y(
 ruleset: t
@@ -277,7 +277,7 @@ rules:
   EXPECT_THAT(engine->PendingRoutingTimers(), IsEmpty());
 }
 
-// SPEC section 7: an event derived from an earlier trigger of the same
+// docs/semantics.md: an event derived from an earlier trigger of the same
 // instant is processed before the next timer, so it can cancel that timer.
 TEST(SameInstantTest, ADerivedEventCancelsATimerOfTheSameInstant) {
   auto engine = MakeEngine(R"y(

@@ -92,7 +92,7 @@ std::vector<std::string> RunEngine(std::shared_ptr<const Ruleset> rs,
     lines.push_back("pending " + ::switchboard::FormatTimestamp(t.deadline) +
                     "|" + t.session + "|" + t.rule + "|" + t.trigger);
   }
-  // Evaluation errors per rule (an `if` list is CEL's &&: SPEC section 7).
+  // Evaluation errors per rule (an `if` list is CEL's &&: docs/semantics.md).
   const std::vector<int64_t>& errors = (*engine)->stats().rule_errors;
   for (size_t r = 0; r < errors.size(); ++r) {
     lines.push_back("errors r" + std::to_string(r) + " " +

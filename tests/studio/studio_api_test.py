@@ -173,7 +173,6 @@ class StudioApiTest(unittest.TestCase):
         self.assertEqual(sum(r["decisions"] for r in
                              summary["decisions_by_rule"]), len(expected))
         self.assertIsInstance(summary["never_ran"], list)
-        self.assertIn("trace", run)
 
     def test_run_takes_pasted_events_and_reports_bad_lines(self):
         s = self.start()
@@ -191,6 +190,50 @@ class StudioApiTest(unittest.TestCase):
         rules = {d["decision"]["rule"] for d in run["decisions"]}
         self.assertIn("high-value-cart", rules)
         self.assertIn("cart-abandonment-priority", rules)  # idle 90s fired
+
+    def test_each_decision_carries_the_trace_of_its_trigger(self):
+        s = self.start()
+        status, run = s.post("/api/run", {"files": files_of(self.rules)})
+        self.assertEqual(status, 200)
+        traces = run["trace"]
+        self.assertGreater(len(traces), 0)
+        self.assertFalse(run["trace_truncated"])
+        claimed = {}
+        for got in run["decisions"]:
+            d = got["decision"]
+            self.assertIsInstance(got["trace"], int, d)
+            record = traces[got["trace"]]
+            claimed[got["trace"]] = claimed.get(got["trace"], 0) + 1
+            self.assertEqual(record["session"], d["session"])
+            self.assertEqual(record["trigger"], d["trigger"])
+            self.assertEqual(record["time"], d["time"])
+            outcomes = {r["rule"]: r["outcome"] for r in record["rules"]}
+            self.assertEqual(outcomes.get(d["rule"]), "ran", record)
+        # Every record belongs to a decision, and counts them all.
+        self.assertEqual(sorted(claimed), list(range(len(traces))))
+        for index, count in claimed.items():
+            self.assertEqual(traces[index]["decisions"], count)
+
+    def test_errors_of_triggers_without_a_decision_have_messages(self):
+        s = self.start()
+        files = files_of(self.rules)
+        cart = next(f for f in files if f["name"] == "cart.yaml")
+        cart["text"] = cart["text"].replace("rules:\n", (
+            "rules:\n"
+            "  - name: needs-items\n"
+            "    on: page.viewed\n"
+            "    if: event.cart_items > 0\n"
+            "    then:\n"
+            "      - tag: [browsing_with_items]\n"), 1)
+        events = ('{"time":"2026-11-23T10:00:00Z","type":"page.viewed",'
+                  '"visitor":"v-9"}\n')
+        status, run = s.post("/api/run", {"files": files, "events": events})
+        self.assertEqual(status, 200, run)
+        self.assertEqual(run["decisions"], [])
+        errors = {e["rule"]: e for e in run["summary"]["errors_by_rule"]}
+        self.assertEqual(errors["needs-items"]["count"], 1)
+        self.assertEqual(len(errors["needs-items"]["messages"]), 1)
+        self.assertIn("cart_items", errors["needs-items"]["messages"][0])
 
     def test_run_of_a_broken_ruleset_answers_its_diagnostics(self):
         s = self.start()

@@ -276,6 +276,14 @@ def main():
         check(" ran" in explained and "-> true" in explained and
               "undefined" not in explained,
               "the explanation: %s" % explained[:120])
+        # ... and to the trace of its trigger: every rule it considered.
+        traced = page.eval(
+            "(() => { const e = document.querySelector("
+            "'[data-testid=explanation] [data-testid=trace]');"
+            " return e && e.textContent; })()")
+        check(bool(traced) and "rules considered" in traced and
+              " ran" in traced and "undefined" not in traced,
+              "the trace: %s" % (traced or "")[:120])
         editor = page.eval("document.getElementById('editor-host')"
                            ".dataset.editor")
         check(editor == "codemirror", "the editor is CodeMirror")

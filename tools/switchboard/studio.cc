@@ -1,8 +1,7 @@
 // switchboard studio RULES [--events FILE] [--http HOST:PORT]
-// [--allow-remote]: a local web page for rule authors (SPEC section 11,
-// docs/studio.md). This file reads the command line and the signals; the
-// studio itself is service/studio.h (the API) and service/studio_server.h
-// (HTTP and the page).
+// [--allow-remote]: a local web page for rule authors (docs/studio.md). This
+// file reads the command line and the signals; the studio itself is
+// service/studio.h (the API) and service/studio_server.h (HTTP and the page).
 #include "service/studio.h"
 
 #include <signal.h>
