@@ -22,6 +22,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/str_join.h"
 #include "fmt/format.h"
 #include "service/journal.h"
 #include "service/studio_graph.h"
@@ -106,8 +107,13 @@ std::string_view Message(const absl::Status& status) {
 
 struct Request {
   std::vector<RuleText> files;  // names relative to RULES (checked later)
+  // Per file name, the text the page last read from disk or saved ("base",
+  // optional): a save refuses a file changed on disk since (by another page
+  // or an editor) unless `overwrite`.
+  absl::flat_hash_map<std::string, std::string> bases;
   std::optional<std::string> events;
   bool force = false;
+  bool overwrite = false;
 };
 
 // Parses a request body. Errors: InvalidArgument saying what is wrong.
@@ -135,6 +141,14 @@ absl::StatusOr<Request> ParseRequest(std::string_view body) {
           "each of \"files\" needs a \"name\" and a \"text\" (strings)");
     }
     request.files.push_back({std::string(name), std::string(text)});
+    simdjson::dom::element base;
+    if (!f["base"].get(base) && !base.is_null()) {
+      std::string_view base_text;
+      if (base.get(base_text)) {
+        return absl::InvalidArgumentError("a file's \"base\" is not a string");
+      }
+      request.bases[std::string(name)] = std::string(base_text);
+    }
   }
   simdjson::dom::element events;
   if (!object["events"].get(events) && !events.is_null()) {
@@ -144,10 +158,12 @@ absl::StatusOr<Request> ParseRequest(std::string_view body) {
     }
     request.events = std::string(text);
   }
-  simdjson::dom::element force;
-  if (!object["force"].get(force) && !force.is_null()) {
-    if (force.get(request.force)) {
-      return absl::InvalidArgumentError("\"force\" is not true or false");
+  for (auto [key, flag] : {std::pair{"force", &request.force},
+                           std::pair{"overwrite", &request.overwrite}}) {
+    simdjson::dom::element value;
+    if (!object[key].get(value) && !value.is_null() && value.get(*flag)) {
+      return absl::InvalidArgumentError(
+          fmt::format("\"{}\" is not true or false", key));
     }
   }
   return request;
@@ -188,9 +204,11 @@ absl::Status ReadFileBounded(const std::string& path, int64_t limit,
   return absl::OkStatus();
 }
 
-// Writes `bytes` to `path` atomically: a temporary file beside it (with the
-// mode of the file it replaces), fsync, rename, fsync of the folder.
-absl::Status WriteAtomically(const std::string& path, std::string_view bytes) {
+// Writes `bytes` to a new temporary file beside `path` (with the mode of
+// the file it will replace), synced; returns its name. Nothing is left
+// behind on an error.
+absl::StatusOr<std::string> WriteBeside(const std::string& path,
+                                        std::string_view bytes) {
   namespace fs = std::filesystem;
   const fs::path target(path);
   const std::string dir =
@@ -208,26 +226,29 @@ absl::Status WriteAtomically(const std::string& path, std::string_view bytes) {
   struct stat st;
   mode_t mode = 0644;
   if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
-  bool ok = ::fchmod(fd, mode) == 0;
-  for (size_t at = 0; ok && at < bytes.size();) {
+  int err = ::fchmod(fd, mode) == 0 ? 0 : errno;
+  for (size_t at = 0; err == 0 && at < bytes.size();) {
     const ssize_t n = ::write(fd, bytes.data() + at, bytes.size() - at);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      ok = false;
+      err = n < 0 ? errno : EIO;
       break;
     }
     at += static_cast<size_t>(n);
   }
-  const int saved = errno;
-  ok = ok && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = ok ? errno : saved;
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
     ::unlink(tmp.c_str());
     return absl::InternalError(
         fmt::format("cannot write '{}': {}", path, std::strerror(err)));
   }
-  return SyncDir(dir);
+  return tmp;
+}
+
+std::string ParentDir(const std::string& path) {
+  const std::filesystem::path target(path);
+  return target.has_parent_path() ? target.parent_path().string() : ".";
 }
 
 // ---- events
@@ -782,19 +803,86 @@ StudioAnswer Studio::Save(std::string_view body) {
                                     t.name));
     }
   }
-  std::vector<std::string> saved, unchanged;
+  // What to write: the files whose text differs from the disk's. A file
+  // changed on disk since the page read it (its "base") is a conflict.
+  struct Write {
+    const RuleText* text;
+    std::string name;  // as the page names it
+    std::string temp;  // the new text, beside the file, once written
+  };
+  std::vector<Write> writes;
+  std::vector<std::string> unchanged, conflicts;
   for (const RuleText& t : edited.texts) {
     const std::string& name = edited.names[t.name];
     std::string current;
-    if (ReadFileBounded(t.name, LoadOptions().max_file_size, &current).ok() &&
-        current == t.text) {
+    const bool read =
+        ReadFileBounded(t.name, LoadOptions().max_file_size, &current).ok();
+    if (read && current == t.text) {
       unchanged.push_back(Quote(name));
       continue;
     }
-    if (absl::Status st = WriteAtomically(t.name, t.text); !st.ok()) {
+    auto base = request->bases.find(name);
+    if (read && base != request->bases.end() && base->second != current &&
+        !request->overwrite) {
+      conflicts.push_back(name);
+    }
+    writes.push_back({&t, name, std::string()});
+  }
+  if (!conflicts.empty()) {
+    std::vector<std::string> quoted;
+    for (const std::string& c : conflicts) quoted.push_back(Quote(c));
+    return {409,
+            Object()
+                .Bool("ok", false)
+                .Str("error", fmt::format("not saved: {} changed on disk since "
+                                          "this page read it; reload, or "
+                                          "save with \"overwrite\"",
+                                          absl::StrJoin(conflicts, ", ")))
+                .Raw("conflicts", Array(quoted))
+                .Take()};
+  }
+  // All or nothing as far as the file system allows: every new text is
+  // written and synced beside its file first (a full disk changes
+  // nothing), then each is renamed over its file.
+  const auto discard = [&writes](size_t from) {
+    for (size_t k = from; k < writes.size(); ++k) {
+      if (!writes[k].temp.empty()) ::unlink(writes[k].temp.c_str());
+    }
+  };
+  for (Write& w : writes) {
+    absl::StatusOr<std::string> temp = WriteBeside(w.text->name, w.text->text);
+    if (!temp.ok()) {
+      discard(0);
+      return Error(500,
+                   fmt::format("nothing saved: {}", Message(temp.status())));
+    }
+    w.temp = *std::move(temp);
+  }
+  std::vector<std::string> saved, dirs;
+  for (size_t k = 0; k < writes.size(); ++k) {
+    const Write& w = writes[k];
+    if (::rename(w.temp.c_str(), w.text->name.c_str()) != 0) {
+      const int err = errno;
+      discard(k);
+      return {500,
+              Object()
+                  .Str("error", fmt::format("cannot replace '{}': {}; "
+                                            "the files before it were "
+                                            "saved",
+                                            w.text->name, std::strerror(err)))
+                  .Raw("saved", Array(saved))
+                  .Take()};
+    }
+    saved.push_back(Quote(w.name));
+    const std::string dir = ParentDir(w.text->name);
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+      dirs.push_back(dir);
+    }
+  }
+  for (const std::string& dir : dirs) {
+    if (absl::Status st = SyncDir(dir); !st.ok()) {
       return Error(500, Message(st));
     }
-    saved.push_back(Quote(name));
   }
   return {200, Object()
                    .Bool("ok", true)

@@ -15,15 +15,19 @@
 //            ran, evaluation errors with their messages, bad lines)
 //   Diff()   the edited rules against the files on disk over the same
 //            events (switchboard/diff.h)
-//   Save()   writes the buffers to their files, only under RULES, each
-//            atomically; refuses a ruleset with errors unless forced
+//   Save()   writes the buffers to their files, only under RULES: every
+//            changed file or none (each new text is written and synced
+//            beside its file before any is renamed over its file);
+//            refuses a ruleset with errors unless forced, and a file
+//            changed on disk since the page read it unless overwritten
 //
 // A request body is a JSON object: "files" (a list of {"name", "text"},
 // every rule file of RULES by its name relative to RULES), and for Run and
 // Diff an optional "events" (JSON Lines; absent: the --events file), for
-// Save an optional "force" (bool). A name that is not a rule file of RULES
-// (a path, "..", an absolute name, a name the folder does not hold as a
-// regular file) is refused with 403.
+// Save an optional "force" and "overwrite" (bools) and, per file, an
+// optional "base" (the text the page last read from disk or saved). A name that
+// is not a rule file of RULES (a path, "..", an absolute name, a name the
+// folder does not hold as a regular file) is refused with 403.
 //
 // Thread-safety: every method may be called from many threads at once
 // (each request builds its own engines); Save calls are serialized.
@@ -97,7 +101,9 @@ class Studio {
   StudioAnswer Diff(std::string_view body) const;
   // POST /api/save: {"ok": true, "saved": [names], "unchanged": [names]};
   // 422 with the diagnostics when the ruleset has errors and "force" is
-  // not true.
+  // not true; 409 with "conflicts" (names) when a file on disk is neither
+  // its "base" nor the new text and "overwrite" is not true; 500 when a
+  // new text cannot be written ("nothing saved") or, rarer, renamed.
   StudioAnswer Save(std::string_view body);
 
   const StudioOptions& options() const { return options_; }

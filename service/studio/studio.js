@@ -422,14 +422,22 @@ async function diff() {
     ...data.differences.map((d) => el("pre", {class: "change-" + d.change, "data-testid": "difference"}, d.text)));
 }
 
-async function save(force) {
-  const {status, data} = await api("/api/save", {files: buffers(), force: !!force});
+// Save: every changed file or none. Each file goes with its "base", the
+// text this page last read from disk or saved, so that a file another page
+// (or an editor) saved meanwhile is not overwritten unasked (409).
+async function save(force, overwrite) {
+  const files = buffers().map((b, i) => ({...b, base: state.files[i].saved}));
+  const {status, data} = await api("/api/save", {files, force: !!force, overwrite: !!overwrite});
   const out = $("save-status");
   out.dataset.status = status;
   if (status === 200) {
-    state.files.forEach((f, i) => { f.saved = textOf(i); });
+    state.files.forEach((f, i) => { f.saved = files[i].text; });
     drawFileTabs();
     out.textContent = data.saved.length ? `saved ${data.saved.join(", ")}` : "nothing to save";
+  } else if (status === 409) {
+    const again = el("button", {"data-testid": "overwrite-button"}, "overwrite");
+    again.addEventListener("click", () => save(force, true));
+    out.replaceChildren(data.error + " ", again);
   } else {
     out.textContent = data.error;
   }

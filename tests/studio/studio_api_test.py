@@ -31,11 +31,11 @@ REQUEST_SECONDS = 60
 class Studio:
     """One `switchboard studio` process."""
 
-    def __init__(self, test, args):
+    def __init__(self, test, args, preexec=None):
         self.proc = subprocess.Popen(
             [SWITCHBOARD, "studio"] + args, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=preexec)
         test.addCleanup(self.kill)
         line = _readline(self.proc.stdout, START_SECONDS)
         if not line.startswith("http://"):
@@ -111,9 +111,9 @@ class StudioApiTest(unittest.TestCase):
                 shutil.copy(os.path.join(pack, name), self.rules)
         self.events = os.path.join(pack, "events.jsonl")
 
-    def start(self, *extra, rules=None):
+    def start(self, *extra, rules=None, preexec=None):
         return Studio(self, [rules or self.rules, "--events", self.events] +
-                      list(extra))
+                      list(extra), preexec=preexec)
 
     def run_cli(self, rules):
         out = subprocess.run([SWITCHBOARD, "run", rules, "--events",
@@ -315,6 +315,89 @@ class StudioApiTest(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertTrue(forced["forced"])
         self.assertEqual(read(path), broken)
+
+    def two_files(self):
+        """Splits the pack into cart.yaml and extra.yaml (one more rule)."""
+        with open(os.path.join(self.rules, "extra.yaml"), "w") as f:
+            f.write("rules:\n"
+                    "  - name: extra-tag\n"
+                    "    on: order.placed\n"
+                    "    then:\n"
+                    "      - tag: [ordered]\n")
+        return files_of(self.rules)
+
+    def test_save_refuses_files_changed_on_disk_since_the_page_read_them(self):
+        files = self.two_files()
+        s = self.start()
+        path = os.path.join(self.rules, "cart.yaml")
+        first = files[0]["text"]
+        # Another page (or an editor) saves cart.yaml meanwhile.
+        theirs = first.replace("cart_help_personal", "cart_help_theirs")
+        with open(path, "w") as f:
+            f.write(theirs)
+        mine = first.replace("cart_help_personal", "cart_help_mine")
+        extra = files[1]["text"].replace("[ordered]", "[bought]")
+        body = {"files": [
+            {"name": "cart.yaml", "text": mine, "base": first},
+            {"name": "extra.yaml", "text": extra, "base": files[1]["text"]}]}
+        status, refused = s.post("/api/save", body)
+        self.assertEqual(status, 409, refused)
+        self.assertEqual(refused["conflicts"], ["cart.yaml"])
+        self.assertIn("changed on disk", refused["error"])
+        # Nothing written: neither the conflicting file nor the other one.
+        self.assertEqual(read(path), theirs)
+        self.assertEqual(read(os.path.join(self.rules, "extra.yaml")),
+                         files[1]["text"])
+        # Saving the text on disk again is no conflict; "overwrite" wins.
+        status, same = s.post("/api/save", {"files": [
+            {"name": "cart.yaml", "text": theirs, "base": first},
+            {"name": "extra.yaml", "text": files[1]["text"]}]})
+        self.assertEqual((status, same["unchanged"]),
+                         (200, ["cart.yaml", "extra.yaml"]))
+        body["overwrite"] = True
+        status, saved = s.post("/api/save", body)
+        self.assertEqual(status, 200, saved)
+        self.assertEqual(saved["saved"], ["cart.yaml", "extra.yaml"])
+        self.assertEqual(read(path), mine)
+        # A base that is the text on disk saves without "overwrite".
+        again = mine.replace("cart_help_mine", "cart_help_again")
+        status, saved = s.post("/api/save", {"files": [
+            {"name": "cart.yaml", "text": again, "base": mine},
+            {"name": "extra.yaml", "text": extra, "base": extra}]})
+        self.assertEqual((status, saved["saved"]), (200, ["cart.yaml"]))
+
+    def test_save_writes_every_file_or_none(self):
+        files = self.two_files()
+        # The studio may write files of at most 64 KiB (RLIMIT_FSIZE, with
+        # SIGXFSZ ignored: the write fails with EFBIG), so that the second
+        # file's new text cannot be written, as on a full disk.
+        limit = 64 * 1024
+
+        def small_files():
+            import resource
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        s = self.start(preexec=small_files)
+        cart = files[0]["text"].replace("cart_help_personal", "cart_help_x")
+        extra = files[1]["text"] + "# " + "x" * (2 * limit) + "\n"
+        status, refused = s.post("/api/save", {"files": [
+            {"name": "cart.yaml", "text": cart},
+            {"name": "extra.yaml", "text": extra}]})
+        self.assertEqual(status, 500, refused)
+        self.assertIn("nothing saved", refused["error"])
+        self.assertIn("extra.yaml", refused["error"])
+        # cart.yaml, written first, was not replaced; no file left behind.
+        self.assertEqual(read(os.path.join(self.rules, "cart.yaml")),
+                         files[0]["text"])
+        self.assertEqual(sorted(os.listdir(self.rules)),
+                         ["cart.yaml", "extra.yaml"])
+        # Both fit: both are saved.
+        status, saved = s.post("/api/save", {"files": [
+            {"name": "cart.yaml", "text": cart},
+            {"name": "extra.yaml", "text": files[1]["text"] + "# ok\n"}]})
+        self.assertEqual((status, saved["saved"]),
+                         (200, ["cart.yaml", "extra.yaml"]))
+        self.assertEqual(read(os.path.join(self.rules, "cart.yaml")), cart)
 
     def test_paths_outside_rules_are_refused(self):
         outside = os.path.join(self.tmp, "outside.yaml")
