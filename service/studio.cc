@@ -534,16 +534,48 @@ std::string DiagnosticsJson(
   return Array(out);
 }
 
+// A request parsed, its files resolved against RULES (`known`) and loaded;
+// or `refused`, the answer that turns it down (400, 403).
+struct EditedRequest {
+  Request request;
+  EditedRules edited;
+  std::optional<LoadResult> result;  // set unless refused
+  std::optional<StudioAnswer> refused;
+};
+
+EditedRequest LoadRequest(
+    std::string_view body,
+    const std::vector<std::pair<std::string, std::string>>& known) {
+  EditedRequest r;
+  absl::StatusOr<Request> request = ParseRequest(body);
+  if (!request.ok()) {
+    r.refused = Error(400, Message(request.status()));
+    return r;
+  }
+  r.request = *std::move(request);
+  r.refused = Resolve(known, std::move(r.request.files), &r.edited);
+  if (!r.refused.has_value()) r.result = LoadRulesetFromTexts(r.edited.texts);
+  return r;
+}
+
+// 422: the edited ruleset does not load, with its diagnostics.
+StudioAnswer EditedHasErrors(const LoadResult& result,
+                             const EditedRules& edited) {
+  return {422, Object()
+                   .Bool("ok", false)
+                   .Str("error", "the edited ruleset has errors")
+                   .Raw("diagnostics",
+                        DiagnosticsJson(result.diagnostics(), edited.names))
+                   .Take()};
+}
+
 }  // namespace
 
 StudioAnswer Studio::Check(std::string_view body) const {
-  absl::StatusOr<Request> request = ParseRequest(body);
-  if (!request.ok()) return Error(400, Message(request.status()));
-  EditedRules edited;
-  if (auto bad = Resolve(Known(), std::move(request->files), &edited)) {
-    return *bad;
-  }
-  const LoadResult result = LoadRulesetFromTexts(edited.texts);
+  EditedRequest r = LoadRequest(body, Known());
+  if (r.refused.has_value()) return *std::move(r.refused);
+  const LoadResult& result = *r.result;
+  const EditedRules& edited = r.edited;
   Object o;
   o.Bool("ok", result.ok())
       .Int("errors", result.error_count())
@@ -566,13 +598,9 @@ StudioAnswer Studio::Check(std::string_view body) const {
 }
 
 StudioAnswer Studio::Graph(std::string_view body) const {
-  absl::StatusOr<Request> request = ParseRequest(body);
-  if (!request.ok()) return Error(400, Message(request.status()));
-  EditedRules edited;
-  if (auto bad = Resolve(Known(), std::move(request->files), &edited)) {
-    return *bad;
-  }
-  const LoadResult result = LoadRulesetFromTexts(edited.texts);
+  EditedRequest request = LoadRequest(body, Known());
+  if (request.refused.has_value()) return *std::move(request.refused);
+  const LoadResult& result = *request.result;
   if (!result.ok()) {
     return {200, Object()
                      .Bool("ok", false)
@@ -590,21 +618,11 @@ StudioAnswer Studio::Graph(std::string_view body) const {
 }
 
 StudioAnswer Studio::Run(std::string_view body) const {
-  absl::StatusOr<Request> request = ParseRequest(body);
-  if (!request.ok()) return Error(400, Message(request.status()));
-  EditedRules edited;
-  if (auto bad = Resolve(Known(), std::move(request->files), &edited)) {
-    return *bad;
-  }
-  const LoadResult result = LoadRulesetFromTexts(edited.texts);
-  if (!result.ok()) {
-    return {422, Object()
-                     .Bool("ok", false)
-                     .Str("error", "the edited ruleset has errors")
-                     .Raw("diagnostics",
-                          DiagnosticsJson(result.diagnostics(), edited.names))
-                     .Take()};
-  }
+  EditedRequest r = LoadRequest(body, Known());
+  if (r.refused.has_value()) return *std::move(r.refused);
+  const LoadResult& result = *r.result;
+  const EditedRules& edited = r.edited;
+  if (!result.ok()) return EditedHasErrors(result, edited);
   EngineOptions engine_options;
   engine_options.explain = true;
   CollectRun sink(options_.max_decisions, options_.max_traces);
@@ -615,7 +633,7 @@ StudioAnswer Studio::Run(std::string_view body) const {
   Engine& engine = **created;
   EventReader reader(*result.ruleset());
   const std::string source =
-      request->events.has_value() ? std::string("pasted") : options_.events;
+      r.request.events.has_value() ? std::string("pasted") : options_.events;
   std::vector<std::string> bad_lines;
   int64_t bad = 0;
   const auto bad_line = [&](int64_t number, std::string_view message) {
@@ -627,7 +645,7 @@ StudioAnswer Studio::Run(std::string_view body) const {
   Event event;
   int64_t lines = 0;
   const absl::Status read = ForEachLine(
-      request->events, options_.events,
+      r.request.events, options_.events,
       [&](int64_t number, std::string_view line, bool too_long, size_t length) {
         lines = number;
         if (too_long) {
@@ -697,7 +715,7 @@ StudioAnswer Studio::Run(std::string_view body) const {
           .Take();
   Object o;
   o.Bool("ok", true);
-  if (request->events.has_value()) {
+  if (r.request.events.has_value()) {
     o.Str("events_source", "pasted");
   } else if (options_.events.empty()) {
     o.Raw("events_source", "null");
@@ -714,13 +732,10 @@ StudioAnswer Studio::Run(std::string_view body) const {
 }
 
 StudioAnswer Studio::Diff(std::string_view body) const {
-  absl::StatusOr<Request> request = ParseRequest(body);
-  if (!request.ok()) return Error(400, Message(request.status()));
-  EditedRules edited;
-  if (auto bad = Resolve(Known(), std::move(request->files), &edited)) {
-    return *bad;
-  }
-  const LoadResult edited_rules = LoadRulesetFromTexts(edited.texts);
+  EditedRequest r = LoadRequest(body, Known());
+  if (r.refused.has_value()) return *std::move(r.refused);
+  const LoadResult& edited_rules = *r.result;
+  const EditedRules& edited = r.edited;
   const LoadResult disk_rules = LoadRuleset(options_.rules);
   if (!edited_rules.ok() || !disk_rules.ok()) {
     const bool disk_bad = !disk_rules.ok();
@@ -740,7 +755,7 @@ StudioAnswer Studio::Diff(std::string_view body) const {
   RulesetDiff& diff = **created;
   CollectDiff sink(options_.max_differences);
   const absl::Status read =
-      ForEachLine(request->events, options_.events,
+      ForEachLine(r.request.events, options_.events,
                   [&](int64_t, std::string_view line, bool too_long, size_t) {
                     if (too_long || EventReader::IsBlankLine(line)) return;
                     diff.ProcessLine(line, &sink);
@@ -769,14 +784,11 @@ StudioAnswer Studio::Diff(std::string_view body) const {
 }
 
 StudioAnswer Studio::Save(std::string_view body) {
-  absl::StatusOr<Request> request = ParseRequest(body);
-  if (!request.ok()) return Error(400, Message(request.status()));
-  const bool force = request->force;
-  EditedRules edited;
-  if (auto bad = Resolve(Known(), std::move(request->files), &edited)) {
-    return *bad;
-  }
-  const LoadResult result = LoadRulesetFromTexts(edited.texts);
+  EditedRequest r = LoadRequest(body, Known());
+  if (r.refused.has_value()) return *std::move(r.refused);
+  const LoadResult& result = *r.result;
+  EditedRules& edited = r.edited;
+  const bool force = r.request.force;
   if (!result.ok() && !force) {
     return {422,
             Object()
@@ -821,9 +833,9 @@ StudioAnswer Studio::Save(std::string_view body) {
       unchanged.push_back(Quote(name));
       continue;
     }
-    auto base = request->bases.find(name);
-    if (read && base != request->bases.end() && base->second != current &&
-        !request->overwrite) {
+    auto base = r.request.bases.find(name);
+    if (read && base != r.request.bases.end() && base->second != current &&
+        !r.request.overwrite) {
       conflicts.push_back(name);
     }
     writes.push_back({&t, name, std::string()});
