@@ -13,6 +13,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "fmt/format.h"
+#include "service/http_listen.h"
 #include "switchboard/event_reader.h"
 
 namespace switchboard::service {
@@ -292,23 +293,10 @@ void HttpServer::Routes() {
 }
 
 absl::StatusOr<int> HttpServer::Bind() {
-  int port = options_.port;
-  if (port == 0) {
-    port = server_->bind_to_any_port(options_.host);
-    if (port < 0) port = 0;
-  } else if (!server_->bind_to_port(options_.host, port)) {
-    port = 0;
-  }
-  if (port == 0) {
-    return absl::UnavailableError(
-        fmt::format("cannot listen on {}:{}", options_.host, options_.port));
-  }
-  return port;
+  return BindServer(*server_, options_.host, options_.port);
 }
 
-void HttpServer::Start() {
-  listener_ = std::thread([this] { server_->listen_after_bind(); });
-}
+void HttpServer::Start() { listener_ = StartListening(*server_); }
 
 void HttpServer::Stop() {
   if (stopped_.exchange(true)) return;

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -13,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "fmt/format.h"
+#include "service/http_listen.h"
 #include "service/studio_assets.h"
 
 namespace switchboard::service {
@@ -203,29 +203,12 @@ void StudioServer::Routes() {
 }
 
 absl::StatusOr<int> StudioServer::Bind() {
-  int port = options_.port;
-  if (port == 0) {
-    port = server_->bind_to_any_port(options_.host);
-    if (port < 0) port = 0;
-  } else if (!server_->bind_to_port(options_.host, port)) {
-    port = 0;
-  }
-  if (port == 0) {
-    return absl::UnavailableError(
-        fmt::format("cannot listen on {}:{}", options_.host, options_.port));
-  }
-  port_ = port;
+  absl::StatusOr<int> port = BindServer(*server_, options_.host, options_.port);
+  if (port.ok()) port_ = *port;
   return port;
 }
 
-void StudioServer::Start() {
-  listener_ = std::thread([this] { server_->listen_after_bind(); });
-  // Until the listener runs, httplib's stop() would do nothing and leave it
-  // running: wait for it (bounded: listen_after_bind fails at once or runs).
-  for (int i = 0; i < 5000 && !server_->is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-}
+void StudioServer::Start() { listener_ = StartListening(*server_); }
 
 void StudioServer::Stop() {
   if (stopped_) return;
