@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""Throughput of `switchboard serve --kafka` on librdkafka's mock cluster,
-over loopback (docs/scale-out.md, "Performance").
+"""Throughput and latency of `switchboard serve --kafka` on librdkafka's mock
+cluster, over loopback (docs/scale-out.md, "Performance").
 
     bench/kafka_bench.py [--build BUILD] [--partitions 1,2,4]
                          [--events N] [--rules RULES --events-file FILE]
+                         [--latency RATE[,RATE...] [--feed rate|stdin]]
+                         [--commit-every DURATION]
+                         [--serve-config NAME=VALUE]...
+                         [--produce-config NAME=VALUE]...
 
 BUILD (default: build) holds `switchboard` and `switchboard_kafka_mock`
 (a build with -DSWITCHBOARD_BUILD_TESTS=ON). The events are the first N
@@ -26,7 +30,36 @@ Why pre-loaded: the 2.0.2 mock keeps about 5 MiB or 100,000 message sets
 per partition and drops older ones, so a load generator running ahead of
 the consumers would lose records; the script checks that the low watermark
 of every events partition is still 0 when serve starts, and fails if not
-(use fewer events). Python 3 standard library only.
+(use fewer events).
+
+Latency (--latency RATE,...; events/s): for each partition count and each
+RATE, a fresh mock cluster and serve (as above, with --commit-every if
+given), and once serve has its partitions, `switchboard_kafka_mock latency`:
+a read_committed consumer of the events and decisions topics that takes
+each event record's timestamp (CreateTime: set by `switchboard produce`
+when it produces the record) and each decision's receipt time (the wall
+clock; same machine, same clock), and matches them by the decision's id
+(T-P-OFFSET-K names the event record). Then the N events are fed at RATE
+with `switchboard produce --rate RATE` (--feed rate, the default), or
+written to `switchboard produce ... -` on stdin in batches every 5 ms
+(--feed stdin: produce reads stdin in blocks of a megabyte, about 6,000
+events, so this makes bursts, not a paced load). When serve's /metrics says
+every record is applied, its decision count goes to the consumer, which
+prints the latency of every decision: p50, p90, p99, p99.9, max in ms, from
+produce to a committed decision seen by a consumer (CreateTime has whole
+milliseconds: up to 1 ms too much). The rate achieved is the events over
+the time from the first event timestamp to the last. It includes produce's
+linger (5 ms), serve's fetch wait, the commit interval (a decision is
+visible only when its transaction commits: --commit-every, 20 ms by
+default) and the consumer's own fetch wait (5 ms).
+
+Why paced: the mock's log limit above. Pre-loading would measure a queue;
+a generator far ahead of serve would lose records. At a rate serve keeps
+up with, serve and the latency consumer read near the end of the log; a
+decision whose event record the consumer did not see (dropped) is counted
+as unmatched. The reported rate is the one achieved (events over the time
+produce took). Every process runs on the same machine: the mock, serve,
+produce and the consumer share its cores. Python 3 standard library only.
 """
 
 import argparse
@@ -49,11 +82,7 @@ def metric_sum(text, name):
 
 
 def run_one(args, partitions, rules, events, n_events):
-    cluster = subprocess.Popen(
-        [args.mock, "cluster", "--topic", f"events:{partitions}",
-         "--topic", f"decisions:{partitions}", "--topic",
-         f"state:{partitions}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        text=True, start_new_session=True)
+    cluster = start_cluster(args, partitions)
     serve = None
     try:
         bootstrap = cluster.stdout.readline().split()[1]
@@ -66,29 +95,7 @@ def run_one(args, partitions, rules, events, n_events):
             sys.exit(f"produce failed: {out.stderr}")
         records = int(re.search(r"produced (\d+) record", out.stderr)
                       .group(1))
-        serve = subprocess.Popen(
-            [args.sb, "serve", rules, "--kafka", bootstrap, "--group", "bench",
-             "--events-topic", "events", "--decisions-topic", "decisions",
-             "--state-topic", "state", "--clock", "event", "--threads", "2",
-             "--snapshot-records", str(args.snapshot_records),
-             "--http", "127.0.0.1:0"], stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True, start_new_session=True)
-        err = []
-        assigned = threading.Event()
-        port = []
-
-        def read():
-            for line in serve.stderr:
-                err.append(line)
-                m = re.search(r"listening on http://[^ ]*:(\d+)", line)
-                if m:
-                    port.append(int(m.group(1)))
-                if sum("switchboard: assigned" in l for l in err) == \
-                        partitions:
-                    assigned.set()
-        threading.Thread(target=read, daemon=True).start()
-        if not assigned.wait(60):
-            sys.exit("serve was not assigned its partitions:\n" + "".join(err))
+        serve, err, port = start_serve(args, partitions, rules, bootstrap)
         t0 = time.time()
         if any(not re.search(r"resuming at offset 0$", l.strip())
                for l in err if "switchboard: assigned" in l):
@@ -125,15 +132,171 @@ def run_one(args, partitions, rules, events, n_events):
                   f"sessions ({snapshot_bytes / max(sessions, 1):.0f} "
                   "bytes a session)", flush=True)
     finally:
-        if serve is not None and serve.poll() is None:
-            serve.kill()
-            serve.wait(timeout=10)
-        cluster.stdin.close()
-        try:
-            cluster.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            cluster.kill()
-            cluster.wait(timeout=10)
+        stop(serve)
+        stop_cluster(cluster)
+
+
+def start_cluster(args, partitions):
+    """The mock cluster and its bootstrap address."""
+    cluster = subprocess.Popen(
+        [args.mock, "cluster", "--topic", f"events:{partitions}",
+         "--topic", f"decisions:{partitions}", "--topic",
+         f"state:{partitions}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True, start_new_session=True)
+    return cluster
+
+
+def stop_cluster(cluster):
+    cluster.stdin.close()
+    try:
+        cluster.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        cluster.kill()
+        cluster.wait(timeout=10)
+
+
+def stop(process):
+    if process is not None and process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def start_serve(args, partitions, rules, bootstrap):
+    """serve --kafka, once it has its partitions: (process, its stderr
+    lines so far and to come, [its HTTP port])."""
+    command = [args.sb, "serve", rules, "--kafka", bootstrap, "--group",
+               "bench", "--events-topic", "events", "--decisions-topic",
+               "decisions", "--state-topic", "state", "--clock", "event",
+               "--threads", "2", "--snapshot-records",
+               str(args.snapshot_records), "--http", "127.0.0.1:0"]
+    if args.commit_every:
+        command += ["--commit-every", args.commit_every]
+    for setting in args.serve_config:
+        command += ["--kafka-config", setting]
+    serve = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    err = []
+    assigned = threading.Event()
+    port = []
+
+    def read():
+        for line in serve.stderr:
+            err.append(line)
+            m = re.search(r"listening on http://[^ ]*:(\d+)", line)
+            if m:
+                port.append(int(m.group(1)))
+            if sum("switchboard: assigned" in l for l in err) == partitions:
+                assigned.set()
+    threading.Thread(target=read, daemon=True).start()
+    if not assigned.wait(60):
+        serve.kill()
+        sys.exit("serve was not assigned its partitions:\n" + "".join(err))
+    return serve, err, port
+
+
+def produce_config(args):
+    return [a for setting in args.produce_config
+            for a in ("--kafka-config", setting)]
+
+
+def feed_stdin(args, rules, bootstrap, lines, rate, timeout):
+    """produce reading stdin, written RATE lines a second in batches every
+    5 ms; returns (its stderr, the seconds it took)."""
+    produce = subprocess.Popen(
+        [args.sb, "produce", rules, "--kafka", bootstrap, "--topic", "events",
+         "-"] + produce_config(args), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        t0 = time.monotonic()
+        sent = 0
+        while sent < len(lines):
+            due = int((time.monotonic() - t0) * rate) + 1
+            if due > sent:
+                produce.stdin.write("".join(lines[sent:due]))
+                produce.stdin.flush()
+                sent = min(due, len(lines))
+            time.sleep(0.005)
+            if time.monotonic() - t0 > timeout:
+                sys.exit("feeding produce timed out")
+        produce.stdin.close()
+        err = produce.stderr.read()
+        produce.wait(timeout=timeout)
+        return err, produce.returncode, time.monotonic() - t0
+    finally:
+        stop(produce)
+
+
+def run_latency(args, partitions, rate, rules, events, n_events):
+    cluster = start_cluster(args, partitions)
+    serve = consumer = None
+    try:
+        bootstrap = cluster.stdout.readline().split()[1]
+        serve, err, port = start_serve(args, partitions, rules, bootstrap)
+        timeout = n_events / rate + 120
+        consumer = subprocess.Popen(
+            [args.mock, "latency", bootstrap, "events", "decisions", "-",
+             str(int(timeout + 60))], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True, start_new_session=True)
+        ready = []
+        threading.Thread(target=lambda: ready.append(
+            consumer.stdout.readline()), daemon=True).start()
+        for _ in range(3000):
+            if ready:
+                break
+            time.sleep(0.01)
+        if ready != ["ready\n"]:
+            sys.exit(f"the latency consumer did not start: {ready}")
+        if args.feed == "stdin":
+            with open(events) as f:
+                lines = f.readlines()
+            out, rc, seconds = feed_stdin(args, rules, bootstrap, lines, rate,
+                                          timeout)
+        else:
+            t = time.monotonic()
+            done = subprocess.run(
+                [args.sb, "produce", rules, "--kafka", bootstrap, "--topic",
+                 "events", "--rate", str(rate), events] + produce_config(args),
+                capture_output=True, text=True, timeout=timeout)
+            out, rc, seconds = done.stderr, done.returncode, \
+                time.monotonic() - t
+        if rc != 0:
+            sys.exit(f"produce failed: {out}")
+        records = int(re.search(r"produced (\d+) record", out).group(1))
+        url = f"http://127.0.0.1:{port[0]}/metrics"
+        deadline = time.time() + 120
+        while True:
+            text = urllib.request.urlopen(url, timeout=30).read().decode()
+            if metric_sum(text, "switchboard_kafka_records_total") >= records:
+                break
+            if time.time() > deadline:
+                sys.exit("serve did not catch up (records dropped by the "
+                         "mock?):\n" + "".join(err))
+            time.sleep(0.02)
+        decisions = int(metric_sum(text, "switchboard_kafka_decisions_total"))
+        consumer.stdin.write(f"{decisions}\n")
+        consumer.stdin.flush()
+        summary, _ = consumer.communicate(timeout=timeout + 120)
+        if consumer.returncode != 0:
+            sys.exit("the latency consumer did not see every decision: "
+                     + summary)
+        words = summary.split()
+        got = dict(zip(words[::2], words[1::2]))
+        span = max(int(got["events_ms"]), 1) / 1000
+        load = os.getloadavg()[0]
+        commit = args.commit_every or "20ms"
+        print(f"{partitions} partition(s), {rate:,} events/s asked "
+              f"(--feed {args.feed}, --commit-every {commit}): {n_events} "
+              f"events produced in {span:.2f} s = {n_events / span:,.0f} "
+              f"events/s (produce ran {seconds:.2f} s); "
+              f"{got['decisions']} decisions ({got['unmatched']} unmatched); "
+              f"latency ms min {got['min']} p50 {got['p50']} p90 {got['p90']} p99 "
+              f"{got['p99']} p99.9 {got['p99.9']} max {got['max']}; "
+              f"load average {load:.2f}", flush=True)
+    finally:
+        stop(consumer)
+        stop(serve)
+        stop_cluster(cluster)
 
 
 def main():
@@ -146,6 +309,20 @@ def main():
     p.add_argument("--events", type=int, default=50000)
     p.add_argument("--snapshot-records", type=int, default=100000,
                    help="serve's --snapshot-records (default: its default)")
+    p.add_argument("--latency", metavar="RATE[,RATE...]",
+                   help="measure produce-to-decision latency at these "
+                   "rates (events/s) instead of throughput")
+    p.add_argument("--feed", choices=["rate", "stdin"], default="rate",
+                   help="--latency: produce --rate (default), or produce "
+                   "reading stdin written at the rate")
+    p.add_argument("--commit-every", help="serve's --commit-every "
+                   "(default: its default, 20ms)")
+    p.add_argument("--serve-config", action="append", default=[],
+                   metavar="NAME=VALUE", help="a librdkafka setting for "
+                   "serve (its --kafka-config; repeatable)")
+    p.add_argument("--produce-config", action="append", default=[],
+                   metavar="NAME=VALUE", help="--latency: a librdkafka "
+                   "setting for produce (repeatable)")
     p.add_argument("--rules")
     p.add_argument("--events-file")
     args = p.parse_args()
@@ -173,7 +350,11 @@ def main():
                 dst.write(line)
                 n += 1
         for partitions in map(int, args.partitions.split(",")):
-            run_one(args, partitions, rules, events, n)
+            if args.latency:
+                for rate in map(int, args.latency.split(",")):
+                    run_latency(args, partitions, rate, rules, events, n)
+            else:
+                run_one(args, partitions, rules, events, n)
 
 
 if __name__ == "__main__":
