@@ -1,6 +1,8 @@
 // LineReader (include/switchboard/event_reader.h): the lines of a file,
-// read in chunks of a megabyte into one buffer that is reused; and the form
-// in which a bad line is reported (FormatBadLine).
+// read in chunks of up to a megabyte into one buffer that is reused; and the
+// form in which a bad line is reported (FormatBadLine).
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -39,17 +41,36 @@ bool LineReader::Next(Line* line) {
       end_ -= pos_;
       pos_ = 0;
     }
-    const size_t got =
-        std::fread(buffer_.data() + end_, 1, buffer_.size() - end_, file_);
+    const size_t got = Read(buffer_.data() + end_, buffer_.size() - end_);
     end_ += got;
     if (got == 0) {
       eof_ = true;
-      if (std::ferror(file_) != 0) {
-        status_ = absl::DataLossError(
-            absl::StrCat("read error: ", std::strerror(errno)));
-        return false;
-      }
+      if (!status_.ok()) return false;
     }
+  }
+}
+
+size_t LineReader::Read(char* at, size_t room) {
+  // From the descriptor: read() returns what a pipe or a terminal holds
+  // now, where fread() would wait for a whole megabyte, so that lines
+  // written live (`tail -f events | switchboard produce ... -`) go on at
+  // once. Files without a descriptor (fmemopen) go through stdio.
+  const int fd = ::fileno(file_);
+  if (fd < 0) {
+    const size_t got = std::fread(at, 1, room, file_);
+    if (got == 0 && std::ferror(file_) != 0) {
+      status_ = absl::DataLossError(
+          absl::StrCat("read error: ", std::strerror(errno)));
+    }
+    return got;
+  }
+  for (;;) {
+    const ssize_t n = ::read(fd, at, room);
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno == EINTR) continue;
+    status_ =
+        absl::DataLossError(absl::StrCat("read error: ", std::strerror(errno)));
+    return 0;
   }
 }
 

@@ -151,6 +151,11 @@ class EventReader {
 //   while (lines.Next(&line)) { ... line.text ... }
 //   if (!lines.status().ok()) { ... a read error ... }
 //
+// Reads the file's descriptor directly (read(2), up to a megabyte at a
+// time), so a line that arrives on a pipe is returned at once, not when a
+// megabyte has come; do not read the same FILE through stdio as well.
+// A FILE without a descriptor (fmemopen) is read through stdio.
+//
 // Not thread-safe. Does not own or close the file.
 class LineReader {
  public:
@@ -172,6 +177,8 @@ class LineReader {
 
  private:
   bool Finish(const char* begin, size_t n, size_t skipped, Line* line);
+  // Up to `room` bytes into `at`; 0 at the end or on an error (status_).
+  size_t Read(char* at, size_t room);
 
   std::FILE* file_;
   size_t max_line_;
