@@ -475,7 +475,19 @@ bool AppendJsonDirect(const Decision& d, std::string* out) {
       case DecisionParam::Kind::kInt:
         bound += 24;
         break;
-      default:
+      case DecisionParam::Kind::kStringList:  // [a,b]: a comma or ] each
+        bound += 2;
+        for (const std::string& item : param.strings) {
+          bound += 1 + StringBound(item);
+        }
+        break;
+      case DecisionParam::Kind::kIntMap:  // {"k":1}: ',' ':' and the int
+        bound += 2;
+        for (const auto& [key, value] : param.ints) {
+          bound += 2 + StringBound(key) + 24;
+        }
+        break;
+      default:  // durations: rare, the general path
         return false;
     }
   }
@@ -500,10 +512,35 @@ bool AppendJsonDirect(const Decision& d, std::string* out) {
     *p++ = ',';
     p = PutString(param.name, p);
     *p++ = ':';
-    if (param.kind == DecisionParam::Kind::kString) {
-      p = PutString(param.string_value, p);
-    } else {
-      p = PutInt(param.int_value, p);
+    switch (param.kind) {
+      case DecisionParam::Kind::kString:
+        p = PutString(param.string_value, p);
+        break;
+      case DecisionParam::Kind::kInt:
+        p = PutInt(param.int_value, p);
+        break;
+      case DecisionParam::Kind::kStringList: {
+        *p++ = '[';
+        for (size_t i = 0; i < param.strings.size(); ++i) {
+          if (i > 0) *p++ = ',';
+          p = PutString(param.strings[i], p);
+        }
+        *p++ = ']';
+        break;
+      }
+      case DecisionParam::Kind::kIntMap: {
+        *p++ = '{';
+        for (size_t i = 0; i < param.ints.size(); ++i) {
+          if (i > 0) *p++ = ',';
+          p = PutString(param.ints[i].first, p);
+          *p++ = ':';
+          p = PutInt(param.ints[i].second, p);
+        }
+        *p++ = '}';
+        break;
+      }
+      case DecisionParam::Kind::kDuration:
+        break;  // refused above
     }
   }
   p = PutLiteral(p, ",\"trigger\":");

@@ -280,6 +280,9 @@ EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
   prune_rules_ = options_.index_rules && !explaining_;
   index_scratch_.Reserve(plan_->rule_index_words());
   candidates_.reserve(rs_->rules.size());
+  // The wake-ups (expiry and timers) of the first sessions without
+  // regrowing the heap: 32 bytes each, 32 KiB.
+  heap_.Reserve(1024);
 }
 
 // ---- input -----------------------------------------------------------------

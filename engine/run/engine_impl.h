@@ -2,10 +2,11 @@
 //
 // Data layout, chosen for the hot path (Process of an event for an existing
 // session must not allocate in steady state):
-//   - Sessions live in a slab (std::vector<Session>) indexed by a uint32
-//     slot; a SessionIndex (a set of slots, hashing the key kept in the
-//     slot) maps the session key to the slot (heterogeneous lookup by
-//     string_view, no allocation). A freed slot keeps its storage
+//   - Sessions live in a slab (ChunkedSlab<Session>, session_slab.h:
+//     chunks of 1,024 slots that never move) indexed by a uint32 slot; a
+//     SessionIndex (a set of slots, hashing the key kept in the slot) maps
+//     the session key to the slot (heterogeneous lookup by string_view, no
+//     allocation). A freed slot keeps its storage
 //     (field strings, event records) for the next session and bumps its
 //     incarnation, which invalidates old timer wake-ups.
 //   - The ruleset's immutable tables (rule order, the trigger index with
@@ -54,6 +55,7 @@
 #include "engine/plan/ruleset_plan.h"
 #include "engine/plan/string_table.h"
 #include "engine/route/assigner.h"
+#include "engine/run/session_slab.h"
 #include "engine/run/timers.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
@@ -126,7 +128,7 @@ struct Session {
 // std::string and a slot.
 class SessionIndex {
  public:
-  explicit SessionIndex(const std::vector<Session>* slab)
+  explicit SessionIndex(const ChunkedSlab<Session>* slab)
       : set_(0,
              Hash{slab,
                   absl::Hash<const void*>{}(static_cast<const void*>(this))},
@@ -146,7 +148,7 @@ class SessionIndex {
  private:
   struct Hash {
     using is_transparent = void;
-    const std::vector<Session>* slab;
+    const ChunkedSlab<Session>* slab;
     uint64_t seed;  // per index (its address): keys cannot be chosen to collide
     size_t operator()(std::string_view id) const {
       const size_t n = id.size();
@@ -174,7 +176,7 @@ class SessionIndex {
   };
   struct Eq {
     using is_transparent = void;
-    const std::vector<Session>* slab;
+    const ChunkedSlab<Session>* slab;
     std::string_view Key(std::string_view id) const { return id; }
     std::string_view Key(uint32_t s) const { return (*slab)[s].header.id; }
     template <class A, class B>
@@ -363,7 +365,7 @@ class EngineImpl final : public Engine {
   int64_t agent_events_ignored_ = 0;    // agent.* without a usable `agent`
 
   // Sessions.
-  std::vector<Session> slab_;
+  ChunkedSlab<Session> slab_;
   std::vector<uint32_t> free_slots_;
   SessionIndex session_index_{&slab_};
   int64_t live_sessions_ = 0;

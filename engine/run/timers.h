@@ -54,6 +54,7 @@ class TimerHeap {
   void Rebuild();
 
   void Push(const TimerEntry& entry);
+  void Reserve(size_t n) { heap_.reserve(n); }
   // Requires !empty().
   const TimerEntry& top() const { return heap_.front(); }
   TimerEntry Pop();

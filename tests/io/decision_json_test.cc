@@ -297,8 +297,12 @@ TEST(DecisionJsonTest, DirectPathWritesWhatTheGeneralPathWrites) {
     d.rule = texts[2];
     d.action = texts[3];
     d.trigger = texts[4];
+    // Lists and maps of 0 to 2 items (both take the direct path too).
     std::vector<std::string> list = {texts[5], texts[6]};
-    std::vector<std::pair<std::string, int64_t>> map = {{texts[7], -5}};
+    list.resize(rng() % 3);
+    std::vector<std::pair<std::string, int64_t>> map = {{texts[7], -5},
+                                                        {texts[6], INT64_MIN}};
+    map.resize(rng() % 3);
     std::vector<DecisionParam> params;
     const int n = static_cast<int>(rng() % 4);
     bool simple = true;
@@ -309,12 +313,10 @@ TEST(DecisionJsonTest, DirectPathWritesWhatTheGeneralPathWrites) {
         case 0:
           p.kind = DecisionParam::Kind::kStringList;
           p.strings = list;
-          simple = false;
           break;
         case 1:
           p.kind = DecisionParam::Kind::kIntMap;
           p.ints = map;
-          simple = false;
           break;
         case 2:
           p.kind = DecisionParam::Kind::kDuration;
