@@ -17,11 +17,12 @@
 // gives exactly the single engine's sequence.
 //
 // Threads: the caller's thread reads and parses (it fills the steps, see
-// NextEvent) and writes; each partition runs on a thread of its own over
-// batches of steps, and formats its decisions as JSON (or text) into its
-// own buffer; the caller's thread merges a batch's buffers once every
-// partition is done with it. A ring of batches bounds memory; the caller
-// blocks when every batch is in flight. Engines never see each other.
+// NextEvent: one Event, packed into the batch by CommitEvent) and writes; each
+// partition runs on a thread of its own over batches of steps, and formats its
+// decisions as JSON (or text) into its own buffer; the caller's thread merges a
+// batch's buffers once every partition is done with it. A ring of batches
+// bounds memory; the caller blocks when every batch is in flight. Engines never
+// see each other.
 //
 // Not supported (Create refuses them; the CLI then runs one engine, whose
 // output is the same): rulesets with queues (skill routing assigns agents
@@ -140,6 +141,7 @@ class PartitionedRun {
   int64_t global_events_ = 0;  // committed steps of global events
   std::string session_key_;    // the attribute events are partitioned by
   std::string merge_buffer_;
+  Event event_;  // NextEvent's: filled by the caller, packed by CommitEvent
 };
 
 }  // namespace switchboard::service
