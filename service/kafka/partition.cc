@@ -352,29 +352,36 @@ bool KafkaPartition::Produce(rd_kafka_topic_t* topic, int32_t partition,
                              std::string_view key, std::string_view value,
                              Tag tag, bool clock_mark) {
   if (!EnsureTransaction() || !StillOwner(/*ask_group=*/false)) return false;
+  // The record, as rd_kafka_produceva's list (the clock mark's header only
+  // on clock marks).
+  rd_kafka_vu_t vu[7];
+  size_t n = 0;
+  vu[n].vtype = RD_KAFKA_VTYPE_RKT;
+  vu[n++].u.rkt = topic;
+  vu[n].vtype = RD_KAFKA_VTYPE_PARTITION;
+  vu[n++].u.i32 = partition;
+  vu[n].vtype = RD_KAFKA_VTYPE_KEY;
+  vu[n].u.mem.ptr = const_cast<char*>(key.data());
+  vu[n++].u.mem.size = key.size();
+  vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
+  vu[n].u.mem.ptr = const_cast<char*>(value.data());
+  vu[n++].u.mem.size = value.size();
+  vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
+  vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+  vu[n++].u.ptr = reinterpret_cast<void*>(intptr_t{tag});
+  if (clock_mark) {
+    vu[n].vtype = RD_KAFKA_VTYPE_HEADER;
+    vu[n].u.header.name = kMarkHeader.data();
+    vu[n].u.header.val = kClockMark.data();
+    vu[n++].u.header.size = static_cast<ssize_t>(kClockMark.size());
+  }
   for (;;) {
-    rd_kafka_resp_err_t err;
-    if (clock_mark) {
-      err = rd_kafka_producev(
-          producer_.get(), RD_KAFKA_V_RKT(topic),
-          RD_KAFKA_V_PARTITION(partition),
-          RD_KAFKA_V_KEY(key.data(), key.size()),
-          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_HEADER(kMarkHeader.data(), kClockMark.data(),
-                            static_cast<ssize_t>(kClockMark.size())),
-          RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(intptr_t{tag})),
-          RD_KAFKA_V_END);
-    } else {
-      err = rd_kafka_producev(
-          producer_.get(), RD_KAFKA_V_RKT(topic),
-          RD_KAFKA_V_PARTITION(partition),
-          RD_KAFKA_V_KEY(key.data(), key.size()),
-          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(intptr_t{tag})),
-          RD_KAFKA_V_END);
-    }
+    rd_kafka_error_t* error = rd_kafka_produceva(producer_.get(), vu, n);
+    const rd_kafka_resp_err_t err = error == nullptr
+                                        ? RD_KAFKA_RESP_ERR_NO_ERROR
+                                        : rd_kafka_error_code(error);
+    if (error != nullptr) rd_kafka_error_destroy(error);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
     if (err == RD_KAFKA_RESP_ERR__STATE &&
         rd_kafka_fatal_error(producer_.get(), nullptr, 0) ==
