@@ -466,7 +466,7 @@ EngineStats PartitionedRun::stats() const {
   std::vector<uint64_t> first_batch(rs.rule_count(), UINT64_MAX);
   absl::flat_hash_map<std::string, int64_t> unmatched;
   // decisions_by_rule_action in one engine's order: rule order, then the
-  // actions in this order (engine/check: ActionKind, then "assign").
+  // actions in the order EngineStats documents (engine.h).
   static constexpr std::string_view kActionOrder[] = {
       "route", "handoff", "deflect", "offer", "callback",
       "tag",   "set",     "emit",    "assign"};

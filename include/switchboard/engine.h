@@ -106,7 +106,10 @@ struct EngineStats {
   // events (channel.*, agent.*) are left out. Catches `cart.update` sent
   // where the rules wait for `cart.updated`. Not part of a snapshot.
   std::vector<std::pair<std::string, int64_t>> unmatched_event_types;
-  // Decisions per rule and action name, e.g. {"cart-abandonment", "offer"}.
+  // Decisions per rule and action name, e.g. {"cart-abandonment", "offer"},
+  // only those made: in rule order (the ruleset's), then in this order of
+  // actions: route, handoff, deflect, offer, callback, tag, set, emit,
+  // assign (the order `switchboard run`'s summary lists them in).
   std::vector<std::pair<std::pair<std::string, std::string>, int64_t>>
       decisions_by_rule_action;
 };

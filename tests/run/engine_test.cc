@@ -578,6 +578,13 @@ rules:
   EXPECT_EQ(stats.decisions_by_rule_action[0].first.first, "r");
   EXPECT_EQ(stats.decisions_by_rule_action[0].second, 2);
   EXPECT_EQ(stats.rule_runs[0], 2);
+  // The documented order (engine.h): rule order, then route, handoff,
+  // deflect, offer, callback, tag, set, emit, assign; not the rule's.
+  std::vector<std::string> actions;
+  for (const auto& [key, n] : stats.decisions_by_rule_action) {
+    actions.push_back(key.second);
+  }
+  EXPECT_THAT(actions, ElementsAre("offer", "callback", "tag"));
 }
 
 }  // namespace
