@@ -70,7 +70,9 @@ TEST(SnapshotRecordsTest, ManifestAndChunksRoundTrip) {
   EXPECT_FALSE(DecodeManifest(EncodeManifest(m).substr(1)).ok());
   EXPECT_FALSE(DecodeManifest(EncodeManifest(m) + "x").ok());
 
-  absl::StatusOr<Chunk> chunk = DecodeChunk(EncodeChunk(5, 2, "payload"));
+  // A Chunk views the bytes it was decoded from: keep them.
+  const std::string encoded = EncodeChunk(5, 2, "payload");
+  absl::StatusOr<Chunk> chunk = DecodeChunk(encoded);
   ASSERT_TRUE(chunk.ok());
   EXPECT_EQ(chunk->generation, 5u);
   EXPECT_EQ(chunk->index, 2);
