@@ -17,17 +17,21 @@ namespace switchboard::service {
 // One step of the input: an event (of one partition, or of all when
 // global), a clock advance, or a reload.
 struct PartitionedRun::Step {
-  enum class Kind : uint8_t { kEvent, kAdvance, kReload };
+  enum class Kind : uint8_t { kEvent, kLine, kAdvance, kReload };
   Kind kind = Kind::kEvent;
-  int owner = -1;  // kEvent: the partition, or -1 for a global event
-  // False for an event that every engine refuses before it moves its clock
-  // (no type, a time out of range): no partition advances for it.
+  // kEvent: the partition that owns the event, or kGlobal; advance: false
+  // for an event that every engine refuses before it moves its clock (no
+  // type, a time out of range): no partition advances for it. A kLine's are
+  // found by each partition as it reads the line (Route).
+  int owner = kGlobal;
   bool advance = true;
   absl::Time time;
   int64_t line = 0;
   // kEvent: the event's packed form (Event::AppendPacked) in the batch's
-  // `packed` bytes.
-  size_t packed_begin = 0, packed_end = 0;
+  // `packed` bytes. kLine: the line's text, in the batch's `lines`.
+  size_t begin = 0, end = 0;
+  // kLine: the ruleset whose event schema reads it.
+  const Ruleset* schema = nullptr;
   std::shared_ptr<const Ruleset> ruleset;  // kReload
 };
 
@@ -69,6 +73,7 @@ struct PartitionedRun::Batch {
   // read a few hundred bytes per event, in order, rather than the caller's
   // Event slots (a kilobyte or more each, cold in another core's cache).
   std::string packed;
+  std::string lines;  // kLine steps' text, one after the other
   size_t size = 0;
   std::vector<Output> outputs;  // one per partition
   int done = 0;                 // partitions done with it (under mu_)
@@ -79,6 +84,10 @@ struct PartitionedRun::Batch {
 struct PartitionedRun::Part {
   std::unique_ptr<Engine> engine;
   Event event;  // the step's event, unpacked (stays in this core's cache)
+  // CommitLine's reader, for the event schema of `reader_schema`.
+  std::unique_ptr<EventReader> reader;
+  const Ruleset* reader_schema = nullptr;
+  int64_t globals = 0;  // global events (counted by partition 0 only)
   int64_t late_globals = 0;
   int64_t refused_globals = 0;
   // Rule name -> the batch in which the rule's first error happened here:
@@ -147,9 +156,16 @@ absl::StatusOr<std::unique_ptr<PartitionedRun>> PartitionedRun::Create(
         "the ruleset has queues: skill routing assigns agents across all "
         "sessions, so one engine runs it");
   }
-  if (options.batch_steps == 0 || options.batches < 2) {
+  if (options.reader.report_unknown_members) {
     return absl::InvalidArgumentError(
-        "PartitionedRun: needs batch_steps > 0 and at least 2 batches");
+        "PartitionedRun: ReaderOptions::report_unknown_members is not "
+        "supported (its warnings have no place in the output)");
+  }
+  if (options.batch_steps == 0 || options.batch_bytes == 0 ||
+      options.batches < 2) {
+    return absl::InvalidArgumentError(
+        "PartitionedRun: needs batch_steps > 0, batch_bytes > 0 and at least "
+        "2 batches");
   }
   std::unique_ptr<PartitionedRun> run(
       new PartitionedRun(std::move(ruleset), options, std::move(callbacks)));
@@ -170,6 +186,7 @@ absl::StatusOr<std::unique_ptr<PartitionedRun>> PartitionedRun::Create(
     auto batch = std::make_unique<Batch>();
     batch->steps.resize(options.batch_steps);
     batch->packed.reserve(options.batch_steps * 256);
+    batch->lines.reserve(options.batch_steps * 256);
     batch->outputs.resize(options.partitions);
     run->ring_.push_back(std::move(batch));
   }
@@ -184,7 +201,7 @@ PartitionedRun::PartitionedRun(std::shared_ptr<const Ruleset> ruleset,
     : ruleset_(std::move(ruleset)),
       options_(options),
       callbacks_(std::move(callbacks)),
-      session_key_(ruleset_->session_key()) {}
+      schema_(ruleset_.get()) {}
 
 PartitionedRun::~PartitionedRun() {
   {
@@ -201,7 +218,10 @@ PartitionedRun::Batch& PartitionedRun::Filling() {
     // it was merged.
     while (filling_ >= merged_ + ring_.size()) DrainOne();
     Batch& batch = *ring_[filling_ % ring_.size()];
-    if (batch.size < batch.steps.size()) return batch;
+    if (batch.size < batch.steps.size() &&
+        batch.packed.size() + batch.lines.size() < options_.batch_bytes) {
+      return batch;
+    }
     Publish();
   }
 }
@@ -228,6 +248,7 @@ bool PartitionedRun::DrainOne() {
   Merge(batch);
   for (Output& out : batch.outputs) out.Clear();
   batch.packed.clear();
+  batch.lines.clear();
   batch.size = 0;
   batch.done = 0;
   ++merged_;
@@ -236,43 +257,56 @@ bool PartitionedRun::DrainOne() {
 
 Event* PartitionedRun::NextEvent() { return &event_; }
 
-void PartitionedRun::CommitEvent(int64_t line) {
-  Batch& batch = Filling();
-  const Event& event = event_;
-  Step& step = batch.steps[batch.size];
-  step.packed_begin = batch.packed.size();
-  event.AppendPacked(&batch.packed);
-  step.packed_end = batch.packed.size();
-  step.kind = Step::Kind::kEvent;
-  step.time = event.time();
-  step.line = line;
-  step.ruleset = nullptr;
-  step.advance = true;
-  // What Engine::Process refuses before anything else (its typing comes
-  // first): then one engine would fire no timer at this event, so no
-  // partition may. Partition 0 reports the refusal. The other refusals
-  // (attributes of the wrong type) cannot happen to events that an
-  // EventReader of the ruleset made, which is what `run` feeds.
+PartitionedRun::Route PartitionedRun::RouteOf(const Event& event,
+                                              const std::string& session_key,
+                                              int partitions) {
+  // One engine refuses an event without a type or with a time outside years
+  // 1-9999 before it moves its clock (Engine::Process): the owner (any
+  // partition: 0) refuses it, no other partition advances.
   static const absl::Time kMinTime =
       absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
   static const absl::Time kMaxTime = absl::FromCivil(
       absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
-  if (event.type().empty() || event.time() < kMinTime ||
-      event.time() >= kMaxTime) {
-    step.owner = 0;
-    step.advance = false;
-  } else if (IsGlobalEvent(event.type())) {
-    step.owner = -1;
-    ++global_events_;
-  } else {
-    // Follows a reload's session key: the engines keep sessions by id.
-    const Event::Attribute* key = event.Find(session_key_);
-    step.owner = key != nullptr && key->kind == Event::Kind::kString
-                     ? PartitionOf(key->string_value,
-                                   static_cast<int>(parts_.size()))
-                     : 0;  // refused by its engine, as by one engine
+  const absl::Time time = event.time();
+  if (event.type().empty() || time < kMinTime || time >= kMaxTime) {
+    return {0, false};
   }
-  ++batch.size;
+  if (IsGlobalEvent(event.type())) return {kGlobal, true};
+  // A non-string or missing key: its engine refuses it, as one would.
+  const Event::Attribute* key = event.Find(session_key);
+  return {key != nullptr && key->kind == Event::Kind::kString
+              ? PartitionOf(key->string_value, partitions)
+              : 0,
+          true};
+}
+
+void PartitionedRun::CommitEvent(int64_t line) {
+  Batch& batch = Filling();
+  Step& step = batch.steps[batch.size++];
+  step.kind = Step::Kind::kEvent;
+  step.line = line;
+  step.begin = batch.packed.size();
+  event_.AppendPacked(&batch.packed);
+  step.end = batch.packed.size();
+  step.schema = nullptr;
+  step.ruleset = nullptr;
+  step.time = event_.time();
+  const Route route =
+      RouteOf(event_, schema_->session_key(), static_cast<int>(parts_.size()));
+  step.owner = route.owner;
+  step.advance = route.advance;
+}
+
+void PartitionedRun::CommitLine(int64_t line, std::string_view text) {
+  Batch& batch = Filling();
+  Step& step = batch.steps[batch.size++];
+  step.kind = Step::Kind::kLine;
+  step.line = line;
+  step.begin = batch.lines.size();
+  batch.lines.append(text);
+  step.end = batch.lines.size();
+  step.schema = schema_;
+  step.ruleset = nullptr;
 }
 
 void PartitionedRun::AdvanceTo(absl::Time time) {
@@ -288,7 +322,10 @@ void PartitionedRun::AdvanceTo(absl::Time time) {
 
 void PartitionedRun::Reload(absl::Time time,
                             std::shared_ptr<const Ruleset> ruleset) {
-  session_key_ = ruleset != nullptr ? ruleset->session_key() : session_key_;
+  if (ruleset != nullptr) {
+    schema_ = ruleset.get();
+    schemas_.push_back(ruleset);
+  }
   Batch& batch = Filling();
   Step& step = batch.steps[batch.size++];
   step.kind = Step::Kind::kReload;
@@ -309,6 +346,7 @@ absl::Status PartitionedRun::Finish() {
 void PartitionedRun::Work(int p) {
   Part& part = *parts_[p];
   Engine& engine = *part.engine;
+  const int partitions = static_cast<int>(parts_.size());
   uint64_t next = 0;
   for (;;) {
     Batch* batch;
@@ -323,10 +361,33 @@ void PartitionedRun::Work(int p) {
     for (size_t i = 0; i < batch->size; ++i) {
       const Step& step = batch->steps[i];
       const uint32_t index = static_cast<uint32_t>(i);
+      Event& event = part.event;
+      Route route{step.owner, step.advance};
+      absl::Time time = step.time;
+      if (step.kind == Step::Kind::kLine) {
+        // Every partition reads every line: each needs the line's validity
+        // and time before its clock may move, and reading it here costs
+        // less than handing the event over from the core that read it.
+        if (part.reader_schema != step.schema) {
+          part.reader =
+              std::make_unique<EventReader>(*step.schema, options_.reader);
+          part.reader_schema = step.schema;
+        }
+        absl::Status st =
+            part.reader->Next(std::string_view(batch->lines)
+                                  .substr(step.begin, step.end - step.begin),
+                              &event);
+        if (!st.ok()) {  // a bad line: no clock moves; partition 0 says so
+          if (p == 0) out.refusals.push_back({index, std::move(st)});
+          continue;
+        }
+        route = RouteOf(event, step.schema->session_key(), partitions);
+        time = event.time();
+      }
       // Phase 0: the timers due at the step, as one engine fires them
       // before the event (Process fires nothing more after this).
       sink.At(index, 0);
-      if (step.advance) engine.AdvanceTo(step.time, &sink);
+      if (route.advance) engine.AdvanceTo(time, &sink);
       sink.At(index, 1);
       switch (step.kind) {
         case Step::Kind::kAdvance:
@@ -336,18 +397,19 @@ void PartitionedRun::Work(int p) {
             out.reload_error = st;
           }
           break;
-        case Step::Kind::kEvent: {
-          const bool global = step.owner < 0;
-          if (!global && step.owner != p) break;
-          Event& event = part.event;
-          if (!event.Unpack(std::string_view(batch->packed)
-                                .substr(step.packed_begin,
-                                        step.packed_end - step.packed_begin))) {
-            // Cannot happen (the caller packed it): refused, not lost.
+        case Step::Kind::kEvent:
+        case Step::Kind::kLine: {
+          const bool global = route.owner == kGlobal;
+          if (!global && route.owner != p) break;
+          if (step.kind == Step::Kind::kEvent &&
+              !event.Unpack(std::string_view(batch->packed)
+                                .substr(step.begin, step.end - step.begin))) {
+            // Cannot happen (the caller packed it); an error, not a crash.
             out.refusals.push_back(
                 {index, absl::InternalError("a packed event did not unpack")});
             break;
           }
+          if (global && p == 0) ++part.globals;
           const bool late =
               global && event.time() < engine.now() &&
               engine.now() - event.time() > options_.engine.late_tolerance;
@@ -522,7 +584,7 @@ EngineStats PartitionedRun::stats() const {
   // Global events: every partition processed them; one engine counts once.
   const int64_t copies = static_cast<int64_t>(parts_.size()) - 1;
   const Part& first = *parts_[0];
-  sum.events -= copies * (global_events_ - first.refused_globals);
+  sum.events -= copies * (first.globals - first.refused_globals);
   sum.late_events += first.late_globals;
   sum.rejected_events += first.refused_globals;
   for (const auto& [key, count] : by_action) {

@@ -16,13 +16,23 @@
 // (time, session key) and keeping each partition's own order for equal keys
 // gives exactly the single engine's sequence.
 //
-// Threads: the caller's thread reads and parses (it fills the steps, see
-// NextEvent: one Event, packed into the batch by CommitEvent) and writes; each
-// partition runs on a thread of its own over batches of steps, and formats its
+// Threads: the caller's thread fills batches of steps and writes; each
+// partition runs on a thread of its own over the batches, and formats its
 // decisions as JSON (or text) into its own buffer; the caller's thread merges a
 // batch's buffers once every partition is done with it. A ring of batches
 // bounds memory; the caller blocks when every batch is in flight. Engines never
 // see each other.
+//
+// Events come in two ways. CommitEvent: the caller parses (NextEvent gives
+// the one Event to fill) and the event is packed into the batch, for the
+// partitions to unpack. CommitLine: the caller hands over the raw JSON line
+// and every partition reads every line with its own EventReader: each needs
+// every line's validity and time before its clock may move, and on a
+// machine whose cores do not share a cache, reading a line again costs less
+// than handing the event over from the core that read it (docs/
+// performance.md). The caller then only splits lines, so N partitions on N
+// cores run faster than one engine; with CommitEvent the caller's parse
+// bounds the run.
 //
 // Not supported (Create refuses them; the CLI then runs one engine, whose
 // output is the same): rulesets with queues (skill routing assigns agents
@@ -49,6 +59,7 @@
 #include "absl/time/time.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
+#include "switchboard/event_reader.h"
 #include "switchboard/ruleset.h"
 
 namespace switchboard::service {
@@ -60,7 +71,15 @@ class PartitionedRun {
     EngineOptions engine;  // max_sessions is split across the partitions
     bool text = false;     // Decision::AppendText rather than AppendJson
     size_t batch_steps = 1024;
+    // A batch is full at batch_steps steps or once its events and lines
+    // take batch_bytes (lines may be long): memory stays under about
+    // batches * (batch_bytes + the longest line).
+    size_t batch_bytes = size_t{4} << 20;
     int batches = 4;  // in flight at once
+    // How CommitLine's lines are read (report_unknown_members is not
+    // supported: its warnings have no place in the output; Create refuses
+    // it).
+    ReaderOptions reader;
   };
   // Where the merged output goes, in order: decision lines (each ends with
   // '\n'; `bytes` may hold many), and the errors of events an engine
@@ -81,6 +100,13 @@ class PartitionedRun {
   // EventReader::Next); then CommitEvent, or nothing to drop it.
   Event* NextEvent();
   void CommitEvent(int64_t line);
+  // One line of JSON Lines (without its newline; not blank), read by the
+  // partitions with an EventReader (Options::reader) under the event schema
+  // of the ruleset in effect at this step (the last Reload's). A line the
+  // reader refuses is reported through Callbacks::refused with the reader's
+  // message, in order, and moves no clock: what `switchboard run` does with
+  // a bad line. The text is copied.
+  void CommitLine(int64_t line, std::string_view text);
   // AdvanceTo(time) on every engine, as a step of its own.
   void AdvanceTo(absl::Time time);
   // Engine::Reload on every engine at `time` (after AdvanceTo(time)), as a
@@ -120,6 +146,16 @@ class PartitionedRun {
   // done with it; returns false when none is published.
   bool DrainOne();
   void Work(int part);
+  // Where an event goes: its partition (kGlobal: every one), and whether
+  // the clocks move to its time (not for an event every engine refuses
+  // before its clock moves).
+  static constexpr int kGlobal = -1;
+  struct Route {
+    int owner;
+    bool advance;
+  };
+  static Route RouteOf(const Event& event, const std::string& session_key,
+                       int partitions);
   void Merge(Batch& batch);
 
   const std::shared_ptr<const Ruleset> ruleset_;
@@ -138,8 +174,11 @@ class PartitionedRun {
   bool stopping_ = false;
   std::vector<std::thread> threads_;
   absl::Status reload_error_;
-  int64_t global_events_ = 0;  // committed steps of global events
-  std::string session_key_;    // the attribute events are partitioned by
+  // The ruleset whose event schema reads the next CommitLine (the last
+  // Reload's); every such ruleset is kept until the run ends, since steps
+  // point to it.
+  const Ruleset* schema_;
+  std::vector<std::shared_ptr<const Ruleset>> schemas_;
   std::string merge_buffer_;
   Event event_;  // NextEvent's: filled by the caller, packed by CommitEvent
 };

@@ -46,6 +46,8 @@ for pack in rules/*/; do
   compare "$(basename "$pack")" "$rules" --events "$pack/events.jsonl" --until 2030-01-01T00:00:00Z
   compare "$(basename "$pack") text" "$rules" --events "$pack/events.jsonl" --format text --explain
 done
+compare "golden events, bad lines" tests/golden/run/shop.yaml \
+  --events tests/golden/run/events.jsonl --until 2026-11-23T15:00:00Z
 compare "golden events, bad lines, reload" tests/golden/run/shop.yaml \
   --events tests/golden/run/events.jsonl \
   --reload-at 2026-11-23T10:01:00Z:tests/golden/run/shop_v2.yaml \

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -310,6 +311,10 @@ class Driver {
   // The event to parse the next line into; then Commit, or nothing.
   virtual Event* NextEvent() = 0;
   virtual void Commit(int64_t line) = 0;
+  // Whether it takes raw lines (CommitLine) rather than parsed events: then
+  // it reads them itself, as the run loop would, reporting bad lines.
+  virtual bool TakesLines() const { return false; }
+  virtual void CommitLine(int64_t /*line*/, std::string_view /*text*/) {}
   virtual void AdvanceTo(absl::Time time) = 0;
   // AdvanceTo(time), then the reload.
   virtual absl::Status Reload(absl::Time time,
@@ -353,10 +358,18 @@ class EngineDriver : public Driver {
 
 class PartitionedDriver : public Driver {
  public:
-  explicit PartitionedDriver(std::unique_ptr<service::PartitionedRun> run)
-      : run_(std::move(run)) {}
+  // `lines`: hand the lines over unparsed (service::PartitionedRun::
+  // CommitLine), so that the partitions' threads parse them; not with
+  // --reload-at, whose reloads wait for the first event at or after their
+  // time, which only a parse on the reading thread knows.
+  PartitionedDriver(std::unique_ptr<service::PartitionedRun> run, bool lines)
+      : run_(std::move(run)), lines_(lines) {}
   Event* NextEvent() override { return run_->NextEvent(); }
   void Commit(int64_t line) override { run_->CommitEvent(line); }
+  bool TakesLines() const override { return lines_; }
+  void CommitLine(int64_t line, std::string_view text) override {
+    run_->CommitLine(line, text);
+  }
   void AdvanceTo(absl::Time time) override { run_->AdvanceTo(time); }
   absl::Status Reload(absl::Time time,
                       std::shared_ptr<const Ruleset> ruleset) override {
@@ -372,6 +385,7 @@ class PartitionedDriver : public Driver {
 
  private:
   std::unique_ptr<service::PartitionedRun> run_;
+  const bool lines_;
 };
 
 int Run(const std::vector<std::string>& args, Output& out) {
@@ -494,11 +508,14 @@ int Run(const std::vector<std::string>& args, Output& out) {
         return r.ruleset->queue_count() > 0;
       });
   std::function<void(int64_t, std::string_view)> report;  // set below
+  ReaderOptions reader_options;
+  reader_options.report_unknown_members = strict_schema;
   if (threads > 1 && !one_engine_needed) {
     service::PartitionedRun::Options run_options;
     run_options.partitions = threads;
     run_options.engine = options;
     run_options.text = text;
+    run_options.reader = reader_options;
     service::PartitionedRun::Callbacks callbacks;
     callbacks.write = [&out](std::string_view bytes) { out.Write(bytes); };
     callbacks.refused = [&report](int64_t line, const absl::Status& error) {
@@ -511,7 +528,13 @@ int Run(const std::vector<std::string>& args, Output& out) {
       fmt::print(stderr, "switchboard: {}\n", Message(run.status()));
       return kExitProblem;
     }
-    driver = std::make_unique<PartitionedDriver>(std::move(*run));
+    // Every partition reads every line when each has a core of its own;
+    // with more partitions than cores that repeated reading costs more
+    // than this thread's parse (docs/performance.md).
+    const bool lines = reloads.empty() &&
+                       threads <= static_cast<int>(std::max(
+                                      1u, std::thread::hardware_concurrency()));
+    driver = std::make_unique<PartitionedDriver>(std::move(*run), lines);
   } else {
     absl::StatusOr<std::unique_ptr<Engine>> created =
         Engine::Create(ruleset, options);
@@ -553,8 +576,6 @@ int Run(const std::vector<std::string>& args, Output& out) {
     fmt::print(stderr, "{}\n", FormatBadLine(events_name, line, message));
   };
 
-  ReaderOptions reader_options;
-  reader_options.report_unknown_members = strict_schema;
   // The event schema follows --reload-at (the reader is rebuilt).
   auto reader = std::make_unique<EventReader>(*ruleset, reader_options);
   size_t next_reload = 0;
@@ -591,6 +612,8 @@ int Run(const std::vector<std::string>& args, Output& out) {
                          line.length, reader_options.max_line_bytes));
     } else if (EventReader::IsBlankLine(line.text)) {
       continue;
+    } else if (driver->TakesLines()) {
+      driver->CommitLine(line_number, line.text);  // bad lines: report
     } else {
       Event* event = driver->NextEvent();
       absl::Status s = reader->Next(line.text, event);
