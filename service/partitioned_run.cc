@@ -90,11 +90,29 @@ struct PartitionedRun::Part {
   int64_t globals = 0;  // global events (counted by partition 0 only)
   int64_t late_globals = 0;
   int64_t refused_globals = 0;
-  // Rule name -> the batch in which the rule's first error happened here:
-  // the summary shows the first error of the partition that erred first
-  // (one engine's first, unless two partitions' first errors of one rule
-  // fall in one batch: then the lower partition's).
-  absl::flat_hash_map<std::string, uint64_t> first_error_batch;
+  // Rule name -> when the rule's first error happened here, as 2 * step +
+  // phase (steps counted from the run's first; phase 0: the timers due at
+  // the step, 1: its event or reload). The summary shows the first error
+  // of the partition that erred first, as one engine would; when two
+  // partitions' timers at one step both first-err in one rule, the lower
+  // partition's (one engine's would be the earlier (deadline, session)).
+  absl::flat_hash_map<std::string, uint64_t> first_error_at;
+  int rules_with_errors = 0;  // the engine's, when last looked at
+  uint64_t steps = 0;         // steps run so far
+
+  // Notes the rules that first erred in `phase` of the current step.
+  void NoteFirstErrors(int phase) {
+    if (engine->rules_with_errors() == rules_with_errors) return;
+    rules_with_errors = engine->rules_with_errors();
+    const EngineStats& stats = engine->stats();
+    const Ruleset& rs = engine->ruleset();
+    for (size_t r = 0; r < stats.rule_first_errors.size(); ++r) {
+      if (!stats.rule_first_errors[r].empty()) {
+        first_error_at.try_emplace(rs.rule_name(static_cast<int>(r)),
+                                   2 * steps + phase);
+      }
+    }
+  }
 };
 
 // Formats a partition's decisions into its Output, tagged with the step
@@ -361,6 +379,7 @@ void PartitionedRun::Work(int p) {
     for (size_t i = 0; i < batch->size; ++i) {
       const Step& step = batch->steps[i];
       const uint32_t index = static_cast<uint32_t>(i);
+      ++part.steps;
       Event& event = part.event;
       Route route{step.owner, step.advance};
       absl::Time time = step.time;
@@ -387,7 +406,10 @@ void PartitionedRun::Work(int p) {
       // Phase 0: the timers due at the step, as one engine fires them
       // before the event (Process fires nothing more after this).
       sink.At(index, 0);
-      if (route.advance) engine.AdvanceTo(time, &sink);
+      if (route.advance) {
+        engine.AdvanceTo(time, &sink);
+        part.NoteFirstErrors(0);
+      }
       sink.At(index, 1);
       switch (step.kind) {
         case Step::Kind::kAdvance:
@@ -422,14 +444,7 @@ void PartitionedRun::Work(int p) {
           break;
         }
       }
-    }
-    const EngineStats& stats = engine.stats();  // once per batch
-    const Ruleset& rs = engine.ruleset();
-    for (size_t r = 0; r < stats.rule_first_errors.size(); ++r) {
-      if (!stats.rule_first_errors[r].empty()) {
-        part.first_error_batch.try_emplace(rs.rule_name(static_cast<int>(r)),
-                                           next);
-      }
+      part.NoteFirstErrors(1);
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -525,7 +540,7 @@ EngineStats PartitionedRun::stats() const {
   sum.rule_runs.assign(rs.rule_count(), 0);
   sum.rule_errors.assign(rs.rule_count(), 0);
   sum.rule_first_errors.assign(rs.rule_count(), std::string());
-  std::vector<uint64_t> first_batch(rs.rule_count(), UINT64_MAX);
+  std::vector<uint64_t> first_at(rs.rule_count(), UINT64_MAX);
   absl::flat_hash_map<std::string, int64_t> unmatched;
   // decisions_by_rule_action in one engine's order: rule order, then the
   // actions in the order EngineStats documents (engine.h).
@@ -564,11 +579,11 @@ EngineStats PartitionedRun::stats() const {
          r < s.rule_first_errors.size() && r < sum.rule_first_errors.size();
          ++r) {
       if (s.rule_first_errors[r].empty()) continue;
-      auto it = part->first_error_batch.find(rs.rule_name(static_cast<int>(r)));
-      const uint64_t batch =
-          it == part->first_error_batch.end() ? UINT64_MAX - 1 : it->second;
-      if (batch < first_batch[r]) {
-        first_batch[r] = batch;
+      auto it = part->first_error_at.find(rs.rule_name(static_cast<int>(r)));
+      const uint64_t at =
+          it == part->first_error_at.end() ? UINT64_MAX - 1 : it->second;
+      if (at < first_at[r]) {
+        first_at[r] = at;
         sum.rule_first_errors[r] = s.rule_first_errors[r];
       }
     }

@@ -204,6 +204,12 @@ absl::Status ReadFileBounded(const std::string& path, int64_t limit,
   return absl::OkStatus();
 }
 
+// The folder that holds `path` ("." for a bare file name).
+std::string ParentDir(const std::string& path) {
+  const std::filesystem::path target(path);
+  return target.has_parent_path() ? target.parent_path().string() : ".";
+}
+
 // Writes `bytes` to a new temporary file beside `path` (with the mode of
 // the file it will replace), synced; returns its name. Nothing is left
 // behind on an error.
@@ -211,8 +217,7 @@ absl::StatusOr<std::string> WriteBeside(const std::string& path,
                                         std::string_view bytes) {
   namespace fs = std::filesystem;
   const fs::path target(path);
-  const std::string dir =
-      target.has_parent_path() ? target.parent_path().string() : ".";
+  const std::string dir = ParentDir(path);
   std::string tmp =
       (fs::path(dir) / ("." + target.filename().string() + ".studio-XXXXXX"))
           .string();
@@ -244,11 +249,6 @@ absl::StatusOr<std::string> WriteBeside(const std::string& path,
         fmt::format("cannot write '{}': {}", path, std::strerror(err)));
   }
   return tmp;
-}
-
-std::string ParentDir(const std::string& path) {
-  const std::filesystem::path target(path);
-  return target.has_parent_path() ? target.parent_path().string() : ".";
 }
 
 // ---- events

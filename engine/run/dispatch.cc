@@ -101,6 +101,7 @@ void EngineImpl::CountRuleError(int r, const cel::Value& error,
   if (stats_.rule_errors[r]++ == 0) {  // the first: its message, once
     stats_.rule_first_errors[r] =
         error.is_error() ? error.ErrorMessage() : std::string(otherwise);
+    if (!stats_.rule_first_errors[r].empty()) ++rules_with_errors_;
   }
 }
 

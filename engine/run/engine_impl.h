@@ -210,6 +210,7 @@ class EngineImpl final : public Engine {
   std::vector<PendingTimer> PendingRoutingTimers() const override;
   absl::Time NextDeadline() override;
   int64_t session_count() const override { return live_sessions_; }
+  int rules_with_errors() const override { return rules_with_errors_; }
   const Ruleset& ruleset() const override { return *ruleset_; }
   absl::StatusOr<std::string> Snapshot() const override;  // snapshot.cc
   absl::Status Restore(std::string_view bytes) override;  // snapshot.cc
@@ -369,6 +370,7 @@ class EngineImpl final : public Engine {
   std::vector<uint32_t> free_slots_;
   SessionIndex session_index_{&slab_};
   int64_t live_sessions_ = 0;
+  int rules_with_errors_ = 0;    // set entries of stats_.rule_first_errors
   uint32_t lru_head_ = kNoSlot;  // least recently touched live session
   uint32_t lru_tail_ = kNoSlot;
   TimerHeap heap_;

@@ -47,11 +47,13 @@ absl::Status EngineImpl::Reload(std::shared_ptr<const Ruleset> ruleset) {
     return absl::InternalError(absl::StrCat(
         "Engine::Reload: the state did not carry over: ", st.message()));
   }
+  rules_with_errors_ = 0;
   for (size_t r = 0; r < rs_->rules.size(); ++r) {
     auto it = first_errors.find(rs_->rules[r].name);
     if (it != first_errors.end() && stats_.rule_errors[r] > 0) {
       stats_.rule_first_errors[r] = std::move(it->second);
     }
+    if (!stats_.rule_first_errors[r].empty()) ++rules_with_errors_;
   }
   unmatched_ = std::move(unmatched);
   return absl::OkStatus();

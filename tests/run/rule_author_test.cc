@@ -173,6 +173,33 @@ TEST(TraceTest, StatsKeepTheFirstErrorMessageOfEachRule) {
   EXPECT_THAT(stats.rule_first_errors[1], HasSubstr("division"));
   EXPECT_EQ(stats.rule_first_errors[2], "");
   EXPECT_EQ(stats.rule_errors[0], 1);
+  // rules_with_errors counts the set first errors, without the stats.
+  EXPECT_EQ(engine->rules_with_errors(), 2);
+}
+
+TEST(TraceTest, RulesWithErrorsFollowsReloadAndRestore) {
+  auto engine = MakeEngine(kTraced);
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(engine->rules_with_errors(), 0);
+  CollectingSink sink;
+  Event cart = Ev("cart.updated", "10:00:00", "a");
+  cart.SetInt("n", 0);
+  ASSERT_TRUE(engine->Process(cart, &sink).ok());
+  const int errors = engine->rules_with_errors();
+  ASSERT_GT(errors, 0);
+  // A reload keeps each rule's first error by name.
+  ASSERT_TRUE(engine->Reload(MustLoad(kTraced)).ok());
+  EXPECT_EQ(engine->rules_with_errors(), errors);
+  // A snapshot holds the counts, not the messages.
+  absl::StatusOr<std::string> bytes = engine->Snapshot();
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_TRUE(engine->Restore(*bytes).ok());
+  EXPECT_EQ(engine->rules_with_errors(), 0);
+  int set = 0;
+  for (const std::string& m : engine->stats().rule_first_errors) {
+    set += m.empty() ? 0 : 1;
+  }
+  EXPECT_EQ(set, 0);
 }
 
 // docs/semantics.md: an `if` list is `&&` with CEL's error rules.
