@@ -17,7 +17,7 @@ namespace switchboard::service {
 // One step of the input: an event (of one partition, or of all when
 // global), a clock advance, or a reload.
 struct PartitionedRun::Step {
-  enum class Kind : uint8_t { kEvent, kLine, kAdvance, kReload };
+  enum class Kind : uint8_t { kEvent, kLine, kRefusal, kAdvance, kReload };
   Kind kind = Kind::kEvent;
   // kEvent: the partition that owns the event, or kGlobal; advance: false
   // for an event that every engine refuses before it moves its clock (no
@@ -32,6 +32,7 @@ struct PartitionedRun::Step {
   size_t begin = 0, end = 0;
   // kLine: the ruleset whose event schema reads it.
   const Ruleset* schema = nullptr;
+  absl::Status error;                      // kRefusal
   std::shared_ptr<const Ruleset> ruleset;  // kReload
 };
 
@@ -327,6 +328,16 @@ void PartitionedRun::CommitLine(int64_t line, std::string_view text) {
   step.ruleset = nullptr;
 }
 
+void PartitionedRun::CommitRefusal(int64_t line, absl::Status error) {
+  Batch& batch = Filling();
+  Step& step = batch.steps[batch.size++];
+  step.kind = Step::Kind::kRefusal;
+  step.line = line;
+  step.schema = nullptr;
+  step.ruleset = nullptr;
+  step.error = std::move(error);
+}
+
 void PartitionedRun::AdvanceTo(absl::Time time) {
   Batch& batch = Filling();
   Step& step = batch.steps[batch.size++];
@@ -380,6 +391,7 @@ void PartitionedRun::Work(int p) {
       const Step& step = batch->steps[i];
       const uint32_t index = static_cast<uint32_t>(i);
       ++part.steps;
+      if (step.kind == Step::Kind::kRefusal) continue;  // Merge reports it
       Event& event = part.event;
       Route route{step.owner, step.advance};
       absl::Time time = step.time;
@@ -510,6 +522,12 @@ void PartitionedRun::Merge(Batch& batch) {
     // partition order, for a global event).
     for (size_t p = 0; p < n; ++p) {
       while (at(p, step, 1)) take(p);
+    }
+    if (batch.steps[i].kind == Step::Kind::kRefusal) {
+      flush();  // the decisions before it first
+      if (callbacks_.refused) {
+        callbacks_.refused(batch.steps[i].line, batch.steps[i].error);
+      }
     }
     for (size_t p = 0; p < n; ++p) {
       const Output& out = batch.outputs[p];

@@ -107,6 +107,11 @@ class PartitionedRun {
   // message, in order, and moves no clock: what `switchboard run` does with
   // a bad line. The text is copied.
   void CommitLine(int64_t line, std::string_view text);
+  // A line refused before any engine saw it (too long, or refused by the
+  // caller's reader): reported through Callbacks::refused in its place
+  // among the other lines' reports, so that the reports keep the input's
+  // order; moves no clock.
+  void CommitRefusal(int64_t line, absl::Status error);
   // AdvanceTo(time) on every engine, as a step of its own.
   void AdvanceTo(absl::Time time);
   // Engine::Reload on every engine at `time` (after AdvanceTo(time)), as a

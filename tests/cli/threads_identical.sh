@@ -48,6 +48,16 @@ for pack in rules/*/; do
 done
 compare "golden events, bad lines" tests/golden/run/shop.yaml \
   --events tests/golden/run/events.jsonl --until 2026-11-23T15:00:00Z
+# A malformed line, then one past the reader's 1 MiB limit, then events:
+# the reports keep the input's order.
+{
+  head -3 tests/golden/run/events.jsonl
+  echo '{"type": "cart.updated", BAD'
+  printf '{"type":"cart.updated","pad":"%s"}\n' "$(head -c 1100000 /dev/zero | tr '\0' a)"
+  tail -n +4 tests/golden/run/events.jsonl
+} >"$scratch/long.jsonl"
+compare "bad line, then a line too long" tests/golden/run/shop.yaml \
+  --events "$scratch/long.jsonl" --until 2026-11-23T15:00:00Z
 compare "golden events, bad lines, reload" tests/golden/run/shop.yaml \
   --events tests/golden/run/events.jsonl \
   --reload-at 2026-11-23T10:01:00Z:tests/golden/run/shop_v2.yaml \

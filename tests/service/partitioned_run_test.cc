@@ -6,6 +6,7 @@
 // batches small enough that steps straddle batch and ring boundaries.
 #include "service/partitioned_run.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -501,6 +502,39 @@ rules:
   const Outcome one = RunOne(rs, stream, false);
   ASSERT_EQ(one.refused.size(), 1u);
   ExpectSame(one, RunPartitioned(rs, stream, 2, false), "2 partitions");
+}
+
+TEST(PartitionedRunTest, RefusalsAreReportedInTheInputsOrder) {
+  // A line the caller refuses (too long) after one a partition refuses
+  // (malformed): the reports keep the input's order.
+  auto rs = MustLoad(
+      "ruleset: p\nrules:\n  - name: r\n    on: a.b\n    then:\n"
+      "      - tag: [t]\n");
+  PartitionedRun::Options options;
+  options.partitions = 2;
+  std::vector<std::string> refused;
+  std::string out;
+  PartitionedRun::Callbacks callbacks;
+  callbacks.write = [&out](std::string_view bytes) { out.append(bytes); };
+  callbacks.refused = [&refused](int64_t line, const absl::Status& st) {
+    refused.push_back(std::to_string(line) + ": " + std::string(st.message()));
+  };
+  auto run = PartitionedRun::Create(rs, options, std::move(callbacks));
+  ASSERT_TRUE(run.ok()) << run.status();
+  (*run)->CommitLine(
+      1, R"({"type":"a.b","time":"2026-11-23T10:00:00Z","conversation":"c1"})");
+  (*run)->CommitLine(2, R"({"type":"a.b", BAD)");
+  (*run)->CommitRefusal(3, absl::InvalidArgumentError("line too long"));
+  (*run)->CommitLine(
+      4, R"({"type":"a.b","time":"2026-11-23T10:00:01Z","conversation":"c2"})");
+  (*run)->CommitRefusal(5, absl::InvalidArgumentError("line too long"));
+  ASSERT_TRUE((*run)->Finish().ok());
+  ASSERT_EQ(refused.size(), 3u);
+  EXPECT_EQ(refused[0].substr(0, 3), "2: ");
+  EXPECT_EQ(refused[1], "3: line too long");
+  EXPECT_EQ(refused[2], "5: line too long");
+  EXPECT_EQ((*run)->stats().events, 2);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2);
 }
 
 TEST(PartitionedRunTest, ARulesFirstErrorIsOneEnginesFirst) {

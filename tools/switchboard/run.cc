@@ -315,6 +315,9 @@ class Driver {
   // it reads them itself, as the run loop would, reporting bad lines.
   virtual bool TakesLines() const { return false; }
   virtual void CommitLine(int64_t /*line*/, std::string_view /*text*/) {}
+  // A bad line (too long, or refused by the reader here), reported in its
+  // place among the engines' reports.
+  virtual void Refuse(int64_t line, std::string_view message) = 0;
   virtual void AdvanceTo(absl::Time time) = 0;
   // AdvanceTo(time), then the reload.
   virtual absl::Status Reload(absl::Time time,
@@ -336,6 +339,9 @@ class EngineDriver : public Driver {
     if (absl::Status st = engine_->Process(event_, &sink_); !st.ok()) {
       (*report_)(line, Message(st));
     }
+  }
+  void Refuse(int64_t line, std::string_view message) override {
+    (*report_)(line, message);
   }
   void AdvanceTo(absl::Time time) override { engine_->AdvanceTo(time, &sink_); }
   absl::Status Reload(absl::Time time,
@@ -369,6 +375,10 @@ class PartitionedDriver : public Driver {
   bool TakesLines() const override { return lines_; }
   void CommitLine(int64_t line, std::string_view text) override {
     run_->CommitLine(line, text);
+  }
+  void Refuse(int64_t line, std::string_view message) override {
+    run_->CommitRefusal(line, absl::InvalidArgumentError(absl::string_view(
+                                  message.data(), message.size())));
   }
   void AdvanceTo(absl::Time time) override { run_->AdvanceTo(time); }
   absl::Status Reload(absl::Time time,
@@ -607,9 +617,9 @@ int Run(const std::vector<std::string>& args, Output& out) {
     ++line_number;
     const int64_t bad_before = bad_lines;
     if (line.too_long) {
-      report(line_number,
-             fmt::format("line too long: {} bytes (the limit is {})",
-                         line.length, reader_options.max_line_bytes));
+      driver->Refuse(line_number,
+                     fmt::format("line too long: {} bytes (the limit is {})",
+                                 line.length, reader_options.max_line_bytes));
     } else if (EventReader::IsBlankLine(line.text)) {
       continue;
     } else if (driver->TakesLines()) {
@@ -634,7 +644,7 @@ int Run(const std::vector<std::string>& args, Output& out) {
                      FormatLineWarning(events_name, line_number, warning));
         }
       } else {
-        report(line_number, Message(s));
+        driver->Refuse(line_number, Message(s));
       }
     }
     if (strict && bad_lines > bad_before) {
