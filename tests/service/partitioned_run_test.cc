@@ -87,6 +87,39 @@ std::vector<std::string> Describe(const std::vector<PendingTimer>& timers) {
   return out;
 }
 
+std::string Refusal(int64_t line, const absl::Status& st) {
+  return std::to_string(line) + ": " + std::string(st.message());
+}
+
+// One engine's end of a run: --until, then what its summary would show.
+void FinishOne(Engine& engine, absl::Time until, StringSink& sink, Outcome* o) {
+  engine.AdvanceTo(until, &sink);
+  o->out = std::move(sink.out);
+  o->stats = engine.stats();
+  o->pending = Describe(engine.PendingTimers());
+  o->sessions = engine.session_count();
+  o->now = engine.now();
+}
+
+// Callbacks that collect a partitioned run's output into `o`.
+PartitionedRun::Callbacks CollectInto(Outcome* o) {
+  PartitionedRun::Callbacks callbacks;
+  callbacks.write = [o](std::string_view bytes) { o->out.append(bytes); };
+  callbacks.refused = [o](int64_t line, const absl::Status& st) {
+    o->refused.push_back(Refusal(line, st));
+  };
+  return callbacks;
+}
+
+void FinishPartitioned(PartitionedRun& run, absl::Time until, Outcome* o) {
+  run.AdvanceTo(until);
+  EXPECT_TRUE(run.Finish().ok());
+  o->stats = run.stats();
+  o->pending = Describe(run.PendingTimers());
+  o->sessions = run.session_count();
+  o->now = run.now();
+}
+
 Outcome RunOne(std::shared_ptr<const Ruleset> rs, const Stream& stream,
                bool explain) {
   EngineOptions options;
@@ -102,16 +135,10 @@ Outcome RunOne(std::shared_ptr<const Ruleset> rs, const Stream& stream,
       (*engine)->AdvanceTo(e.time, &sink);
     } else if (absl::Status st = (*engine)->Process(e.ToEvent(), &sink);
                !st.ok()) {
-      o.refused.push_back(std::to_string(line) + ": " +
-                          std::string(st.message()));
+      o.refused.push_back(Refusal(line, st));
     }
   }
-  (*engine)->AdvanceTo(stream.until, &sink);
-  o.out = std::move(sink.out);
-  o.stats = (*engine)->stats();
-  o.pending = Describe((*engine)->PendingTimers());
-  o.sessions = (*engine)->session_count();
-  o.now = (*engine)->now();
+  FinishOne(**engine, stream.until, sink, &o);
   return o;
 }
 
@@ -124,13 +151,7 @@ Outcome RunPartitioned(std::shared_ptr<const Ruleset> rs, const Stream& stream,
   options.batch_steps = 7;
   options.batches = 2;
   Outcome o;
-  PartitionedRun::Callbacks callbacks;
-  callbacks.write = [&o](std::string_view bytes) { o.out.append(bytes); };
-  callbacks.refused = [&o](int64_t line, const absl::Status& st) {
-    o.refused.push_back(std::to_string(line) + ": " +
-                        std::string(st.message()));
-  };
-  auto run = PartitionedRun::Create(rs, options, std::move(callbacks));
+  auto run = PartitionedRun::Create(rs, options, CollectInto(&o));
   EXPECT_TRUE(run.ok()) << run.status();
   if (!run.ok()) return o;
   int64_t line = 0;
@@ -143,12 +164,7 @@ Outcome RunPartitioned(std::shared_ptr<const Ruleset> rs, const Stream& stream,
       (*run)->CommitEvent(line);
     }
   }
-  (*run)->AdvanceTo(stream.until);
-  EXPECT_TRUE((*run)->Finish().ok());
-  o.stats = (*run)->stats();
-  o.pending = Describe((*run)->PendingTimers());
-  o.sessions = (*run)->session_count();
-  o.now = (*run)->now();
+  FinishPartitioned(**run, stream.until, &o);
   return o;
 }
 
@@ -270,17 +286,9 @@ Outcome RunOneLines(std::shared_ptr<const Ruleset> rs, const Stream& stream,
     }
     absl::Status st = reader->Next(lines[i], &event);
     if (st.ok()) st = (*engine)->Process(event, &sink);
-    if (!st.ok()) {
-      o.refused.push_back(std::to_string(line) + ": " +
-                          std::string(st.message()));
-    }
+    if (!st.ok()) o.refused.push_back(Refusal(line, st));
   }
-  (*engine)->AdvanceTo(stream.until, &sink);
-  o.out = std::move(sink.out);
-  o.stats = (*engine)->stats();
-  o.pending = Describe((*engine)->PendingTimers());
-  o.sessions = (*engine)->session_count();
-  o.now = (*engine)->now();
+  FinishOne(**engine, stream.until, sink, &o);
   return o;
 }
 
@@ -296,13 +304,7 @@ Outcome RunPartitionedLines(std::shared_ptr<const Ruleset> rs,
   options.batch_bytes = 300;  // some batches end on bytes, not steps
   options.batches = 3;
   Outcome o;
-  PartitionedRun::Callbacks callbacks;
-  callbacks.write = [&o](std::string_view bytes) { o.out.append(bytes); };
-  callbacks.refused = [&o](int64_t line, const absl::Status& st) {
-    o.refused.push_back(std::to_string(line) + ": " +
-                        std::string(st.message()));
-  };
-  auto run = PartitionedRun::Create(rs, options, std::move(callbacks));
+  auto run = PartitionedRun::Create(rs, options, CollectInto(&o));
   EXPECT_TRUE(run.ok()) << run.status();
   if (!run.ok()) return o;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -313,12 +315,7 @@ Outcome RunPartitionedLines(std::shared_ptr<const Ruleset> rs,
       (*run)->CommitLine(static_cast<int64_t>(i) + 1, lines[i]);
     }
   }
-  (*run)->AdvanceTo(stream.until);
-  EXPECT_TRUE((*run)->Finish().ok());
-  o.stats = (*run)->stats();
-  o.pending = Describe((*run)->PendingTimers());
-  o.sessions = (*run)->session_count();
-  o.now = (*run)->now();
+  FinishPartitioned(**run, stream.until, &o);
   return o;
 }
 
@@ -517,7 +514,7 @@ TEST(PartitionedRunTest, RefusalsAreReportedInTheInputsOrder) {
   PartitionedRun::Callbacks callbacks;
   callbacks.write = [&out](std::string_view bytes) { out.append(bytes); };
   callbacks.refused = [&refused](int64_t line, const absl::Status& st) {
-    refused.push_back(std::to_string(line) + ": " + std::string(st.message()));
+    refused.push_back(Refusal(line, st));
   };
   auto run = PartitionedRun::Create(rs, options, std::move(callbacks));
   ASSERT_TRUE(run.ok()) << run.status();
