@@ -101,6 +101,22 @@ struct PartitionedRun::Part {
   int rules_with_errors = 0;  // the engine's, when last looked at
   uint64_t steps = 0;         // steps run so far
 
+  // After a Reload: forgets the first errors the engine did not carry over
+  // (a rule removed, or renamed), so that a rule added back later starts
+  // afresh, as in one engine.
+  void AfterReload() {
+    const EngineStats& stats = engine->stats();
+    const Ruleset& rs = engine->ruleset();
+    absl::flat_hash_map<std::string, uint64_t> kept;
+    for (size_t r = 0; r < stats.rule_first_errors.size(); ++r) {
+      if (stats.rule_first_errors[r].empty()) continue;
+      auto it = first_error_at.find(rs.rule_name(static_cast<int>(r)));
+      if (it != first_error_at.end()) kept.insert(*it);
+    }
+    first_error_at = std::move(kept);
+    rules_with_errors = engine->rules_with_errors();
+  }
+
   // Notes the rules that first erred in `phase` of the current step.
   void NoteFirstErrors(int phase) {
     if (engine->rules_with_errors() == rules_with_errors) return;
@@ -201,6 +217,10 @@ absl::StatusOr<std::unique_ptr<PartitionedRun>> PartitionedRun::Create(
     run->parts_.push_back(std::make_unique<Part>());
     run->parts_.back()->engine = std::move(*engine);
   }
+  absl::StatusOr<std::unique_ptr<Engine>> checker =
+      Engine::Create(run->ruleset_, engine_options);
+  if (!checker.ok()) return checker.status();
+  run->checker_ = std::move(*checker);
   for (int b = 0; b < options.batches; ++b) {
     auto batch = std::make_unique<Batch>();
     batch->steps.resize(options.batch_steps);
@@ -276,22 +296,16 @@ bool PartitionedRun::DrainOne() {
 
 Event* PartitionedRun::NextEvent() { return &event_; }
 
-PartitionedRun::Route PartitionedRun::RouteOf(const Event& event,
+PartitionedRun::Route PartitionedRun::RouteOf(const Event& event, bool accepted,
                                               const std::string& session_key,
                                               int partitions) {
-  // One engine refuses an event without a type or with a time outside years
-  // 1-9999 before it moves its clock (Engine::Process): the owner (any
-  // partition: 0) refuses it, no other partition advances.
-  static const absl::Time kMinTime =
-      absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
-  static const absl::Time kMaxTime = absl::FromCivil(
-      absl::CivilSecond(10000, 1, 1, 0, 0, 0), absl::UTCTimeZone());
-  const absl::Time time = event.time();
-  if (event.type().empty() || time < kMinTime || time >= kMaxTime) {
-    return {0, false};
-  }
+  // An event the engines refuse (Engine::CheckEvent: no type, a bad time, no
+  // session key, a channel event without a channel, an attribute of the
+  // wrong type) moves no clock: its owner (any partition: 0) refuses and
+  // reports it, no other partition advances, as with one engine.
+  if (!accepted) return {0, false};
   if (IsGlobalEvent(event.type())) return {kGlobal, true};
-  // A non-string or missing key: its engine refuses it, as one would.
+  // Accepted and not global: the key is there, typed as a string.
   const Event::Attribute* key = event.Find(session_key);
   return {key != nullptr && key->kind == Event::Kind::kString
               ? PartitionOf(key->string_value, partitions)
@@ -309,9 +323,11 @@ void PartitionedRun::CommitEvent(int64_t line) {
   step.end = batch.packed.size();
   step.schema = nullptr;
   step.ruleset = nullptr;
+  step.error = absl::OkStatus();
   step.time = event_.time();
   const Route route =
-      RouteOf(event_, schema_->session_key(), static_cast<int>(parts_.size()));
+      RouteOf(event_, checker_->CheckEvent(event_).ok(), schema_->session_key(),
+              static_cast<int>(parts_.size()));
   step.owner = route.owner;
   step.advance = route.advance;
 }
@@ -326,6 +342,7 @@ void PartitionedRun::CommitLine(int64_t line, std::string_view text) {
   step.end = batch.lines.size();
   step.schema = schema_;
   step.ruleset = nullptr;
+  step.error = absl::OkStatus();
 }
 
 void PartitionedRun::CommitRefusal(int64_t line, absl::Status error) {
@@ -354,6 +371,8 @@ void PartitionedRun::Reload(absl::Time time,
   if (ruleset != nullptr) {
     schema_ = ruleset.get();
     schemas_.push_back(ruleset);
+    // As the partitions' engines will (their error comes with Finish).
+    checker_->Reload(ruleset).IgnoreError();
   }
   Batch& batch = Filling();
   Step& step = batch.steps[batch.size++];
@@ -363,6 +382,12 @@ void PartitionedRun::Reload(absl::Time time,
   step.time = time;
   step.line = 0;
   step.ruleset = std::move(ruleset);
+}
+
+void PartitionedRun::Flush() {
+  Publish();
+  while (DrainOne()) {
+  }
 }
 
 absl::Status PartitionedRun::Finish() {
@@ -412,7 +437,8 @@ void PartitionedRun::Work(int p) {
           if (p == 0) out.refusals.push_back({index, std::move(st)});
           continue;
         }
-        route = RouteOf(event, step.schema->session_key(), partitions);
+        route = RouteOf(event, engine.CheckEvent(event).ok(),
+                        step.schema->session_key(), partitions);
         time = event.time();
       }
       // Phase 0: the timers due at the step, as one engine fires them
@@ -430,6 +456,7 @@ void PartitionedRun::Work(int p) {
           if (absl::Status st = engine.Reload(step.ruleset); !st.ok()) {
             out.reload_error = st;
           }
+          part.AfterReload();
           break;
         case Step::Kind::kEvent:
         case Step::Kind::kLine: {

@@ -117,6 +117,8 @@ class PartitionedRun {
   // Engine::Reload on every engine at `time` (after AdvanceTo(time)), as a
   // step of its own; a failure is reported by Finish.
   void Reload(absl::Time time, std::shared_ptr<const Ruleset> ruleset);
+  // Processes and writes everything committed so far; the run goes on.
+  void Flush();
   // Processes and writes everything committed; returns the first Reload
   // error, if any. Then the engines may be inspected.
   absl::Status Finish();
@@ -159,14 +161,18 @@ class PartitionedRun {
     int owner;
     bool advance;
   };
-  static Route RouteOf(const Event& event, const std::string& session_key,
-                       int partitions);
+  // `accepted`: Engine::CheckEvent accepts the event.
+  static Route RouteOf(const Event& event, bool accepted,
+                       const std::string& session_key, int partitions);
   void Merge(Batch& batch);
 
   const std::shared_ptr<const Ruleset> ruleset_;
   const Options options_;
   const Callbacks callbacks_;
   std::vector<std::unique_ptr<Part>> parts_;
+  // The caller's engine for CommitEvent's Engine::CheckEvent (it processes
+  // nothing; it follows the reloads).
+  std::unique_ptr<Engine> checker_;
   std::vector<std::unique_ptr<Batch>> ring_;
   // Batches are numbered from 0; batch k lives in ring_[k % ring_.size()].
   uint64_t filling_ = 0;    // the batch the caller fills

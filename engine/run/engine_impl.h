@@ -202,6 +202,9 @@ class EngineImpl final : public Engine {
              const EngineOptions& options);
 
   absl::Status Process(const Event& event, DecisionSink* sink) override;
+  absl::Status CheckEvent(const Event& event) override {
+    return TypeEvent(event);  // Process types its event again
+  }
   void AdvanceTo(absl::Time time, DecisionSink* sink) override;
   absl::Time now() const override { return clock_; }
   const EngineStats& stats() const override;

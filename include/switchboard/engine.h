@@ -145,6 +145,15 @@ class Engine {
   // wrong type for the schema.
   virtual absl::Status Process(const Event& event, DecisionSink* sink) = 0;
 
+  // The error Process would return for `event` before it moves the clock
+  // (the errors listed above), or OK when Process would take it; processes
+  // nothing and changes nothing a caller can observe (not const: it uses
+  // the engine's scratch space). For a caller that must know whether an
+  // event moves the clock before handing it on: service::PartitionedRun
+  // does, so that partitions that do not own an event the engine refuses
+  // leave their clocks alone, as one engine would.
+  virtual absl::Status CheckEvent(const Event& event) = 0;
+
   // Advances the clock to `time` (no-op when not later), firing the timers
   // that fall due, in deadline order.
   virtual void AdvanceTo(absl::Time time, DecisionSink* sink) = 0;

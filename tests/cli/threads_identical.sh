@@ -58,6 +58,25 @@ compare "golden events, bad lines" tests/golden/run/shop.yaml \
 } >"$scratch/long.jsonl"
 compare "bad line, then a line too long" tests/golden/run/shop.yaml \
   --events "$scratch/long.jsonl" --until 2026-11-23T15:00:00Z
+# A channel event without a channel passes the reader but not the engine:
+# no partition's clock may move to its time (the timers are not due yet).
+cat >"$scratch/wait.yaml" <<'EOF'
+ruleset: wait
+session: {key: user}
+rules:
+  - name: wait
+    on: {after: 2m, since: x.start}
+    then: [{tag: [waited]}]
+  - name: seen
+    on: x.start
+    then: [{tag: [seen]}]
+EOF
+for u in 1 2 3 4 5 6; do
+  echo "{\"time\":\"2026-11-23T10:00:00Z\",\"type\":\"x.start\",\"user\":\"u$u\"}"
+done >"$scratch/wait.jsonl"
+echo '{"time":"2026-11-23T10:30:00Z","type":"channel.down"}' >>"$scratch/wait.jsonl"
+echo '{"time":"2026-11-23T10:01:00Z","type":"x.start","user":"u9"}' >>"$scratch/wait.jsonl"
+compare "an event the engine refuses" "$scratch/wait.yaml" --events "$scratch/wait.jsonl"
 compare "golden events, bad lines, reload" tests/golden/run/shop.yaml \
   --events tests/golden/run/events.jsonl \
   --reload-at 2026-11-23T10:01:00Z:tests/golden/run/shop_v2.yaml \

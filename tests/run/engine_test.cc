@@ -405,6 +405,52 @@ rules:
                                             "10:06:00 b quiet tag idle"));
 }
 
+TEST(EngineTest, CheckEventGivesProcesssErrorAndChangesNothing) {
+  auto engine = MakeEngine(R"y(
+ruleset: t
+event:
+  n: int
+rules:
+  - name: quiet
+    on: {idle: 30s}
+    then: [{tag: [quiet]}]
+  - name: r
+    on: x
+    if: event.n > 1
+    then: [{tag: [r]}]
+)y");
+  ASSERT_NE(engine, nullptr);
+  CollectingSink sink;
+  Event first = Ev("x", "10:00:00", "a");
+  first.SetInt("n", 2);
+  ASSERT_TRUE(engine->Process(first, &sink).ok());
+  const size_t decisions = sink.got.size();
+  Event bad = Ev("x", "10:05:00", "b");
+  bad.SetString("n", "seven");
+  Event no_channel = Ev("channel.down", "10:05:00");
+  Event good = Ev("x", "10:05:00", "c");
+  good.SetInt("n", 3);
+  const std::vector<const Event*> events = {&bad, &no_channel, &good};
+  std::vector<absl::Status> checked;
+  for (const Event* e : events) checked.push_back(engine->CheckEvent(*e));
+  // Checking changed nothing: no clock moved, no timer fired.
+  EXPECT_EQ(engine->now(), T("10:00:00"));
+  EXPECT_EQ(sink.got.size(), decisions);
+  EXPECT_EQ(engine->session_count(), 1);
+  EXPECT_EQ(engine->stats().events, 1);
+  EXPECT_EQ(engine->stats().rejected_events, 0);
+  EXPECT_FALSE(checked[0].ok());
+  EXPECT_FALSE(checked[1].ok());
+  EXPECT_TRUE(checked[2].ok());
+  // The same answers as Process; the refused events moved no clock.
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(engine->Process(*events[i], &sink), checked[i]) << i;
+    if (i < 2) EXPECT_EQ(engine->now(), T("10:00:00"));
+  }
+  EXPECT_EQ(engine->now(), T("10:05:00"));
+  EXPECT_GT(sink.got.size(), decisions + 1);  // a's idle timer, then c's r
+}
+
 TEST(EngineTest, RejectsEventsWithoutKeyOrWithWrongTypes) {
   auto engine = MakeEngine(R"y(
 ruleset: t

@@ -576,6 +576,152 @@ rules:
   ExpectSame(one, RunPartitioned(rs, stream, 2, false), "2 partitions");
 }
 
+TEST(PartitionedRunTest, AnEventTheEnginesRefuseMovesNoPartitionsClock) {
+  // The reader takes a channel event without a channel; the engine refuses
+  // it before its clock moves. No partition may fire the timers due by its
+  // time, nor count later events as late.
+  auto rs = MustLoad(R"yaml(
+ruleset: refused
+rules:
+  - name: wait
+    on: {after: 2m, since: x.start}
+    then:
+      - tag: [waited]
+)yaml");
+  Stream stream;
+  const absl::Time t0 = absl::FromUnixSeconds(1795000000);
+  for (int i = 0; i < 6; ++i) {  // sessions on every partition
+    GenEvent e;
+    e.type = "x.start";
+    e.session = "s" + std::to_string(i);
+    e.time = t0;
+    stream.events.push_back(e);
+  }
+  GenEvent down;
+  down.type = "channel.down";  // no channel: refused
+  down.time = t0 + absl::Minutes(30);
+  stream.events.push_back(down);
+  GenEvent ping;
+  ping.type = "x.ping";
+  ping.session = "s0";
+  ping.time = t0 + absl::Minutes(1);
+  stream.events.push_back(ping);
+  stream.until = t0 + absl::Seconds(90);  // before any timer is due
+  const Outcome one = RunOne(rs, stream, false);
+  ASSERT_EQ(one.refused.size(), 1u);
+  ASSERT_EQ(one.out, "");
+  ASSERT_EQ(one.pending.size(), 6u);
+  ASSERT_EQ(one.stats.late_events, 0);
+  for (int partitions : {2, 3}) {
+    ExpectSame(one, RunPartitioned(rs, stream, partitions, false),
+               std::to_string(partitions) + " partitions, events");
+  }
+  const std::vector<std::string> lines = ToLines(stream, 0);
+  const Outcome read = RunOneLines(rs, stream, lines, SIZE_MAX, nullptr);
+  ASSERT_EQ(read.refused.size(), 1u);
+  for (int partitions : {2, 3}) {
+    ExpectSame(
+        read,
+        RunPartitionedLines(rs, stream, lines, SIZE_MAX, nullptr, partitions),
+        std::to_string(partitions) + " partitions, lines");
+  }
+}
+
+TEST(PartitionedRunTest, AReloadForgetsTheFirstErrorsOfTheRulesItRemoves) {
+  // Rule `x` errs on partition 0's session, is removed, comes back, then
+  // errs on partition 1's session with another message and on partition 0's
+  // again: one engine shows partition 1's error (the removal forgot the
+  // first), not partition 0's second.
+  const std::string with_x = R"yaml(
+ruleset: r
+event:
+  n: int
+  m: int
+rules:
+  - name: x
+    on: a.b
+    if: "event.n + event.m > 0"
+    then:
+      - tag: [x]
+  - name: y
+    on: a.b
+    then:
+      - tag: [y]
+)yaml";
+  auto r1 = MustLoad(with_x);
+  auto r2 = MustLoad(
+      "ruleset: r\nevent:\n  n: int\n  m: int\nrules:\n  - name: y\n"
+      "    on: a.b\n    then:\n      - tag: [y]\n");
+  std::string p0, p1;
+  for (int i = 0; p0.empty() || p1.empty(); ++i) {
+    const std::string key = "u" + std::to_string(i);
+    (PartitionedRun::PartitionOf(key, 2) == 0 ? p0 : p1) = key;
+  }
+  const absl::Time t0 = absl::FromUnixSeconds(1795000000);
+  const auto event = [&](const std::string& session, int minute,
+                         const char* member) {
+    Event e("a.b", t0 + absl::Minutes(minute));
+    e.SetString("conversation", session);
+    e.SetInt(member, 1);
+    return e;
+  };
+  // One engine.
+  auto engine = Engine::Create(r1, {});
+  ASSERT_TRUE(engine.ok());
+  StringSink sink(false);
+  ASSERT_TRUE((*engine)->Process(event(p0, 0, "m"), &sink).ok());  // no n
+  (*engine)->AdvanceTo(t0 + absl::Minutes(5), &sink);
+  ASSERT_TRUE((*engine)->Reload(r2).ok());
+  (*engine)->AdvanceTo(t0 + absl::Minutes(10), &sink);
+  ASSERT_TRUE((*engine)->Reload(r1).ok());
+  ASSERT_TRUE((*engine)->Process(event(p1, 15, "n"), &sink).ok());  // no m
+  ASSERT_TRUE((*engine)->Process(event(p0, 20, "m"), &sink).ok());  // no n
+  const std::vector<std::string> first = (*engine)->stats().rule_first_errors;
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_NE(first[0].find("'m'"), std::string::npos) << first[0];
+  // Two partitions.
+  PartitionedRun::Options options;
+  options.partitions = 2;
+  Outcome o;
+  auto run = PartitionedRun::Create(r1, options, CollectInto(&o));
+  ASSERT_TRUE(run.ok());
+  *(*run)->NextEvent() = event(p0, 0, "m");
+  (*run)->CommitEvent(1);
+  (*run)->Reload(t0 + absl::Minutes(5), r2);
+  (*run)->Reload(t0 + absl::Minutes(10), r1);
+  *(*run)->NextEvent() = event(p1, 15, "n");
+  (*run)->CommitEvent(2);
+  *(*run)->NextEvent() = event(p0, 20, "m");
+  (*run)->CommitEvent(3);
+  ASSERT_TRUE((*run)->Finish().ok());
+  EXPECT_EQ((*run)->stats().rule_first_errors, first);
+  EXPECT_EQ(o.out, sink.out);
+}
+
+TEST(PartitionedRunTest, FlushReportsWhatWasCommitted) {
+  // Before a message that must follow them (run's read error), the reports
+  // of the lines committed so far are out.
+  auto rs = MustLoad(
+      "ruleset: p\nrules:\n  - name: r\n    on: a.b\n    then:\n"
+      "      - tag: [t]\n");
+  PartitionedRun::Options options;
+  options.partitions = 2;
+  Outcome o;
+  auto run = PartitionedRun::Create(rs, options, CollectInto(&o));
+  ASSERT_TRUE(run.ok());
+  (*run)->CommitLine(
+      1, R"({"type":"a.b","time":"2026-11-23T10:00:00Z","conversation":"c1"})");
+  (*run)->CommitLine(2, R"({"type":"a.b", BAD)");
+  (*run)->Flush();
+  ASSERT_EQ(o.refused.size(), 1u);
+  EXPECT_EQ(o.refused[0].substr(0, 3), "2: ");
+  EXPECT_NE(o.out, "");
+  (*run)->CommitLine(
+      3, R"({"type":"a.b","time":"2026-11-23T10:00:01Z","conversation":"c2"})");
+  ASSERT_TRUE((*run)->Finish().ok());
+  EXPECT_EQ((*run)->stats().events, 2);
+}
+
 TEST(PartitionedRunTest, RefusesQueuesAndFewerThanTwoPartitions) {
   auto queued = MustLoad(R"yaml(
 ruleset: q

@@ -6,6 +6,8 @@
 // TIME advances the clock after the last event. Then a summary on stderr,
 // whose last line (the only one that depends on timing) starts with
 // "throughput:". When stdout cannot be written, the run stops reading.
+#include <sched.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -300,6 +302,16 @@ std::optional<PlannedReload> ParseReload(const std::string& text) {
   return std::nullopt;
 }
 
+// The cores this process may run on: its CPU affinity (taskset, a
+// container's cpuset), or the machine's count where that is unknown.
+int UsableCores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    return std::max(1, CPU_COUNT(&set));
+  }
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 }  // namespace
 
 // The run loop's view of what runs the events: one engine, or the N
@@ -322,6 +334,9 @@ class Driver {
   // AdvanceTo(time), then the reload.
   virtual absl::Status Reload(absl::Time time,
                               std::shared_ptr<const Ruleset> ruleset) = 0;
+  // Everything committed so far is processed and written (before a
+  // message that must follow their reports).
+  virtual void Flush() {}
   // Everything committed is processed and written.
   virtual absl::Status Finish() = 0;
   virtual absl::StatusOr<std::string> Snapshot() const = 0;
@@ -386,6 +401,7 @@ class PartitionedDriver : public Driver {
     run_->Reload(time, std::move(ruleset));  // its error comes with Finish
     return absl::OkStatus();
   }
+  void Flush() override { run_->Flush(); }
   absl::Status Finish() override { return run_->Finish(); }
   absl::StatusOr<std::string> Snapshot() const override {
     return absl::FailedPreconditionError(
@@ -541,9 +557,7 @@ int Run(const std::vector<std::string>& args, Output& out) {
     // Every partition reads every line when each has a core of its own;
     // with more partitions than cores that repeated reading costs more
     // than this thread's parse (docs/performance.md).
-    const bool lines = reloads.empty() &&
-                       threads <= static_cast<int>(std::max(
-                                      1u, std::thread::hardware_concurrency()));
+    const bool lines = reloads.empty() && threads <= UsableCores();
     driver = std::make_unique<PartitionedDriver>(std::move(*run), lines);
   } else {
     absl::StatusOr<std::unique_ptr<Engine>> created =
@@ -654,6 +668,8 @@ int Run(const std::vector<std::string>& args, Output& out) {
   }
   int status = kExitOk;
   if (!source.status().ok()) {
+    driver->Flush();  // the bad lines read before it are reported first
+    out.Flush();
     fmt::print(stderr, "switchboard: error reading '{}': {}\n", events_name,
                Message(source.status()));
     status = kExitProblem;
