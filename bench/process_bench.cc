@@ -5,6 +5,10 @@
 //                         actions) x S = 1 k, 100 k, 1 M live sessions.
 //                         items/s = events/s; counter allocs_per_event
 //                         (heap allocations inside the timed loop / events).
+//   BM_ProcessEventRandomOrder/N/S
+//                         the same, but the timed events visit the sessions
+//                         in a scattered order (session i * 2654435761 mod
+//                         S), as real streams do, rather than round robin.
 //   BM_TimerChurn/N/S     the same plus one `{idle: 1h}` rule, so every event
 //                         re-arms its session's idle timer (S = 1 M: a heap of
 //                         1 M pending timers); no timer falls due.
@@ -70,10 +74,14 @@ constexpr char kIdleRule[] =
     "    then:\n"
     "      - tag: [idle]\n";
 
-// Feeds the next event (template, session and time as described above).
-inline absl::Status Feed(Loaded& f) {
+// Feeds the next event (template, session and time as described above);
+// `scattered`: session next * 2654435761 mod S (a permutation of the
+// sessions, as S has no factor in common with the odd multiplier that is
+// not a power of 5), else next mod S.
+inline absl::Status Feed(Loaded& f, bool scattered = false) {
   Event& e = f.templates[f.next % f.templates.size()];
-  e.SetString("conversation", f.keys[f.next % f.keys.size()]);
+  const uint64_t session = scattered ? f.next * 2654435761ull : f.next;
+  e.SetString("conversation", f.keys[session % f.keys.size()]);
   f.clock += absl::Microseconds(1);
   e.set_time(f.clock);
   ++f.next;
@@ -133,7 +141,7 @@ Loaded* Fixture(int rules, int64_t sessions, bool idle) {
   return current.get();
 }
 
-void RunProcess(benchmark::State& state, bool idle) {
+void RunProcess(benchmark::State& state, bool idle, bool scattered = false) {
   const int rules = static_cast<int>(state.range(0));
   const int64_t sessions = state.range(1);
   Loaded* f = Fixture(rules, sessions, idle);
@@ -145,7 +153,7 @@ void RunProcess(benchmark::State& state, bool idle) {
   const int64_t allocs0 = AllocationCount();
   int64_t errors = 0;
   for (auto _ : state) {
-    if (!Feed(*f).ok()) ++errors;
+    if (!Feed(*f, scattered).ok()) ++errors;
   }
   const int64_t allocs = AllocationCount() - allocs0;
   const double n = static_cast<double>(state.iterations());
@@ -159,6 +167,9 @@ void RunProcess(benchmark::State& state, bool idle) {
 
 void BM_ProcessEvent(benchmark::State& state) { RunProcess(state, false); }
 void BM_TimerChurn(benchmark::State& state) { RunProcess(state, true); }
+void BM_ProcessEventRandomOrder(benchmark::State& state) {
+  RunProcess(state, false, /*scattered=*/true);
+}
 
 void ProcessArgs(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rules", "sessions"});
@@ -173,6 +184,16 @@ void ProcessArgs(benchmark::internal::Benchmark* b) {
   }
 }
 BENCHMARK(BM_ProcessEvent)->Apply(ProcessArgs);
+
+void RandomOrderArgs(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"rules", "sessions"});
+  if (SmokeMode()) {
+    b->Args({10, 1000});
+    return;
+  }
+  for (int64_t sessions : {1000, 100000, 1000000}) b->Args({100, sessions});
+}
+BENCHMARK(BM_ProcessEventRandomOrder)->Apply(RandomOrderArgs);
 
 void TimerChurnArgs(benchmark::internal::Benchmark* b) {
   b->ArgNames({"rules", "sessions"});
