@@ -445,7 +445,9 @@ rules:
   // The same answers as Process; the refused events moved no clock.
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(engine->Process(*events[i], &sink), checked[i]) << i;
-    if (i < 2) EXPECT_EQ(engine->now(), T("10:00:00"));
+    if (i < 2) {
+      EXPECT_EQ(engine->now(), T("10:00:00"));
+    }
   }
   EXPECT_EQ(engine->now(), T("10:05:00"));
   EXPECT_GT(sink.got.size(), decisions + 1);  // a's idle timer, then c's r
