@@ -451,6 +451,7 @@ void PartitionedRun::Work(int p) {
       sink.At(index, 1);
       switch (step.kind) {
         case Step::Kind::kAdvance:
+        case Step::Kind::kRefusal:  // skipped above
           break;
         case Step::Kind::kReload:
           if (absl::Status st = engine.Reload(step.ruleset); !st.ok()) {
