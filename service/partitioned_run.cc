@@ -20,9 +20,9 @@ struct PartitionedRun::Step {
   enum class Kind : uint8_t { kEvent, kLine, kRefusal, kAdvance, kReload };
   Kind kind = Kind::kEvent;
   // kEvent: the partition that owns the event, or kGlobal; advance: false
-  // for an event that every engine refuses before it moves its clock (no
-  // type, a time out of range): no partition advances for it. A kLine's are
-  // found by each partition as it reads the line (Route).
+  // for an event the engines refuse before their clocks move
+  // (Engine::CheckEvent): no partition advances for it. A kLine's are found
+  // by each partition as it reads the line (RouteOf).
   int owner = kGlobal;
   bool advance = true;
   absl::Time time;
@@ -391,9 +391,7 @@ void PartitionedRun::Flush() {
 }
 
 absl::Status PartitionedRun::Finish() {
-  Publish();
-  while (DrainOne()) {
-  }
+  Flush();
   return reload_error_;
 }
 

@@ -30,9 +30,9 @@
 // every line's validity and time before its clock may move, and on a
 // machine whose cores do not share a cache, reading a line again costs less
 // than handing the event over from the core that read it (docs/
-// performance.md). The caller then only splits lines, so N partitions on N
-// cores run faster than one engine; with CommitEvent the caller's parse
-// bounds the run.
+// performance.md). The caller then only splits lines, so its parse no
+// longer bounds the run as with CommitEvent; but every partition parses
+// every line, so use it with no more partitions than cores.
 //
 // Not supported (Create refuses them; the CLI then runs one engine, whose
 // output is the same): rulesets with queues (skill routing assigns agents

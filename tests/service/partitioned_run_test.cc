@@ -168,6 +168,13 @@ Outcome RunPartitioned(std::shared_ptr<const Ruleset> rs, const Stream& stream,
   return o;
 }
 
+// What a failing random case prints: the seed, the ruleset and the stream.
+std::string CaseContext(uint32_t seed, int partitions, const std::string& yaml,
+                        const Stream& stream) {
+  return "seed " + std::to_string(seed) + ", " + std::to_string(partitions) +
+         " partitions\n" + yaml + DescribeStream(stream);
+}
+
 void ExpectSame(const Outcome& one, const Outcome& many,
                 const std::string& context) {
   EXPECT_EQ(many.out, one.out) << context;
@@ -215,10 +222,7 @@ TEST(PartitionedRunTest, RandomCasesMatchOneEngine) {
     for (int partitions : {2, 3, 5}) {
       const Outcome many =
           RunPartitioned(loaded.ruleset(), stream, partitions, explain);
-      ExpectSame(one, many,
-                 "seed " + std::to_string(seed) + ", " +
-                     std::to_string(partitions) + " partitions\n" + yaml +
-                     DescribeStream(stream));
+      ExpectSame(one, many, CaseContext(seed, partitions, yaml, stream));
       if (::testing::Test::HasFailure()) return;
     }
     ++compared;
@@ -340,9 +344,7 @@ TEST(PartitionedRunTest, RandomLinesMatchOneEngineReadingThem) {
       ExpectSame(one,
                  RunPartitionedLines(loaded.ruleset(), stream, lines, SIZE_MAX,
                                      nullptr, partitions),
-                 "seed " + std::to_string(seed) + ", " +
-                     std::to_string(partitions) + " partitions\n" + yaml +
-                     DescribeStream(stream));
+                 CaseContext(seed, partitions, yaml, stream));
       if (::testing::Test::HasFailure()) return;
     }
     ++compared;
