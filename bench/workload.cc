@@ -92,12 +92,13 @@ std::vector<std::string> SplitCommas(std::string_view text) {
   return parts;
 }
 
-absl::StatusOr<std::vector<Event>> ParseEvents(
+template <typename EventT>
+absl::StatusOr<std::vector<EventT>> ParseEventsAs(
     const Ruleset& ruleset, absl::Span<const std::string_view> lines,
     size_t limit) {
   EventReader reader(ruleset);
   const size_t count = limit > 0 ? std::min(limit, lines.size()) : lines.size();
-  std::vector<Event> events(count);
+  std::vector<EventT> events(count);
   for (size_t i = 0; i < count; ++i) {
     absl::Status s = reader.Next(lines[i], &events[i]);
     if (!s.ok()) {
@@ -106,6 +107,16 @@ absl::StatusOr<std::vector<Event>> ParseEvents(
     }
   }
   return events;
+}
+template absl::StatusOr<std::vector<Event>> ParseEventsAs<Event>(
+    const Ruleset&, absl::Span<const std::string_view>, size_t);
+template absl::StatusOr<std::vector<CompactEvent>> ParseEventsAs<CompactEvent>(
+    const Ruleset&, absl::Span<const std::string_view>, size_t);
+
+absl::StatusOr<std::vector<Event>> ParseEvents(
+    const Ruleset& ruleset, absl::Span<const std::string_view> lines,
+    size_t limit) {
+  return ParseEventsAs<Event>(ruleset, lines, limit);
 }
 
 // ---- clock -----------------------------------------------------------------
@@ -182,17 +193,20 @@ std::unique_ptr<Engine> NewEngine(
 
 }  // namespace
 
-PassResult RunPreparsed(const std::shared_ptr<const Ruleset>& ruleset,
-                        absl::Span<const Event> events, const CallClock& clock,
-                        Feed feed) {
+namespace {
+
+template <typename EventT>
+PassResult RunPreparsedAs(const std::shared_ptr<const Ruleset>& ruleset,
+                          absl::Span<const EventT> events,
+                          const CallClock& clock, Feed feed) {
   std::unique_ptr<Engine> engine = NewEngine(ruleset);
   CountingSink sink;
   std::vector<uint64_t> ticks(events.size());
   PassResult r;
-  Event hot;
+  EventT hot;
   const auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < events.size(); ++i) {
-    const Event* event = &events[i];
+    const EventT* event = &events[i];
     if (feed == Feed::kReused) {
       hot = events[i];  // reuses hot's storage: no allocation once warm
       event = &hot;
@@ -211,12 +225,13 @@ PassResult RunPreparsed(const std::shared_ptr<const Ruleset>& ruleset,
   return r;
 }
 
-PassResult RunWithParse(const std::shared_ptr<const Ruleset>& ruleset,
-                        absl::Span<const std::string_view> lines,
-                        const CallClock& clock) {
+template <typename EventT>
+PassResult RunWithParseAs(const std::shared_ptr<const Ruleset>& ruleset,
+                          absl::Span<const std::string_view> lines,
+                          const CallClock& clock) {
   std::unique_ptr<Engine> engine = NewEngine(ruleset);
   EventReader reader(*ruleset);
-  Event event;
+  EventT event;
   CountingSink sink;
   std::vector<uint64_t> ticks(lines.size());
   PassResult r;
@@ -235,6 +250,27 @@ PassResult RunWithParse(const std::shared_ptr<const Ruleset>& ruleset,
   r.decisions = sink.count();
   Summarize(&ticks, clock, &r);
   return r;
+}
+
+}  // namespace
+
+PassResult RunPreparsed(const std::shared_ptr<const Ruleset>& ruleset,
+                        absl::Span<const Event> events, const CallClock& clock,
+                        Feed feed) {
+  return RunPreparsedAs(ruleset, events, clock, feed);
+}
+
+PassResult RunPreparsed(const std::shared_ptr<const Ruleset>& ruleset,
+                        absl::Span<const CompactEvent> events,
+                        const CallClock& clock, Feed feed) {
+  return RunPreparsedAs(ruleset, events, clock, feed);
+}
+
+PassResult RunWithParse(const std::shared_ptr<const Ruleset>& ruleset,
+                        absl::Span<const std::string_view> lines,
+                        const CallClock& clock, bool compact) {
+  return compact ? RunWithParseAs<CompactEvent>(ruleset, lines, clock)
+                 : RunWithParseAs<Event>(ruleset, lines, clock);
 }
 
 // ---- memory ----------------------------------------------------------------

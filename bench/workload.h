@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "switchboard/compact_event.h"
 #include "switchboard/decision.h"
 #include "switchboard/event.h"
 #include "switchboard/ruleset.h"
@@ -52,6 +53,11 @@ std::vector<std::string> SplitCommas(std::string_view text);
 // Parses every line with the engine's JSON Lines reader (EventReader) into
 // an Event, before any timing. At most `limit` events when limit > 0.
 absl::StatusOr<std::vector<Event>> ParseEvents(
+    const Ruleset& ruleset, absl::Span<const std::string_view> lines,
+    size_t limit = 0);
+// The same into `EventT`: Event or CompactEvent.
+template <typename EventT>
+absl::StatusOr<std::vector<EventT>> ParseEventsAs(
     const Ruleset& ruleset, absl::Span<const std::string_view> lines,
     size_t limit = 0);
 
@@ -114,12 +120,17 @@ enum class Feed {
 PassResult RunPreparsed(const std::shared_ptr<const Ruleset>& ruleset,
                         absl::Span<const Event> events, const CallClock& clock,
                         Feed feed = Feed::kInPlace);
+// The same for events in compact form (switchboard/compact_event.h).
+PassResult RunPreparsed(const std::shared_ptr<const Ruleset>& ruleset,
+                        absl::Span<const CompactEvent> events,
+                        const CallClock& clock, Feed feed = Feed::kInPlace);
 
 // The same, but each event's per-event time also covers reading its JSON
-// line with EventReader into one reused Event (as `switchboard run` does).
+// line with EventReader into one reused CompactEvent (as `switchboard run`
+// does), or into an Event when `compact` is false.
 PassResult RunWithParse(const std::shared_ptr<const Ruleset>& ruleset,
                         absl::Span<const std::string_view> lines,
-                        const CallClock& clock);
+                        const CallClock& clock, bool compact = true);
 
 // Peak resident set size of this process (VmHWM) and the current one
 // (VmRSS), in KiB; 0 when /proc is not available.

@@ -7,11 +7,16 @@
 //                        [--passes preparsed,withparse]
 //
 // Reads DIR/events.jsonl (lines kept in memory), loads DIR/rules_N.yaml
-// (timed apart: load_ms), parses every line into an Event before timing,
-// processes the first W events (default 5,000) through a throwaway Engine
-// to warm caches, then runs each pass through a fresh Engine:
-//   preparsed  Engine::Process of the pre-parsed Events
-//   withparse  EventReader::Next of the line + Engine::Process
+// (timed apart: load_ms), parses every line into a CompactEvent
+// (switchboard/compact_event.h) before timing, processes the first W events
+// (default 5,000) through a throwaway Engine to warm caches, then runs each
+// pass through a fresh Engine:
+//   preparsed  Engine::Process of the pre-parsed CompactEvents
+//   withparse  EventReader::Next of the line into a CompactEvent +
+//              Engine::Process
+//   preparsed_event, withparse_event
+//              the same with Event, the form built by setters (for
+//              comparison; not run by default)
 // timing every event with the time-stamp counter (workload.h CallClock).
 // Decisions are counted by a sink that keeps nothing. Output fields:
 // peer, version, n_rules, events, load_ms, timer_overhead_ns, per pass
@@ -95,10 +100,17 @@ int Main(int argc, char** argv) {
                  std::string(ruleset.status().message()).c_str());
     return 1;
   }
-  absl::StatusOr<std::vector<Event>> events = ParseEvents(**ruleset, lines);
-  if (!events.ok()) {
-    std::fprintf(stderr, "%s\n",
-                 std::string(events.status().message()).c_str());
+  absl::StatusOr<std::vector<CompactEvent>> events =
+      ParseEventsAs<CompactEvent>(**ruleset, lines);
+  // The Event form too, for the *_event passes only (it takes memory).
+  absl::StatusOr<std::vector<Event>> plain_events = std::vector<Event>();
+  if (passes.find("_event") != std::string::npos) {
+    plain_events = ParseEvents(**ruleset, lines);
+  }
+  if (!events.ok() || !plain_events.ok()) {
+    const absl::Status& error =
+        events.ok() ? plain_events.status() : events.status();
+    std::fprintf(stderr, "%s\n", std::string(error.message()).c_str());
     return 1;
   }
   const CallClock clock;
@@ -126,6 +138,10 @@ int Main(int argc, char** argv) {
       r = RunPreparsed(*ruleset, *events, clock);
     } else if (pass == "withparse") {
       r = RunWithParse(*ruleset, lines, clock);
+    } else if (pass == "preparsed_event") {
+      r = RunPreparsed(*ruleset, *plain_events, clock);
+    } else if (pass == "withparse_event") {
+      r = RunWithParse(*ruleset, lines, clock, /*compact=*/false);
     } else {
       return Usage("unknown pass");
     }

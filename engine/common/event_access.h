@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "switchboard/compact_event.h"
 #include "switchboard/event.h"
 
 namespace switchboard::internal {
@@ -27,6 +28,32 @@ class EventAccess {
   }
   static void SetSchemaTag(Event& event, const void* tag) {
     event.set_schema_tag(tag);
+  }
+};
+
+// The same door into switchboard::CompactEvent (compact_event.h).
+class CompactEventAccess {
+ public:
+  // CompactEvent::Append (see there): `name` must not be set since the last
+  // Reset.
+  static CompactEvent::Header* Append(CompactEvent& event,
+                                      std::string_view name, Event::Kind kind,
+                                      int32_t schema_index, const void* payload,
+                                      size_t payload_size) {
+    return event.Append(name, kind, schema_index, payload, payload_size);
+  }
+  static const void* SchemaTag(const CompactEvent& event) {
+    return event.schema_tag();
+  }
+  static void SetSchemaTag(CompactEvent& event, const void* tag) {
+    event.set_schema_tag(tag);
+  }
+  // The attributes' headers, [0, size()).
+  static const CompactEvent::Header* Headers(const CompactEvent& event) {
+    return event.headers_.data();
+  }
+  static const char* Arena(const CompactEvent& event) {
+    return event.arena_.data();
   }
 };
 

@@ -732,14 +732,28 @@ absl::Status EventReader::Impl::ReadObject(od::object object, bool second_pass,
 absl::Status EventReader::Impl::Read(std::string_view line, Event* out) {
   if (!warnings.empty()) warnings.clear();
   if (line.size() > options.max_line_bytes) {
-    return absl::InvalidArgumentError(Cat("line too long: ", line.size(),
-                                          " bytes (the limit is ",
-                                          options.max_line_bytes, ")"));
+    return TooLongLine(line.size());
   }
-  // The fast path accepts no line that the checks below reject: it takes
-  // only '{' after JSON spaces first (so no byte order mark and no blank
-  // line) and no byte below 0x20 but spaces (so no NUL).
+  // The fast path accepts no line that ReadFull rejects: it takes only '{'
+  // after JSON spaces first (so no byte order mark and no blank line) and
+  // no byte below 0x20 but spaces (so no NUL).
   if (options.fast_path && ReadFast(line, out)) return absl::OkStatus();
+  return ReadFull(line, out);
+}
+
+absl::Status EventReader::Impl::Read(std::string_view line, CompactEvent* out) {
+  if (!warnings.empty()) warnings.clear();
+  if (line.size() > options.max_line_bytes) {
+    return TooLongLine(line.size());
+  }
+  if (options.fast_path && ReadFast(line, out)) return absl::OkStatus();
+  absl::Status status = ReadFull(line, &scratch);
+  // On error too: `out` holds the partial event, as Next(Event*) leaves it.
+  out->Assign(scratch);
+  return status;
+}
+
+absl::Status EventReader::Impl::ReadFull(std::string_view line, Event* out) {
   if (std::memchr(line.data(), '\0', line.size()) != nullptr) {
     return absl::InvalidArgumentError("NUL byte in the line");
   }
@@ -919,6 +933,10 @@ EventReader::EventReader(const Ruleset& public_ruleset,
 EventReader::~EventReader() = default;
 
 absl::Status EventReader::Next(std::string_view line, Event* out) {
+  return impl_->Read(line, out);
+}
+
+absl::Status EventReader::Next(std::string_view line, CompactEvent* out) {
   return impl_->Read(line, out);
 }
 

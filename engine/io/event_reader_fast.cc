@@ -15,6 +15,7 @@
 #include "engine/common/event_access.h"
 #include "engine/io/event_reader_impl.h"
 #include "engine/io/fast_parse.h"
+#include "switchboard/compact_event.h"
 #include "switchboard/event.h"
 
 namespace switchboard {
@@ -149,7 +150,97 @@ inline int EventReader::Impl::FindKey(std::string_view key) const {
   }
 }
 
-bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
+namespace {
+
+// Where the fast path writes a line's event: an Event, through EventAccess
+// (its attribute slots), or a CompactEvent (headers and one arena). Members
+// are distinct within a line (Member::seen), so both append without a
+// search.
+class EventOut {
+ public:
+  explicit EventOut(Event* event) : e_(event) {}
+  void Begin(const void* tag) {
+    e_->Reset("", absl::InfinitePast());
+    internal::EventAccess::SetSchemaTag(*e_, tag);
+  }
+  void SetType(std::string_view type) { e_->set_type(type); }
+  void SetTime(absl::Time time) { e_->set_time(time); }
+  std::string_view type() const { return e_->type(); }
+  bool Has(std::string_view name) const { return e_->Find(name) != nullptr; }
+  void String(const Member& m, std::string_view text) {
+    // The new attribute's string is empty: append, not assign.
+    Add(m, Event::Kind::kString)->string_value.append(text.data(), text.size());
+  }
+  void Duration(const Member& m, absl::Duration d) {
+    Add(m, Event::Kind::kDuration)->duration_value = d;
+  }
+  void Timestamp(const Member& m, absl::Time t) {
+    Add(m, Event::Kind::kTimestamp)->time_value = t;
+  }
+  void Int(const Member& m, int64_t i) {
+    Add(m, Event::Kind::kInt)->int_value = i;
+  }
+  void Double(const Member& m, double d) {
+    Add(m, Event::Kind::kDouble)->double_value = d;
+  }
+  void Bool(const Member& m, bool b) {
+    Add(m, Event::Kind::kBool)->bool_value = b;
+  }
+  void Null(const Member& m) { Add(m, Event::Kind::kNull); }
+
+ private:
+  Event::Attribute* Add(const Member& m, Event::Kind kind) {
+    return internal::EventAccess::AppendAttribute(*e_, m.name, kind,
+                                                  m.schema_index);
+  }
+  Event* e_;
+};
+
+class CompactOut {
+ public:
+  explicit CompactOut(CompactEvent* event) : e_(event) {}
+  void Begin(const void* tag) {
+    e_->Reset("", absl::InfinitePast());
+    internal::CompactEventAccess::SetSchemaTag(*e_, tag);
+  }
+  void SetType(std::string_view type) { e_->set_type(type); }
+  void SetTime(absl::Time time) { e_->set_time(time); }
+  std::string_view type() const { return e_->type(); }
+  bool Has(std::string_view name) const { return e_->Find(name) >= 0; }
+  void String(const Member& m, std::string_view text) {
+    Add(m, Event::Kind::kString, text.data(), text.size());
+  }
+  void Duration(const Member& m, absl::Duration d) {
+    Add(m, Event::Kind::kDuration, &d, sizeof(d));
+  }
+  void Timestamp(const Member& m, absl::Time t) {
+    Add(m, Event::Kind::kTimestamp, &t, sizeof(t));
+  }
+  void Int(const Member& m, int64_t i) {
+    Add(m, Event::Kind::kInt, nullptr, 0)->scalar = i;
+  }
+  void Double(const Member& m, double d) {
+    std::memcpy(&Add(m, Event::Kind::kDouble, nullptr, 0)->scalar, &d,
+                sizeof(d));
+  }
+  void Bool(const Member& m, bool b) {
+    Add(m, Event::Kind::kBool, nullptr, 0)->scalar = b ? 1 : 0;
+  }
+  void Null(const Member& m) { Add(m, Event::Kind::kNull, nullptr, 0); }
+
+ private:
+  CompactEvent::Header* Add(const Member& m, Event::Kind kind,
+                            const void* payload, size_t size) {
+    return internal::CompactEventAccess::Append(*e_, m.name, kind,
+                                                m.schema_index, payload, size);
+  }
+  CompactEvent* e_;
+};
+
+}  // namespace
+
+template <typename Out>
+bool EventReader::Impl::ReadFastInto(std::string_view line, Out& out) {
   const char* p = line.data();
   const char* const end = p + line.size();
   // JSON's spaces are all <= ' ': one comparison for the usual non-space.
@@ -166,8 +257,7 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
     for (Member& m : members) m.seen = m.deferred = 0;
     generation = 1;
   }
-  out->Reset("", absl::InfinitePast());
-  internal::EventAccess::SetSchemaTag(*out, ruleset);
+  out.Begin(ruleset);
   type_known = false;
   time_known = false;
   while (true) {
@@ -245,38 +335,31 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
           if (token != Token::kString) return false;
           absl::Time time;
           if (!ParseTime(text, &time)) return false;
-          out->set_time(time);
+          out.SetTime(time);
           time_known = true;
           break;
         }
         case Shape::kType:
           if (token != Token::kString || text.empty()) return false;
-          out->set_type(text);
+          out.SetType(text);
           type_known = true;
           break;
         case Shape::kString:
           if (token != Token::kString) return false;
-          // The new attribute's string is empty: append, not assign.
-          internal::EventAccess::AppendAttribute(
-              *out, m.name, Event::Kind::kString, m.schema_index)
-              ->string_value.append(text.data(), text.size());
+          out.String(m, text);
           break;
         case Shape::kDuration: {
           if (token != Token::kString) return false;
           absl::StatusOr<absl::Duration> d = switchboard::ParseDuration(text);
           if (!d.ok()) return false;
-          internal::EventAccess::AppendAttribute(
-              *out, m.name, Event::Kind::kDuration, m.schema_index)
-              ->duration_value = *d;
+          out.Duration(m, *d);
           break;
         }
         case Shape::kTimestamp: {
           if (token != Token::kString) return false;
           absl::Time time;
           if (!ParseTime(text, &time)) return false;
-          internal::EventAccess::AppendAttribute(
-              *out, m.name, Event::Kind::kTimestamp, m.schema_index)
-              ->time_value = time;
+          out.Timestamp(m, time);
           break;
         }
         case Shape::kInt: {
@@ -284,9 +367,7 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
           if (token != Token::kNumber || !integer || !SmallInt(text, &i)) {
             return false;
           }
-          internal::EventAccess::AppendAttribute(
-              *out, m.name, Event::Kind::kInt, m.schema_index)
-              ->int_value = i;
+          out.Int(m, i);
           break;
         }
         case Shape::kDouble: {
@@ -300,21 +381,16 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
               return false;
             }
           }
-          internal::EventAccess::AppendAttribute(
-              *out, m.name, Event::Kind::kDouble, m.schema_index)
-              ->double_value = d;
+          out.Double(m, d);
           break;
         }
         case Shape::kBool:
           if (token != Token::kTrue && token != Token::kFalse) return false;
-          internal::EventAccess::AppendAttribute(
-              *out, m.name, Event::Kind::kBool, m.schema_index)
-              ->bool_value = token == Token::kTrue;
+          out.Bool(m, token == Token::kTrue);
           break;
         case Shape::kNull:
           if (token != Token::kNull) return false;
-          internal::EventAccess::AppendAttribute(
-              *out, m.name, Event::Kind::kNull, m.schema_index);
+          out.Null(m);
           break;
         default:  // lists, maps, unsupported: the full parser
           return false;
@@ -328,13 +404,23 @@ bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
   skip_space();
   if (p != end) return false;
   if (!time_known || !type_known) return false;
-  if (options.require_session_key && !IsGlobalEventType(out->type())) {
+  if (options.require_session_key && !IsGlobalEventType(out.type())) {
     const bool has_key = key_member >= 0
                              ? members[key_member].seen == generation
-                             : out->Find(session_key) != nullptr;
+                             : out.Has(session_key);
     if (!has_key) return false;
   }
   return true;
+}
+
+bool EventReader::Impl::ReadFast(std::string_view line, Event* out) {
+  EventOut sink(out);
+  return ReadFastInto(line, sink);
+}
+
+bool EventReader::Impl::ReadFast(std::string_view line, CompactEvent* out) {
+  CompactOut sink(out);
+  return ReadFastInto(line, sink);
 }
 
 }  // namespace switchboard

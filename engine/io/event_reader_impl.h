@@ -23,6 +23,7 @@
 #include "engine/check/checked_ruleset.h"
 #include "engine/io/fast_parse.h"
 #include "simdjson.h"
+#include "switchboard/compact_event.h"
 #include "switchboard/event.h"
 #include "switchboard/event_reader.h"
 #include "switchboard/time.h"
@@ -225,6 +226,16 @@ struct EventReader::Impl {
   // line into a valid event; false when the line is not plain or not valid
   // (the caller then runs the full parser on it, from scratch).
   bool ReadFast(std::string_view line, Event* out);
+  bool ReadFast(std::string_view line, CompactEvent* out);
+  template <typename Out>
+  bool ReadFastInto(std::string_view line, Out& out);
+  // Read's full parser (simdjson), after the fast path declined the line
+  // or without it.
+  absl::Status ReadFull(std::string_view line, Event* out);
+  // EventReader::Next into a CompactEvent: the fast path straight into it,
+  // else the full parser into `scratch` and a copy.
+  absl::Status Read(std::string_view line, CompactEvent* out);
+  Event scratch;
   absl::Status ReadObject(simdjson::ondemand::object object, bool second_pass,
                           Event* out, bool* deferred);
   absl::Status ReadMember(const io::MemberView& m, io::Shape shape,
@@ -244,6 +255,11 @@ struct EventReader::Impl {
                          simdjson::ondemand::value v, Event::Attribute* out,
                          int depth, std::string& path);
   absl::Status TooLong(const io::MemberView& m, size_t size) const;
+  absl::Status TooLongLine(size_t size) const {
+    return absl::InvalidArgumentError(io::Cat("line too long: ", size,
+                                              " bytes (the limit is ",
+                                              options.max_line_bytes, ")"));
+  }
 };
 
 }  // namespace switchboard

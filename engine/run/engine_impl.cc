@@ -4,6 +4,7 @@
 #include "engine/run/engine_impl.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -195,41 +196,126 @@ bool ToValue(const Event::Attribute& a, const cel::Type& type,
   return false;
 }
 
-// `attribute` as a value of `type` into `slot`; false when the kinds do not
-// fit (an int is accepted for a double; a string for a duration or a
-// timestamp when it parses).
-bool Convert(const Event::Attribute& a, const cel::Type& type, Slot* slot) {
+// An attribute of an Event as TypeAttributes reads it (the same accessors
+// as CompactEvent::AttributeView's).
+class EventAttributeRef {
+ public:
+  explicit EventAttributeRef(const Event::Attribute& a) : a_(a) {}
+  std::string_view name() const { return a_.name; }
+  Event::Kind kind() const { return a_.kind; }
+  int32_t schema_index() const { return a_.schema_index; }
+  bool bool_value() const { return a_.bool_value; }
+  int64_t int_value() const { return a_.int_value; }
+  double double_value() const { return a_.double_value; }
+  std::string_view string_value() const { return a_.string_value; }
+  absl::Duration duration_value() const { return a_.duration_value; }
+  absl::Time time_value() const { return a_.time_value; }
+  const Event::Attribute& composite() const { return a_; }
+
+ private:
+  const Event::Attribute& a_;
+};
+
+// The attributes of an Event, or of a CompactEvent, by position.
+struct EventAttributes {
+  const Event& event;
+  size_t size() const { return event.size(); }
+  EventAttributeRef operator[](size_t i) const {
+    return EventAttributeRef(event.begin()[i]);
+  }
+};
+// An attribute of a CompactEvent, read from its header and the arena
+// without the kind checks of CompactEvent::AttributeView (the engine reads
+// only the member of the attribute's kind).
+class CompactAttributeRef {
+ public:
+  CompactAttributeRef(const CompactEvent& event,
+                      const CompactEvent::Header& header, const char* arena,
+                      size_t index)
+      : event_(event), h_(header), arena_(arena), index_(index) {}
+  std::string_view name() const {
+    return std::string_view(arena_ + h_.offset, h_.name_size);
+  }
+  Event::Kind kind() const { return h_.kind; }
+  int32_t schema_index() const { return h_.schema_index; }
+  bool bool_value() const { return h_.scalar != 0; }
+  int64_t int_value() const { return h_.scalar; }
+  double double_value() const {
+    double d;
+    std::memcpy(&d, &h_.scalar, sizeof(d));
+    return d;
+  }
+  std::string_view string_value() const {
+    return std::string_view(arena_ + h_.offset + h_.name_size, h_.payload_size);
+  }
+  absl::Duration duration_value() const {
+    return event_.attribute(index_).duration_value();
+  }
+  absl::Time time_value() const {
+    return event_.attribute(index_).time_value();
+  }
+  const Event::Attribute& composite() const {
+    return event_.attribute(index_).composite();
+  }
+
+ private:
+  const CompactEvent& event_;
+  const CompactEvent::Header& h_;
+  const char* arena_;
+  size_t index_;
+};
+
+struct CompactAttributes {
+  explicit CompactAttributes(const CompactEvent& e)
+      : event(e),
+        headers(internal::CompactEventAccess::Headers(e)),
+        arena(internal::CompactEventAccess::Arena(e)) {}
+  const CompactEvent& event;
+  const CompactEvent::Header* headers;
+  const char* arena;
+  size_t size() const { return event.size(); }
+  CompactAttributeRef operator[](size_t i) const {
+    return CompactAttributeRef(event, headers[i], arena, i);
+  }
+};
+
+// Attribute `a` (an EventAttributeRef or a CompactEvent::AttributeView) as
+// a value of `type` into `slot`; false when the kinds do not fit (an int is
+// accepted for a double; a string for a duration or a timestamp when it
+// parses).
+template <typename Ref>
+bool Convert(const Ref& a, const cel::Type& type, Slot* slot) {
   const bool dyn = type.is_dyn();
-  switch (a.kind) {
+  switch (a.kind()) {
     case Event::Kind::kNull:
       if (!dyn && type.kind() != cel::TypeKind::kNull) return false;
       slot->SetValue(cel::Value::Null());
       return true;
     case Event::Kind::kBool:
       if (!dyn && type.kind() != cel::TypeKind::kBool) return false;
-      slot->SetValue(cel::Value::Bool(a.bool_value));
+      slot->SetValue(cel::Value::Bool(a.bool_value()));
       return true;
     case Event::Kind::kInt:
       if (type.kind() == cel::TypeKind::kDouble) {
-        slot->SetValue(cel::Value::Double(static_cast<double>(a.int_value)));
+        slot->SetValue(cel::Value::Double(static_cast<double>(a.int_value())));
         return true;
       }
       if (!dyn && type.kind() != cel::TypeKind::kInt) return false;
-      slot->SetValue(cel::Value::Int(a.int_value));
+      slot->SetValue(cel::Value::Int(a.int_value()));
       return true;
     case Event::Kind::kDouble:
       if (!dyn && type.kind() != cel::TypeKind::kDouble) return false;
-      slot->SetValue(cel::Value::Double(a.double_value));
+      slot->SetValue(cel::Value::Double(a.double_value()));
       return true;
     case Event::Kind::kString:
       if (type.kind() == cel::TypeKind::kDuration) {
-        absl::StatusOr<absl::Duration> d = ParseDuration(a.string_value);
+        absl::StatusOr<absl::Duration> d = ParseDuration(a.string_value());
         if (!d.ok()) return false;
         slot->SetValue(cel::Value::Duration(*d));
         return !slot->value.is_error();
       }
       if (type.kind() == cel::TypeKind::kTimestamp) {
-        absl::StatusOr<absl::Time> t = ParseTimestamp(a.string_value);
+        absl::StatusOr<absl::Time> t = ParseTimestamp(a.string_value());
         if (!t.ok()) return false;
         slot->SetValue(cel::Value::Timestamp(*t));
         return !slot->value.is_error();
@@ -237,22 +323,22 @@ bool Convert(const Event::Attribute& a, const cel::Type& type, Slot* slot) {
       if (!AcceptsString(type)) return false;
       // A view of the caller's string: Process keeps input_ only after
       // EventRecord::Own().
-      slot->SetView(a.string_value);
+      slot->SetView(a.string_value());
       return true;
     case Event::Kind::kDuration:
       if (!dyn && type.kind() != cel::TypeKind::kDuration) return false;
-      slot->SetValue(cel::Value::Duration(a.duration_value));
+      slot->SetValue(cel::Value::Duration(a.duration_value()));
       return !slot->value.is_error();
     case Event::Kind::kTimestamp:
       if (!dyn && type.kind() != cel::TypeKind::kTimestamp) return false;
-      slot->SetValue(cel::Value::Timestamp(a.time_value));
+      slot->SetValue(cel::Value::Timestamp(a.time_value()));
       return !slot->value.is_error();
     case Event::Kind::kStringList:
     case Event::Kind::kIntMap:
     case Event::Kind::kList:
     case Event::Kind::kMap: {
       cel::Value v;
-      if (!ToValue(a, type, &v)) return false;
+      if (!ToValue(a.composite(), type, &v)) return false;
       slot->SetValue(std::move(v));
       return !slot->value.is_error();
     }
@@ -288,18 +374,32 @@ EngineImpl::EngineImpl(std::shared_ptr<const Ruleset> ruleset,
 // ---- input -----------------------------------------------------------------
 
 absl::Status EngineImpl::TypeEvent(const Event& event) {
-  if (event.type().empty()) {
+  return TypeAttributes(event.type(), event.time(), EventAttributes{event},
+                        internal::EventAccess::SchemaTag(event) == rs_);
+}
+
+absl::Status EngineImpl::TypeEvent(const CompactEvent& event) {
+  return TypeAttributes(event.type(), event.time(), CompactAttributes(event),
+                        internal::CompactEventAccess::SchemaTag(event) == rs_);
+}
+
+template <typename Attributes>
+absl::Status EngineImpl::TypeAttributes(std::string_view event_type,
+                                        absl::Time event_time,
+                                        const Attributes& attributes,
+                                        bool tagged) {
+  if (event_type.empty()) {
     return absl::InvalidArgumentError("event has no type");
   }
-  if (event.time() == absl::InfinitePast() ||
-      event.time() == absl::InfiniteFuture()) {
+  if (event_time == absl::InfinitePast() ||
+      event_time == absl::InfiniteFuture()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("event '", AbslView(event.type()), "' has no valid time"));
+        absl::StrCat("event '", AbslView(event_type), "' has no valid time"));
   }
-  const cel::Value time = cel::Value::Timestamp(event.time());
+  const cel::Value time = cel::Value::Timestamp(event_time);
   if (time.is_error()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "event '", AbslView(event.type()), "': time out of range"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("event '", AbslView(event_type), "': time out of range"));
   }
   // Empty the record: only the slots the last call filled (the record's
   // other slots are clear), unless the record was swapped with a kept one.
@@ -322,41 +422,42 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
   };
   // Strings are views of `event`'s (see Slot): input_ is owned before it is
   // kept (Process).
-  input_.slots[kEventTypeField].SetView(event.type());
+  input_.slots[kEventTypeField].SetView(event_type);
   input_.slots[kEventTimeField].SetValue(time);
-  const bool route_timeout = event.type() == kRouteTimeoutEvent;
-  // An event typed by a reader for this very ruleset carries each
-  // attribute's schema index (Event::schema_tag): no name matching then.
-  const bool tagged = internal::EventAccess::SchemaTag(event) == rs_;
+  const bool route_timeout = event_type == kRouteTimeoutEvent;
+  // An event typed by a reader for this very ruleset (`tagged`) carries
+  // each attribute's schema index (Event::schema_tag): no name matching
+  // then.
   // The plan's tables as plain pointers: stores into input_ cannot change
   // them, so they stay in registers through the loop.
   const uint32_t* const name_sizes = plan_->attribute_name_sizes().data();
   const FastStore* const fast_store = plan_->fast_store().data();
-  size_t position = 0;
-  for (const Event::Attribute& a : event) {
+  const size_t count = attributes.size();
+  for (size_t position = 0; position < count; ++position) {
+    const auto a = attributes[position];
+    const int32_t schema_index = a.schema_index();
     int index = -1;
-    if (tagged && a.schema_index >= 0 &&
-        static_cast<size_t>(a.schema_index) < attribute_count &&
-        name_sizes[a.schema_index] == a.name.size()) {
-      index = a.schema_index;
+    if (tagged && schema_index >= 0 &&
+        static_cast<size_t>(schema_index) < attribute_count &&
+        name_sizes[schema_index] == a.name().size()) {
+      index = schema_index;
     } else if (position < attr_guess_.size()) {
       // Interning: the attribute at this position of the last event usually
       // has the same name (a reader fills events in the order of the
       // input's keys), so the guess is checked by comparing names, and the
       // hash map is only asked on a miss.
       const int guess = attr_guess_[position];
-      if (guess >= 0 && rs_->event_attributes[guess].name == a.name) {
+      if (guess >= 0 && rs_->event_attributes[guess].name == a.name()) {
         index = guess;
       }
     }
     if (index < 0) {
-      auto it = plan_->attribute_index().find(AbslView(a.name));
+      auto it = plan_->attribute_index().find(AbslView(a.name()));
       if (it != plan_->attribute_index().end()) {
         index = it->second;
         if (position < attr_guess_.size()) attr_guess_[position] = index;
       }
     }
-    ++position;
     if (index < 0) continue;  // undeclared: ignored
     Slot& slot = input_.slots[index];
     // The common kinds are stored in place; the rest (and every mismatch,
@@ -368,32 +469,32 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
         if (!route_timeout) continue;
         break;
       case FastStore::kString:
-        if (a.kind == Event::Kind::kString) {
+        if (a.kind() == Event::Kind::kString) {
           filled(static_cast<uint32_t>(index));
-          slot.SetView(a.string_value);
+          slot.SetView(a.string_value());
           continue;
         }
         break;
       case FastStore::kInt:
-        if (a.kind == Event::Kind::kInt) {
+        if (a.kind() == Event::Kind::kInt) {
           filled(static_cast<uint32_t>(index));
-          slot.SetInt(a.int_value);
+          slot.SetInt(a.int_value());
           continue;
         }
         break;
       case FastStore::kDouble:
-        if (a.kind == Event::Kind::kDouble || a.kind == Event::Kind::kInt) {
+        if (a.kind() == Event::Kind::kDouble || a.kind() == Event::Kind::kInt) {
           filled(static_cast<uint32_t>(index));
-          slot.SetDouble(a.kind == Event::Kind::kDouble
-                             ? a.double_value
-                             : static_cast<double>(a.int_value));
+          slot.SetDouble(a.kind() == Event::Kind::kDouble
+                             ? a.double_value()
+                             : static_cast<double>(a.int_value()));
           continue;
         }
         break;
       case FastStore::kBool:
-        if (a.kind == Event::Kind::kBool) {
+        if (a.kind() == Event::Kind::kBool) {
           filled(static_cast<uint32_t>(index));
-          slot.SetBool(a.bool_value);
+          slot.SetBool(a.bool_value());
           continue;
         }
         break;
@@ -405,21 +506,21 @@ absl::Status EngineImpl::TypeEvent(const Event& event) {
     if (!Convert(a, type, &slot)) {
       slot.Clear();
       return absl::InvalidArgumentError(
-          absl::StrCat("event '", AbslView(event.type()), "': attribute '",
-                       a.name, "' must be ", type.DebugString(), ", got ",
-                       AbslView(KindName(a.kind))));
+          absl::StrCat("event '", AbslView(event_type), "': attribute '",
+                       AbslView(a.name()), "' must be ", type.DebugString(),
+                       ", got ", AbslView(KindName(a.kind()))));
     }
   }
-  const bool global = IsGlobalEventType(event.type());
+  const bool global = IsGlobalEventType(event_type);
   if (!global && !input_.slots[kEventKeyField].present) {
     return absl::InvalidArgumentError(
-        absl::StrCat("event '", AbslView(event.type()),
-                     "' has no session key '", rs_->session.key, "'"));
+        absl::StrCat("event '", AbslView(event_type), "' has no session key '",
+                     rs_->session.key, "'"));
   }
-  if (global && event.type().rfind("channel.", 0) == 0 &&
+  if (global && event_type.rfind("channel.", 0) == 0 &&
       !input_.slots[kEventChannelField].present) {
     return absl::InvalidArgumentError(
-        absl::StrCat("event '", AbslView(event.type()), "' has no 'channel'"));
+        absl::StrCat("event '", AbslView(event_type), "' has no 'channel'"));
   }
   return absl::OkStatus();
 }
@@ -493,26 +594,49 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
     ++stats_.rejected_events;
     return status;
   }
-  const bool late = event.time() < clock_;
-  const absl::Time t = late ? clock_ : event.time();
+  RunTyped(event.time(), &event, nullptr, sink);
+  return absl::OkStatus();
+}
+
+absl::Status EngineImpl::Process(const CompactEvent& event,
+                                 DecisionSink* sink) {
+  if (absl::Status status = TypeEvent(event); !status.ok()) {
+    ++stats_.rejected_events;
+    return status;
+  }
+  RunTyped(event.time(), nullptr, &event, sink);
+  return absl::OkStatus();
+}
+
+void EngineImpl::RunTyped(absl::Time event_time, const Event* event,
+                          const CompactEvent* compact, DecisionSink* sink) {
+  const bool late = event_time < clock_;
+  const absl::Time t = late ? clock_ : event_time;
   FireDue(t, sink);
   clock_ = t;
   ++stats_.events;
-  if (late && clock_ - event.time() > options_.late_tolerance) {
+  if (late && clock_ - event_time > options_.late_tolerance) {
     ++stats_.late_events;
   }
 
-  const std::string_view type = event.type();  // input_.type() (a view)
+  const std::string_view type = input_.type();  // a view of the event's
   if (IsGlobalEventType(type)) {
     ApplyGlobal(input_);
-    if (type.rfind("agent.", 0) == 0) ApplyAgentEvent(event, t);
+    if (type.rfind("agent.", 0) == 0) {
+      // Agent events are rare: the compact form goes through an Event.
+      if (event == nullptr) {
+        compact->CopyTo(&agent_event_);
+        event = &agent_event_;
+      }
+      ApplyAgentEvent(*event, t);
+    }
     if (options_.trace != nullptr) {
       explanation_.rules.clear();
       explanation_.notes.clear();
       Trace(kNoSlot, t, type, "event", 0);
     }
     RunAssign(t, sink);
-    return absl::OkStatus();
+    return;
   }
   const uint32_t s = FindOrCreateSession(input_.slots[kEventKeyField].str(), t);
   {
@@ -545,7 +669,6 @@ absl::Status EngineImpl::Process(const Event& event, DecisionSink* sink) {
     std::swap(slab_[s].records->last_event, input_);
     input_dirty_ = true;  // input_ now holds the session's old record
   }
-  return absl::OkStatus();
 }
 
 void EngineImpl::AdvanceTo(absl::Time time, DecisionSink* sink) {

@@ -202,8 +202,12 @@ class EngineImpl final : public Engine {
              const EngineOptions& options);
 
   absl::Status Process(const Event& event, DecisionSink* sink) override;
+  absl::Status Process(const CompactEvent& event, DecisionSink* sink) override;
   absl::Status CheckEvent(const Event& event) override {
     return TypeEvent(event);  // Process types its event again
+  }
+  absl::Status CheckEvent(const CompactEvent& event) override {
+    return TypeEvent(event);
   }
   void AdvanceTo(absl::Time time, DecisionSink* sink) override;
   absl::Time now() const override { return clock_; }
@@ -227,6 +231,17 @@ class EngineImpl final : public Engine {
   // ---- input (engine_impl.cc) ----
   // Types `event` into input_ by the schema; errors leave the engine as is.
   absl::Status TypeEvent(const Event& event);
+  absl::Status TypeEvent(const CompactEvent& event);
+  // TypeEvent's work for either form (`attributes` gives the attributes by
+  // position; `tagged`: their schema indexes are this ruleset's).
+  template <typename Attributes>
+  absl::Status TypeAttributes(std::string_view event_type,
+                              absl::Time event_time,
+                              const Attributes& attributes, bool tagged);
+  // Process after TypeEvent succeeded: the event is in input_ (`event` or
+  // `compact` is the caller's, for agent.* events).
+  void RunTyped(absl::Time event_time, const Event* event,
+                const CompactEvent* compact, DecisionSink* sink);
   void ApplyGlobal(const EventRecord& record);
   uint32_t FindOrCreateSession(std::string_view id, absl::Time now);
   // Gives `session` its kept records when the ruleset has idle or after
@@ -380,6 +395,9 @@ class EngineImpl final : public Engine {
 
   // Scratch, reused.
   EventRecord input_;
+  // Process(CompactEvent) of an agent.* event: the event as an Event for
+  // ApplyAgentEvent (rare: not worth a second reader of agent events).
+  Event agent_event_;
   // The slots of input_ that TypeEvent filled (cleared by the next call),
   // and whether input_ must be reset whole (it was swapped with a kept
   // record).

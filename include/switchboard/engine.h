@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "switchboard/compact_event.h"
 #include "switchboard/decision.h"
 #include "switchboard/event.h"
 #include "switchboard/ruleset.h"
@@ -144,6 +145,17 @@ class Engine {
   // (unless it is a global event: channel.*, agent.*) or an attribute of the
   // wrong type for the schema.
   virtual absl::Status Process(const Event& event, DecisionSink* sink) = 0;
+  // The same for an event in compact form (compact_event.h), as
+  // EventReader::Next fills one: the same decisions, stats and errors as
+  // Process of the same Event, faster (the engine reads dense attribute
+  // headers instead of Event's slots). The engine Create makes allocates
+  // nothing here once warmed up, as for an Event; this default (for other
+  // implementations of Engine) converts the event to an Event first.
+  virtual absl::Status Process(const CompactEvent& event, DecisionSink* sink) {
+    Event copy;
+    event.CopyTo(&copy);
+    return Process(copy, sink);
+  }
 
   // The error Process would return for `event` before it moves the clock
   // (the errors listed above), or OK when Process would take it; processes
@@ -153,6 +165,11 @@ class Engine {
   // does, so that partitions that do not own an event the engine refuses
   // leave their clocks alone, as one engine would.
   virtual absl::Status CheckEvent(const Event& event) = 0;
+  virtual absl::Status CheckEvent(const CompactEvent& event) {
+    Event copy;
+    event.CopyTo(&copy);
+    return CheckEvent(copy);
+  }
 
   // Advances the clock to `time` (no-op when not later), firing the timers
   // that fall due, in deadline order.

@@ -28,6 +28,7 @@
 #include "engine/common/event_access.h"
 #include "engine/plan/ruleset_access.h"
 #include "gtest/gtest.h"
+#include "switchboard/compact_event.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
@@ -110,12 +111,15 @@ int CompareOnFile(const std::string& rules, const std::string& events) {
   ReaderOptions options;
   options.require_session_key = false;  // let the engines judge those too
   EventReader reader(*ruleset, options);
+  EventReader compact_reader(*ruleset, options);
   auto typed = Engine::Create(ruleset);
   auto generic = Engine::Create(ruleset);
-  EXPECT_TRUE(typed.ok() && generic.ok());
-  if (!typed.ok() || !generic.ok()) return 0;
-  JsonSink typed_sink, generic_sink;
+  auto compact = Engine::Create(ruleset);
+  EXPECT_TRUE(typed.ok() && generic.ok() && compact.ok());
+  if (!typed.ok() || !generic.ok() || !compact.ok()) return 0;
+  JsonSink typed_sink, generic_sink, compact_sink;
   Event event;
+  CompactEvent compact_event;
   int accepted = 0;
   int line_number = 0;
   const std::string text = testing::ReadFileOrEmpty(dir + events);
@@ -123,7 +127,15 @@ int CompareOnFile(const std::string& rules, const std::string& events) {
   for (const std::string& line : Lines(text)) {
     ++line_number;
     if (EventReader::IsBlankLine(line)) continue;
-    if (!reader.Next(line, &event).ok()) continue;
+    const absl::Status read = reader.Next(line, &event);
+    // The compact form: read by the same schema, the same verdict, and the
+    // engine gives it the same decisions (checked after the loop).
+    EXPECT_EQ(compact_reader.Next(line, &compact_event), read)
+        << events << ":" << line_number;
+    if (!read.ok()) continue;
+    EXPECT_EQ((*compact)->Process(compact_event, &compact_sink),
+              (*typed)->CheckEvent(event))
+        << events << ":" << line_number;
     EXPECT_EQ(internal::EventAccess::SchemaTag(event),
               &plan::RulesetAccess::Checked(*ruleset));
     // Each index names the attribute's schema entry; no name twice.
@@ -152,7 +164,11 @@ int CompareOnFile(const std::string& rules, const std::string& events) {
     if (s1.ok()) ++accepted;
   }
   EXPECT_EQ(typed_sink.text, generic_sink.text) << events;
+  EXPECT_EQ(compact_sink.text, typed_sink.text) << events;
   EXPECT_EQ((*typed)->stats().events, (*generic)->stats().events);
+  EXPECT_EQ((*compact)->stats().events, (*typed)->stats().events);
+  EXPECT_EQ((*compact)->stats().rejected_events,
+            (*typed)->stats().rejected_events);
   return accepted;
 }
 
@@ -195,7 +211,10 @@ int CompareFastPath(const Ruleset& ruleset,
   full_options.fast_path = false;
   EventReader fast(ruleset, fast_options);
   EventReader full(ruleset, full_options);
-  Event a, b;
+  Event a, b, c, d;
+  // Read into CompactEvents too, by both paths (one CompactEvent reused
+  // across lines and readers), and copied back into Events: the same.
+  CompactEvent compact;
   int valid = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string where = name + ":" + std::to_string(i + 1);
@@ -203,9 +222,17 @@ int CompareFastPath(const Ruleset& ruleset,
     const absl::Status s1 = fast.Next(lines[i], &a);
     const absl::Status s2 = full.Next(lines[i], &b);
     EXPECT_EQ(s1, s2) << where;
+    const absl::Status s3 = fast.Next(lines[i], &compact);
+    compact.CopyTo(&c);
+    const absl::Status s4 = full.Next(lines[i], &compact);
+    compact.CopyTo(&d);
+    EXPECT_EQ(s3, s1) << where << " (compact)";
+    EXPECT_EQ(s4, s1) << where << " (compact, full parser)";
     if (s1.ok() && s2.ok()) {
       ++valid;
       ExpectSameEvent(a, b, where);
+      ExpectSameEvent(c, a, where + " (compact)");
+      ExpectSameEvent(d, a, where + " (compact, full parser)");
     }
   }
   return valid;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/check/checked_ruleset.h"
 #include "gtest/gtest.h"
+#include "switchboard/compact_event.h"
 #include "switchboard/engine.h"
 #include "switchboard/event_reader.h"
 #include "tests/run/engine_test_util.h"
@@ -177,7 +178,8 @@ class JsonSink : public DecisionSink {
 };
 
 // With `reader_options` (the reader's fast path for plain lines, or the
-// full parser).
+// full parser), into an `EventType` (Event or CompactEvent).
+template <typename EventType>
 void ExpectRunPathDoesNotAllocate(const ReaderOptions& reader_options) {
   testing::RoutingWorkload w = TagWorkload(11);
   auto rs = MustLoad(w.yaml());
@@ -186,7 +188,7 @@ void ExpectRunPathDoesNotAllocate(const ReaderOptions& reader_options) {
   ASSERT_TRUE(engine.ok());
   const std::vector<std::string> lines = w.JsonLines();
   EventReader reader(*rs, reader_options);
-  Event event;
+  EventType event;
   JsonSink sink;
   sink.buffer.reserve(1 << 20);
   const auto run = [&](size_t from, size_t to) {
@@ -207,13 +209,23 @@ void ExpectRunPathDoesNotAllocate(const ReaderOptions& reader_options) {
 }
 
 TEST(AllocTest, RunPathFromJsonLinesDoesNotAllocate) {
-  ExpectRunPathDoesNotAllocate(ReaderOptions());
+  ExpectRunPathDoesNotAllocate<Event>(ReaderOptions());
 }
 
 TEST(AllocTest, RunPathWithoutTheFastPathDoesNotAllocate) {
   ReaderOptions options;
   options.fast_path = false;
-  ExpectRunPathDoesNotAllocate(options);
+  ExpectRunPathDoesNotAllocate<Event>(options);
+}
+
+TEST(AllocTest, CompactRunPathDoesNotAllocate) {
+  ExpectRunPathDoesNotAllocate<CompactEvent>(ReaderOptions());
+}
+
+TEST(AllocTest, CompactRunPathWithoutTheFastPathDoesNotAllocate) {
+  ReaderOptions options;
+  options.fast_path = false;
+  ExpectRunPathDoesNotAllocate<CompactEvent>(options);
 }
 
 }  // namespace

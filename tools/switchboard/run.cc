@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "service/partitioned_run.h"
+#include "switchboard/compact_event.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
@@ -320,8 +321,11 @@ int UsableCores() {
 class Driver {
  public:
   virtual ~Driver() = default;
-  // The event to parse the next line into; then Commit, or nothing.
-  virtual Event* NextEvent() = 0;
+  // Reads `text` with `reader` into the next event, setting `time` to its
+  // time; then Commit, or nothing (a bad line, or a reload to apply first:
+  // Read again then).
+  virtual absl::Status Read(EventReader& reader, std::string_view text,
+                            absl::Time* time) = 0;
   virtual void Commit(int64_t line) = 0;
   // Whether it takes raw lines (CommitLine) rather than parsed events: then
   // it reads them itself, as the run loop would, reporting bad lines.
@@ -349,7 +353,14 @@ class EngineDriver : public Driver {
                const std::function<void(int64_t, std::string_view)>* report)
       : engine_(std::move(engine)), sink_(out, text), report_(report) {}
   Engine& engine() { return *engine_; }
-  Event* NextEvent() override { return &event_; }
+  // One engine reads its events in compact form (switchboard/
+  // compact_event.h), the faster path.
+  absl::Status Read(EventReader& reader, std::string_view text,
+                    absl::Time* time) override {
+    absl::Status s = reader.Next(text, &event_);
+    *time = event_.time();
+    return s;
+  }
   void Commit(int64_t line) override {
     if (absl::Status st = engine_->Process(event_, &sink_); !st.ok()) {
       (*report_)(line, Message(st));
@@ -373,7 +384,7 @@ class EngineDriver : public Driver {
  private:
   std::unique_ptr<Engine> engine_;
   LinesSink sink_;
-  Event event_;
+  CompactEvent event_;
   const std::function<void(int64_t, std::string_view)>* report_;
 };
 
@@ -385,7 +396,13 @@ class PartitionedDriver : public Driver {
   // time, which only a parse on the reading thread knows.
   PartitionedDriver(std::unique_ptr<service::PartitionedRun> run, bool lines)
       : run_(std::move(run)), lines_(lines) {}
-  Event* NextEvent() override { return run_->NextEvent(); }
+  absl::Status Read(EventReader& reader, std::string_view text,
+                    absl::Time* time) override {
+    Event* event = run_->NextEvent();
+    absl::Status s = reader.Next(text, event);
+    *time = event->time();
+    return s;
+  }
   void Commit(int64_t line) override { run_->CommitEvent(line); }
   bool TakesLines() const override { return lines_; }
   void CommitLine(int64_t line, std::string_view text) override {
@@ -639,13 +656,12 @@ int Run(const std::vector<std::string>& args, Output& out) {
     } else if (driver->TakesLines()) {
       driver->CommitLine(line_number, line.text);  // bad lines: report
     } else {
-      Event* event = driver->NextEvent();
-      absl::Status s = reader->Next(line.text, event);
+      absl::Time time;
+      absl::Status s = driver->Read(*reader, line.text, &time);
       if (s.ok() && next_reload < reloads.size() &&
-          reloads[next_reload].at <= event->time() &&
-          reload_until(event->time())) {
-        event = driver->NextEvent();         // after the reload's step
-        s = reader->Next(line.text, event);  // under the new schema
+          reloads[next_reload].at <= time && reload_until(time)) {
+        // After the reload's step, under the new schema.
+        s = driver->Read(*reader, line.text, &time);
       }
       if (s.ok()) {
         driver->Commit(line_number);  // a refusal is reported (report)

@@ -1,0 +1,272 @@
+// The CompactEvent class (include/switchboard/compact_event.h): headers in
+// one vector, names and payloads in one byte arena, lists and maps beside
+// them as Event::Attribute values. Reset() keeps all three, so a
+// CompactEvent refilled per input line stops allocating once they have
+// grown to the largest line seen.
+#include "switchboard/compact_event.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "engine/common/bytes.h"
+#include "engine/common/event_access.h"
+
+namespace switchboard {
+namespace {
+
+bool IsComposite(Event::Kind kind) {
+  return kind == Event::Kind::kStringList || kind == Event::Kind::kIntMap ||
+         kind == Event::Kind::kList || kind == Event::Kind::kMap;
+}
+
+// A trivially copyable value's bytes (an absl::Duration, an absl::Time) read
+// back from the arena, where they need not be aligned.
+template <typename T>
+T Load(const std::vector<char>& arena, uint64_t at) {
+  T value;
+  std::memcpy(&value, arena.data() + at, sizeof(T));
+  return value;
+}
+
+}  // namespace
+
+void CompactEvent::GrowArena(size_t n) {
+  // Doubling: a reused event stops growing at its largest line.
+  arena_.resize(
+      std::max(arena_used_ + n, std::max<size_t>(256, 2 * arena_.size())));
+}
+
+// ---- AttributeView ----------------------------------------------------------
+
+absl::Duration CompactEvent::AttributeView::duration_value() const {
+  if (header_->kind != Kind::kDuration) return absl::ZeroDuration();
+  return Load<absl::Duration>(event_->arena_,
+                              header_->offset + header_->name_size);
+}
+
+absl::Time CompactEvent::AttributeView::time_value() const {
+  if (header_->kind != Kind::kTimestamp) return absl::Time();
+  return Load<absl::Time>(event_->arena_, header_->offset + header_->name_size);
+}
+
+const Event::Attribute& CompactEvent::AttributeView::composite() const {
+  static const Event::Attribute* const kEmpty = new Event::Attribute();
+  if (!IsComposite(header_->kind)) return *kEmpty;
+  return event_->composites_[static_cast<size_t>(header_->scalar)];
+}
+
+// ---- CompactEvent -----------------------------------------------------------
+
+void CompactEvent::Reset(std::string_view type, absl::Time time) {
+  if (type.empty()) {
+    type_.clear();
+  } else {
+    type_.assign(type);
+  }
+  time_ = time;
+  schema_tag_ = nullptr;
+  size_ = 0;
+  arena_used_ = 0;
+  composite_size_ = 0;
+}
+
+int CompactEvent::Find(std::string_view name) const {
+  for (size_t i = 0; i < size_; ++i) {
+    const Header& h = headers_[i];
+    if (h.name_size == name.size() &&
+        common::SameBytes(arena_.data() + h.offset, name.data(), name.size())) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+CompactEvent::Header* CompactEvent::Put(std::string_view name, Kind kind,
+                                        const void* payload,
+                                        size_t payload_size) {
+  // The name or the payload may view this event (an attribute's name or
+  // string set again), and Append may move the arena: copies then.
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(arena_.data());
+  const uintptr_t end = begin + arena_used_;
+  const auto aliased = [&](const char* p, size_t n) {
+    const uintptr_t at = reinterpret_cast<uintptr_t>(p);
+    return n > 0 && p != nullptr && at < end && at + n > begin;
+  };
+  const char* p = static_cast<const char*>(payload);
+  if (aliased(name.data(), name.size()) || aliased(p, payload_size)) {
+    const std::string name_copy(name);
+    const std::string payload_copy(p, payload_size);
+    return Put(name_copy, kind, payload_copy.data(), payload_size);
+  }
+  const int found = Find(name);
+  if (found < 0) return Append(name, kind, -1, payload, payload_size);
+  // Set again: the name and the new payload go to the arena's end (the old
+  // bytes stay unused: an attribute set twice is rare); the header keeps
+  // its place.
+  Header* h = &headers_[static_cast<size_t>(found)];
+  h->offset = Store(name, payload, payload_size);
+  h->name_size = name.size();
+  h->payload_size = payload_size;
+  h->schema_index = -1;
+  h->kind = kind;
+  h->scalar = 0;
+  return h;
+}
+
+Event::Attribute* CompactEvent::PutComposite(std::string_view name, Kind kind) {
+  Header* h = Put(name, kind, nullptr, 0);
+  if (composite_size_ == composites_.size()) composites_.emplace_back();
+  Event::Attribute* a = &composites_[composite_size_];
+  h->scalar = static_cast<int64_t>(composite_size_++);
+  a->kind = kind;
+  a->schema_index = h->schema_index;
+  if (!a->name.empty()) a->name.clear();
+  a->strings.clear();
+  a->ints.clear();
+  a->elements.clear();
+  return a;
+}
+
+void CompactEvent::SetNull(std::string_view name) {
+  Put(name, Kind::kNull, nullptr, 0);
+}
+
+void CompactEvent::SetBool(std::string_view name, bool value) {
+  Put(name, Kind::kBool, nullptr, 0)->scalar = value ? 1 : 0;
+}
+
+void CompactEvent::SetInt(std::string_view name, int64_t value) {
+  Put(name, Kind::kInt, nullptr, 0)->scalar = value;
+}
+
+void CompactEvent::SetDouble(std::string_view name, double value) {
+  Header* h = Put(name, Kind::kDouble, nullptr, 0);
+  std::memcpy(&h->scalar, &value, sizeof(value));
+}
+
+void CompactEvent::SetString(std::string_view name, std::string_view value) {
+  Put(name, Kind::kString, value.data(), value.size());
+}
+
+void CompactEvent::SetDuration(std::string_view name, absl::Duration value) {
+  Put(name, Kind::kDuration, &value, sizeof(value));
+}
+
+void CompactEvent::SetTimestamp(std::string_view name, absl::Time value) {
+  Put(name, Kind::kTimestamp, &value, sizeof(value));
+}
+
+void CompactEvent::SetStringList(std::string_view name,
+                                 std::vector<std::string> value) {
+  PutComposite(name, Kind::kStringList)->strings = std::move(value);
+}
+
+void CompactEvent::SetIntMap(
+    std::string_view name, std::vector<std::pair<std::string, int64_t>> value) {
+  PutComposite(name, Kind::kIntMap)->ints = std::move(value);
+}
+
+void CompactEvent::SetList(std::string_view name,
+                           std::vector<Event::Attribute> elements) {
+  PutComposite(name, Kind::kList)->elements = std::move(elements);
+}
+
+void CompactEvent::SetMap(std::string_view name,
+                          std::vector<Event::Attribute> entries) {
+  PutComposite(name, Kind::kMap)->elements = std::move(entries);
+}
+
+void CompactEvent::Assign(const Event& event) {
+  Reset(event.type(), event.time());
+  schema_tag_ = internal::EventAccess::SchemaTag(event);
+  for (const Event::Attribute& a : event) {
+    Header* h = nullptr;
+    switch (a.kind) {
+      case Kind::kNull:
+        h = Append(a.name, a.kind, a.schema_index, nullptr, 0);
+        break;
+      case Kind::kBool:
+        h = Append(a.name, a.kind, a.schema_index, nullptr, 0);
+        h->scalar = a.bool_value ? 1 : 0;
+        break;
+      case Kind::kInt:
+        h = Append(a.name, a.kind, a.schema_index, nullptr, 0);
+        h->scalar = a.int_value;
+        break;
+      case Kind::kDouble:
+        h = Append(a.name, a.kind, a.schema_index, nullptr, 0);
+        std::memcpy(&h->scalar, &a.double_value, sizeof(double));
+        break;
+      case Kind::kString:
+        Append(a.name, a.kind, a.schema_index, a.string_value.data(),
+               a.string_value.size());
+        break;
+      case Kind::kDuration:
+        Append(a.name, a.kind, a.schema_index, &a.duration_value,
+               sizeof(absl::Duration));
+        break;
+      case Kind::kTimestamp:
+        Append(a.name, a.kind, a.schema_index, &a.time_value,
+               sizeof(absl::Time));
+        break;
+      case Kind::kStringList:
+      case Kind::kIntMap:
+      case Kind::kList:
+      case Kind::kMap: {
+        h = Append(a.name, a.kind, a.schema_index, nullptr, 0);
+        if (composite_size_ == composites_.size()) composites_.emplace_back();
+        h->scalar = static_cast<int64_t>(composite_size_);
+        composites_[composite_size_++] = a;  // reuses the slot's storage
+        break;
+      }
+    }
+  }
+}
+
+void CompactEvent::CopyTo(Event* out) const {
+  out->Reset(type_, time_);
+  internal::EventAccess::SetSchemaTag(*out, schema_tag_);
+  // Names are distinct in a CompactEvent: appended without a search.
+  for (size_t i = 0; i < size_; ++i) {
+    const AttributeView a = attribute(i);
+    Event::Attribute* o = internal::EventAccess::AppendAttribute(
+        *out, a.name(), a.kind(), a.schema_index());
+    switch (a.kind()) {
+      case Kind::kNull:
+        break;
+      case Kind::kBool:
+        o->bool_value = a.bool_value();
+        break;
+      case Kind::kInt:
+        o->int_value = a.int_value();
+        break;
+      case Kind::kDouble:
+        o->double_value = a.double_value();
+        break;
+      case Kind::kString:
+        o->string_value.assign(a.string_value());
+        break;
+      case Kind::kDuration:
+        o->duration_value = a.duration_value();
+        break;
+      case Kind::kTimestamp:
+        o->time_value = a.time_value();
+        break;
+      case Kind::kStringList:
+        o->strings = a.composite().strings;
+        break;
+      case Kind::kIntMap:
+        o->ints = a.composite().ints;
+        break;
+      case Kind::kList:
+      case Kind::kMap:
+        o->elements = a.composite().elements;
+        break;
+    }
+  }
+}
+
+}  // namespace switchboard
