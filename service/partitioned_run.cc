@@ -85,6 +85,7 @@ struct PartitionedRun::Batch {
 struct PartitionedRun::Part {
   std::unique_ptr<Engine> engine;
   Event event;  // the step's event, unpacked (stays in this core's cache)
+  CompactEvent line_event;  // a kLine step's event, as the reader read it
   // CommitLine's reader, for the event schema of `reader_schema`.
   std::unique_ptr<EventReader> reader;
   const Ruleset* reader_schema = nullptr;
@@ -313,6 +314,19 @@ PartitionedRun::Route PartitionedRun::RouteOf(const Event& event, bool accepted,
           true};
 }
 
+PartitionedRun::Route PartitionedRun::RouteOf(const CompactEvent& event,
+                                              bool accepted,
+                                              const std::string& session_key,
+                                              int partitions) {
+  if (!accepted) return {0, false};
+  if (IsGlobalEvent(event.type())) return {kGlobal, true};
+  const int key = event.Find(session_key);
+  return {key >= 0 && event.attribute(key).kind() == Event::Kind::kString
+              ? PartitionOf(event.attribute(key).string_value(), partitions)
+              : 0,
+          true};
+}
+
 void PartitionedRun::CommitEvent(int64_t line) {
   Batch& batch = Filling();
   Step& step = batch.steps[batch.size++];
@@ -430,14 +444,15 @@ void PartitionedRun::Work(int p) {
         absl::Status st =
             part.reader->Next(std::string_view(batch->lines)
                                   .substr(step.begin, step.end - step.begin),
-                              &event);
+                              &part.line_event);
         if (!st.ok()) {  // a bad line: no clock moves; partition 0 says so
           if (p == 0) out.refusals.push_back({index, std::move(st)});
           continue;
         }
-        route = RouteOf(event, engine.CheckEvent(event).ok(),
-                        step.schema->session_key(), partitions);
-        time = event.time();
+        route =
+            RouteOf(part.line_event, engine.CheckEvent(part.line_event).ok(),
+                    step.schema->session_key(), partitions);
+        time = part.line_event.time();
       }
       // Phase 0: the timers due at the step, as one engine fires them
       // before the event (Process fires nothing more after this).
@@ -470,10 +485,16 @@ void PartitionedRun::Work(int p) {
             break;
           }
           if (global && p == 0) ++part.globals;
+          const absl::Time event_time = step.kind == Step::Kind::kLine
+                                            ? part.line_event.time()
+                                            : event.time();
           const bool late =
-              global && event.time() < engine.now() &&
-              engine.now() - event.time() > options_.engine.late_tolerance;
-          if (absl::Status st = engine.Process(event, &sink); !st.ok()) {
+              global && event_time < engine.now() &&
+              engine.now() - event_time > options_.engine.late_tolerance;
+          const absl::Status st = step.kind == Step::Kind::kLine
+                                      ? engine.Process(part.line_event, &sink)
+                                      : engine.Process(event, &sink);
+          if (!st.ok()) {
             if (global) ++part.refused_globals;
             if (!global || p == 0) out.refusals.push_back({index, st});
           } else if (late) {

@@ -164,6 +164,8 @@ class PartitionedRun {
   // `accepted`: Engine::CheckEvent accepts the event.
   static Route RouteOf(const Event& event, bool accepted,
                        const std::string& session_key, int partitions);
+  static Route RouteOf(const CompactEvent& event, bool accepted,
+                       const std::string& session_key, int partitions);
   void Merge(Batch& batch);
 
   const std::shared_ptr<const Ruleset> ruleset_;
