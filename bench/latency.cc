@@ -8,12 +8,16 @@
 //
 //   switchboard_latency [--workload DIR] [--rules 10,100,1000]
 //                       [--limit EVENTS] [--repeat R] [--feed reused|in-place]
+//                       [--form compact|event]
 //
-// --feed reused (default): each pre-parsed Event is copied, outside the
-// timing, into one reused Event that Process then reads hot in the caches,
-// as behind a reader filling one Event per line; in-place: Process reads
-// the Event where it lies in the (large, cold) vector, as bench/compare's
+// --feed reused (default): each pre-parsed event is copied, outside the
+// timing, into one reused event that Process then reads hot in the caches,
+// as behind a reader filling one event per line; in-place: Process reads
+// the event where it lies in the (large, cold) vector, as bench/compare's
 // driver does to match the peers' protocol (workload.h Feed).
+// --form compact (default): the events are CompactEvents
+// (switchboard/compact_event.h), as `switchboard run` reads them; event:
+// Events, the form built with setters.
 // Defaults: the build's workload (workload.h), all events, 5 passes
 // (1 under SWITCHBOARD_BENCH_SMOKE). The clock's own cost (two reads,
 // `clock overhead`) is included in every figure.
@@ -34,12 +38,55 @@ double Median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
+// One row of the table: `repeat` passes of `n` rules' workload with the
+// events pre-parsed as EventT (Event or CompactEvent). 0, or 1 when a pass
+// rejected an event or the passes disagree; -1 when the events do not
+// parse.
+template <typename EventT>
+int MeasureRow(const std::shared_ptr<const Ruleset>& ruleset,
+               const std::vector<std::string_view>& lines, int n, size_t limit,
+               int repeat, Feed feed, const CallClock& clock) {
+  int status = 0;
+  absl::StatusOr<std::vector<EventT>> events =
+      ParseEventsAs<EventT>(*ruleset, lines, limit);
+  if (!events.ok()) {
+    std::fprintf(stderr, "%s\n",
+                 std::string(events.status().message()).c_str());
+    return -1;
+  }
+  RunPreparsed(ruleset,
+               absl::MakeConstSpan(*events).subspan(
+                   0, std::min<size_t>(5000, events->size())),
+               clock);
+  std::vector<double> rate, mean, p50, p99, p999, max;
+  int64_t decisions = -1;
+  for (int r = 0; r < repeat; ++r) {
+    const PassResult pass = RunPreparsed(ruleset, *events, clock, feed);
+    if (pass.rejected > 0) status = 1;
+    if (decisions >= 0 && decisions != pass.decisions) status = 1;
+    decisions = pass.decisions;
+    rate.push_back(pass.events_per_s());
+    mean.push_back(pass.mean_ns);
+    p50.push_back(pass.p50_ns);
+    p99.push_back(pass.p99_ns);
+    p999.push_back(pass.p999_ns);
+    max.push_back(pass.max_ns);
+  }
+  std::printf("%6d %9zu %12.0f %9.1f %9.1f %9.1f %9.1f %10.0f %10lld\n", n,
+              events->size(), Median(rate), Median(mean), Median(p50),
+              Median(p99), Median(p999), Median(max),
+              static_cast<long long>(decisions));
+  std::fflush(stdout);
+  return status;
+}
+
 int Main(int argc, char** argv) {
   std::string dir = WorkloadDir();
   std::string rules_arg = "10,100,1000";
   size_t limit = 0;
   int repeat = SmokeMode() ? 1 : 5;
   Feed feed = Feed::kReused;
+  bool compact = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view arg = argv[i];
     if (arg == "--workload") {
@@ -55,6 +102,13 @@ int Main(int argc, char** argv) {
         return 2;
       }
       feed = value == "reused" ? Feed::kReused : Feed::kInPlace;
+    } else if (arg == "--form") {
+      const std::string_view value = argv[i + 1];
+      if (value != "compact" && value != "event") {
+        std::fprintf(stderr, "switchboard_latency: --form compact|event\n");
+        return 2;
+      }
+      compact = value == "compact";
     } else if (arg == "--repeat") {
       repeat = std::max(1, std::atoi(argv[i + 1]));
     } else {
@@ -77,8 +131,12 @@ int Main(int argc, char** argv) {
       "workload %s, %d pass(es) per rule count, medians; events %s; "
       "clock overhead %.1f ns (included)\n",
       dir.c_str(), repeat,
-      feed == Feed::kReused ? "copied into one reused Event"
-                            : "in place in the pre-parsed vector",
+      feed == Feed::kReused ? (compact ? "copied into one reused CompactEvent"
+                                       : "copied into one reused Event")
+                            : (compact ? "CompactEvents in place in the "
+                                         "pre-parsed vector"
+                                       : "Events in place in the pre-parsed "
+                                         "vector"),
       clock.OverheadNs());
   std::printf("%6s %9s %12s %9s %9s %9s %9s %10s %10s\n", "rules", "events",
               "events/s", "mean ns", "p50 ns", "p99 ns", "p99.9 ns", "max ns",
@@ -97,36 +155,13 @@ int Main(int argc, char** argv) {
                    std::string(ruleset.status().message()).c_str());
       return 1;
     }
-    absl::StatusOr<std::vector<Event>> events =
-        ParseEvents(**ruleset, lines, limit);
-    if (!events.ok()) {
-      std::fprintf(stderr, "%s\n",
-                   std::string(events.status().message()).c_str());
-      return 1;
-    }
-    RunPreparsed(*ruleset,
-                 absl::MakeConstSpan(*events).subspan(
-                     0, std::min<size_t>(5000, events->size())),
-                 clock);
-    std::vector<double> rate, mean, p50, p99, p999, max;
-    int64_t decisions = -1;
-    for (int r = 0; r < repeat; ++r) {
-      const PassResult pass = RunPreparsed(*ruleset, *events, clock, feed);
-      if (pass.rejected > 0) status = 1;
-      if (decisions >= 0 && decisions != pass.decisions) status = 1;
-      decisions = pass.decisions;
-      rate.push_back(pass.events_per_s());
-      mean.push_back(pass.mean_ns);
-      p50.push_back(pass.p50_ns);
-      p99.push_back(pass.p99_ns);
-      p999.push_back(pass.p999_ns);
-      max.push_back(pass.max_ns);
-    }
-    std::printf("%6d %9zu %12.0f %9.1f %9.1f %9.1f %9.1f %10.0f %10lld\n", n,
-                events->size(), Median(rate), Median(mean), Median(p50),
-                Median(p99), Median(p999), Median(max),
-                static_cast<long long>(decisions));
-    std::fflush(stdout);
+    const int row =
+        compact
+            ? MeasureRow<CompactEvent>(*ruleset, lines, n, limit, repeat, feed,
+                                       clock)
+            : MeasureRow<Event>(*ruleset, lines, n, limit, repeat, feed, clock);
+    if (row < 0) return 1;
+    if (row > 0) status = 1;
   }
   return status;
 }

@@ -90,6 +90,12 @@ class CompactEvent {
 
   CompactEvent() = default;
   CompactEvent(std::string_view type, absl::Time time) { Reset(type, time); }
+  // Copies take the bytes in use only (not the storage kept for reuse);
+  // a copy into a warmed-up event does not allocate.
+  CompactEvent(const CompactEvent& other) { *this = other; }
+  CompactEvent& operator=(const CompactEvent& other);
+  CompactEvent(CompactEvent&&) = default;
+  CompactEvent& operator=(CompactEvent&&) = default;
 
   // Empties the event for reuse (keeps allocated storage).
   void Reset(std::string_view type, absl::Time time);

@@ -1,5 +1,5 @@
-// Tests of CompactEvent (switchboard/compact_event.h): Assign and CopyTo
-// keep every attribute's kind, name, meaningful member and schema index,
+// Tests of CompactEvent (switchboard/compact_event.h): Assign, CopyTo and
+// copies keep every attribute's kind, name, meaningful member and schema index,
 // and the schema tag; the setters behave as Event's (the last value wins,
 // the first place stays), also when a value views the event itself; the
 // views give zero values for another kind; and Reset keeps the storage.
@@ -39,6 +39,30 @@ TEST(CompactEventTest, RoundTripsRandomEvents) {
     compact.CopyTo(&copy);
     ASSERT_EQ(Describe(copy), Describe(original)) << round;
   }
+}
+
+// Copies (construction and assignment, into a used event too) hold the
+// same event; the original is left as it was.
+TEST(CompactEventTest, CopiesHoldTheSameEvent) {
+  std::mt19937_64 rng(11);
+  Event original, got;
+  CompactEvent compact, assigned;
+  for (int round = 0; round < 2000; ++round) {
+    Fill(rng, &original);
+    compact.Assign(original);
+    assigned = compact;  // reuses `assigned`'s storage
+    const CompactEvent constructed(compact);
+    assigned.CopyTo(&got);
+    ASSERT_EQ(Describe(got), Describe(original)) << round;
+    constructed.CopyTo(&got);
+    ASSERT_EQ(Describe(got), Describe(original)) << round;
+    compact.CopyTo(&got);
+    ASSERT_EQ(Describe(got), Describe(original)) << round;
+  }
+  const CompactEvent& same = assigned;
+  assigned = same;  // self-assignment keeps the event
+  assigned.CopyTo(&got);
+  EXPECT_EQ(Describe(got), Describe(original));
 }
 
 // The same random calls of the setters (names repeat, kinds change) on an
