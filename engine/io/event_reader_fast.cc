@@ -260,6 +260,7 @@ bool EventReader::Impl::ReadFastInto(std::string_view line, Out& out) {
   out.Begin(ruleset);
   type_known = false;
   time_known = false;
+  size_t position = 0;  // of the key in the line
   while (true) {
     if (p < end && *p != '"') skip_space();
     std::string_view key;
@@ -301,7 +302,20 @@ bool EventReader::Impl::ReadFastInto(std::string_view line, Out& out) {
       next = p < end ? *p : '\0';
     }
 
-    const int found = FindKey(key);
+    // The member the key at this position named in the last line, checked
+    // by comparing names; the key table only on a miss (lines of a stream
+    // list their keys in the same few orders).
+    int found = -1;
+    const int guess =
+        position < kFastKeyGuesses ? fast_key_guess[position] : -1;
+    if (guess >= 0 && members[guess].name.size() == key.size() &&
+        SameBytes(members[guess].name.data(), key.data(), key.size())) {
+      found = guess;
+    } else {
+      found = FindKey(key);
+      if (position < kFastKeyGuesses) fast_key_guess[position] = found;
+    }
+    ++position;
     if (found >= 0) {
       Member& m = members[found];
       if (m.seen == generation) return false;

@@ -169,6 +169,13 @@ struct EventReader::Impl {
     int32_t member = -1;  // -1: empty
   };
   std::vector<KeySlot> key_table;
+  // The fast path's interning of keys: the member the i-th key of the last
+  // line named (-1: none or unknown), checked by comparing names before the
+  // key table is asked.
+  static constexpr size_t kFastKeyGuesses = 32;
+  int fast_key_guess[kFastKeyGuesses] = {
+      -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+      -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
   int key_shift = 32;  // KeyHash >> key_shift = the home slot
 
   static uint32_t KeyHash(const char* s, size_t n) {
