@@ -39,6 +39,11 @@ void CompactEvent::GrowArena(size_t n) {
       std::max(arena_used_ + n, std::max<size_t>(256, 2 * arena_.size())));
 }
 
+void CompactEvent::GrowHeaders() {
+  // Room for a typical line's attributes at once, then doubling.
+  headers_.resize(std::max<size_t>(8, 2 * headers_.size()));
+}
+
 // ---- AttributeView ----------------------------------------------------------
 
 absl::Duration CompactEvent::AttributeView::duration_value() const {

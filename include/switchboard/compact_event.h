@@ -148,7 +148,7 @@ class CompactEvent {
   // for the caller to set `scalar`. Inline: the readers' hot path.
   Header* Append(std::string_view name, Kind kind, int32_t schema_index,
                  const void* payload, size_t payload_size) {
-    if (size_ == headers_.size()) headers_.emplace_back();
+    if (size_ == headers_.size()) GrowHeaders();
     Header* h = &headers_[size_++];
     h->offset = arena_used_;
     h->name_size = name.size();
@@ -177,6 +177,7 @@ class CompactEvent {
     return p;
   }
   void GrowArena(size_t n);
+  void GrowHeaders();
   // The header for `name` (the existing one, its payload dropped, or a new
   // one), holding `kind` and `payload`.
   Header* Put(std::string_view name, Kind kind, const void* payload,
@@ -192,7 +193,8 @@ class CompactEvent {
   std::string type_;
   absl::Time time_;
   const void* schema_tag_ = nullptr;
-  std::vector<Header> headers_;  // [0, size_) in use
+  // [0, size_) in use; the vector's size is the capacity (GrowHeaders).
+  std::vector<Header> headers_;
   size_t size_ = 0;
   // The names and payloads: [0, arena_used_) in use; the vector's size is
   // the arena's capacity (grown by GrowArena, never shrunk by Reset).
