@@ -3,7 +3,8 @@
 // before timing, so disk speed is not measured):
 //
 //   BM_EndToEnd/N         every line through the engine's JSON Lines reader
-//                         (EventReader) into one reused Event, Engine::Process
+//                         (EventReader) into one reused CompactEvent (as
+//                         `switchboard run` reads), Engine::Process
 //                         with rules_N.yaml, each decision appended as JSON
 //                         (Decision::AppendJson) to a 64 KiB buffer written to
 //                         /dev/null: the loop of `switchboard run` (the CLI's
@@ -11,7 +12,8 @@
 //                         benchmark has its own equivalents). A fresh Engine
 //                         per pass over the file (created outside the timing).
 //   BM_ReadOnly           the reader alone: every line through EventReader
-//                         into one reused Event (rules_100.yaml's schema), no
+//                         into one reused CompactEvent (rules_100.yaml's
+//                         schema), no
 //                         engine: the share of BM_EndToEnd that is reading.
 //   BM_ParseOnly          the ceiling: the same lines split the same way, each
 //                         copied into a padded buffer and parsed with
@@ -32,6 +34,7 @@
 #include "bench/workload.h"
 #include "benchmark/benchmark.h"
 #include "simdjson.h"
+#include "switchboard/compact_event.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
 #include "switchboard/event_reader.h"
@@ -108,7 +111,7 @@ void BM_EndToEnd(benchmark::State& state) {
     return;
   }
   EventReader reader(**ruleset);
-  Event event;
+  CompactEvent event;  // as `switchboard run` reads
   int64_t bad = 0;
   int64_t decisions = 0;
   for (auto _ : state) {
@@ -160,7 +163,7 @@ void BM_ReadOnly(benchmark::State& state) {
     return;
   }
   EventReader reader(**ruleset);
-  Event event;
+  CompactEvent event;  // as `switchboard run` reads
   int64_t bad = 0;
   for (auto _ : state) {
     for (std::string_view line : file.lines) {

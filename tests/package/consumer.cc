@@ -1,11 +1,13 @@
 // A program that embeds switchboard the way a backend does, built against
 // the installed package (find_package or pkg-config) and through
 // add_subdirectory by tests/package/run.sh. It loads a ruleset from text,
-// feeds one event and a clock advance, and checks the decision it gets.
+// feeds one event as an Event and one as a CompactEvent, then a clock
+// advance, and checks the decisions it gets.
 #include <cstdio>
 #include <memory>
 #include <string>
 
+#include "switchboard/compact_event.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
@@ -53,9 +55,17 @@ int main() {
   event.SetInt("cart_items", 2);
   Collect sink;
   if (!(*engine)->Process(event, &sink).ok()) return 1;
+  switchboard::CompactEvent compact("cart.updated", t0 + absl::Seconds(10));
+  compact.SetString("visitor", "v-2");
+  compact.SetInt("cart_items", 1);
+  if (!(*engine)->Process(compact, &sink).ok()) return 1;
   (*engine)->AdvanceTo(t0 + absl::Minutes(5), &sink);
   const std::string want =
       R"({"time":"2026-11-23T10:01:30Z","ruleset":"shop","session":"v-1",)"
+      R"("rule":"quiet-cart","action":"offer","channel":"chat",)"
+      R"("message":"cart_help","trigger":"idle"})"
+      "\n"
+      R"({"time":"2026-11-23T10:01:40Z","ruleset":"shop","session":"v-2",)"
       R"("rule":"quiet-cart","action":"offer","channel":"chat",)"
       R"("message":"cart_help","trigger":"idle"})"
       "\n";
