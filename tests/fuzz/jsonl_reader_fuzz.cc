@@ -8,7 +8,9 @@
 // event counters add up, and the reader's fast path for flat lines
 // (ReaderOptions::fast_path) agrees with the full simdjson parser: a second
 // reader with the fast path off must give the same status for every line,
-// and a second engine fed from it the same decisions. Run by
+// and a second engine fed from it the same decisions; and a third reader
+// into a CompactEvent (switchboard/compact_event.h) the same status, with a
+// third engine fed the compact events the same decisions. Run by
 // tools/fuzz.sh; seeds: the packs' events.
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "switchboard/compact_event.h"
 #include "switchboard/decision.h"
 #include "switchboard/engine.h"
 #include "switchboard/event.h"
@@ -59,11 +62,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switchboard::ReaderOptions full_options = options;
   full_options.fast_path = false;
   switchboard::EventReader full_reader(*rules, full_options);
+  switchboard::EventReader compact_reader(*rules, options);
   auto engine = switchboard::Engine::Create(rules);
   auto full_engine = switchboard::Engine::Create(rules);
-  if (!engine.ok() || !full_engine.ok()) __builtin_trap();
+  auto compact_engine = switchboard::Engine::Create(rules);
+  if (!engine.ok() || !full_engine.ok() || !compact_engine.ok()) {
+    __builtin_trap();
+  }
   CountingSink sink;
   CountingSink full_sink;
+  CountingSink compact_sink;
+  switchboard::CompactEvent compact_event;
   switchboard::Event event;
   switchboard::Event full_event;
   int64_t ok_lines = 0;
@@ -79,6 +88,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const absl::Status full = full_reader.Next(line, &full_event);
     if (s != full) __builtin_trap();  // code and message
     if (full.ok()) (void)(*full_engine)->Process(full_event, &full_sink);
+    if (compact_reader.Next(line, &compact_event) != s) __builtin_trap();
+    if (s.ok()) {
+      (void)(*compact_engine)->Process(compact_event, &compact_sink);
+    }
     if (!s.ok()) {
       if (s.code() != absl::StatusCode::kInvalidArgument) __builtin_trap();
       ++bad_lines;
@@ -98,9 +111,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if ((*engine)->now() != absl::InfinitePast()) {
     (*engine)->AdvanceTo((*engine)->now() + absl::Hours(24), &sink);
     (*full_engine)->AdvanceTo((*engine)->now(), &full_sink);
+    (*compact_engine)->AdvanceTo((*engine)->now(), &compact_sink);
   }
   if ((*engine)->stats().events != ok_lines) __builtin_trap();
   if (sink.json != full_sink.json) __builtin_trap();
+  if (compact_sink.json != sink.json) __builtin_trap();
+  if ((*compact_engine)->stats().rejected_events !=
+      (*engine)->stats().rejected_events) {
+    __builtin_trap();
+  }
   if ((*full_engine)->stats().rejected_events !=
       (*engine)->stats().rejected_events) {
     __builtin_trap();
