@@ -75,7 +75,9 @@ void CompactEvent::Reset(std::string_view type, absl::Time time) {
   schema_tag_ = nullptr;
   size_ = 0;
   arena_used_ = 0;
+  arena_garbage_ = 0;
   composite_size_ = 0;
+  composite_garbage_ = 0;
 }
 
 CompactEvent& CompactEvent::operator=(const CompactEvent& other) {
@@ -101,6 +103,24 @@ CompactEvent& CompactEvent::operator=(const CompactEvent& other) {
   std::copy_n(other.composites_.data(), other.composite_size_,
               composites_.data());
   composite_size_ = other.composite_size_;
+  composite_garbage_ = other.composite_garbage_;  // the headers' numbering
+  return *this;
+}
+
+CompactEvent& CompactEvent::operator=(CompactEvent&& other) noexcept {
+  if (this == &other) return *this;
+  type_ = std::move(other.type_);
+  time_ = other.time_;
+  schema_tag_ = other.schema_tag_;
+  headers_ = std::move(other.headers_);
+  size_ = std::exchange(other.size_, 0);
+  arena_ = std::move(other.arena_);
+  arena_used_ = std::exchange(other.arena_used_, 0);
+  composites_ = std::move(other.composites_);
+  composite_size_ = std::exchange(other.composite_size_, 0);
+  arena_garbage_ = std::exchange(other.arena_garbage_, 0);
+  composite_garbage_ = std::exchange(other.composite_garbage_, 0);
+  other.Reset("", absl::Time());
   return *this;
 }
 
@@ -134,24 +154,87 @@ CompactEvent::Header* CompactEvent::Put(std::string_view name, Kind kind,
   }
   const int found = Find(name);
   if (found < 0) return Append(name, kind, -1, payload, payload_size);
-  // Set again: the name and the new payload go to the arena's end (the old
-  // bytes stay unused: an attribute set twice is rare); the header keeps
-  // its place.
+  // Set again: the header keeps its place and its schema index (as
+  // Event's slot does). A payload that fits where the old one was is
+  // written there; a larger one goes with a copy of the name to the
+  // arena's end (the old bytes stay unused until Reset), so that setting
+  // one attribute again and again does not grow the event.
+  // Bytes and list/map slots no attribute uses any more are counted, and
+  // Collect rewrites the event without them once they are half of it.
   Header* h = &headers_[static_cast<size_t>(found)];
-  h->offset = Store(name, payload, payload_size);
-  h->name_size = name.size();
+  if (IsComposite(h->kind)) ++composite_garbage_;  // PutComposite undoes it
+  if (payload_size <= h->payload_size) {
+    if (payload_size > 0) {
+      std::memcpy(arena_.data() + h->offset + h->name_size, payload,
+                  payload_size);
+    }
+    arena_garbage_ += h->payload_size - payload_size;
+  } else {
+    arena_garbage_ += h->name_size + h->payload_size;
+    h->offset = Store(name, payload, payload_size);
+    h->name_size = name.size();
+  }
   h->payload_size = payload_size;
-  h->schema_index = -1;
   h->kind = kind;
   h->scalar = 0;
-  return h;
+  if (arena_garbage_ > 1024 && 2 * arena_garbage_ > arena_used_) {
+    CollectArena();
+  }
+  return &headers_[static_cast<size_t>(found)];
+}
+
+void CompactEvent::CollectArena() {
+  std::vector<char> fresh(
+      std::max<size_t>(256, 2 * (arena_used_ - arena_garbage_)));
+  size_t used = 0;
+  for (size_t i = 0; i < size_; ++i) {
+    Header& h = headers_[i];
+    const size_t n = h.name_size + h.payload_size;
+    if (n > 0) std::memcpy(fresh.data() + used, arena_.data() + h.offset, n);
+    h.offset = used;
+    used += n;
+  }
+  arena_.swap(fresh);
+  arena_used_ = used;
+  arena_garbage_ = 0;
+}
+
+void CompactEvent::CollectComposites() {
+  std::vector<Event::Attribute> fresh;
+  fresh.reserve(composite_size_ - composite_garbage_);
+  for (size_t i = 0; i < size_; ++i) {
+    Header& h = headers_[i];
+    if (!IsComposite(h.kind)) continue;
+    fresh.push_back(std::move(composites_[static_cast<size_t>(h.scalar)]));
+    h.scalar = static_cast<int64_t>(fresh.size() - 1);
+  }
+  composites_.swap(fresh);
+  composite_size_ = composites_.size();
+  composite_garbage_ = 0;
 }
 
 Event::Attribute* CompactEvent::PutComposite(std::string_view name, Kind kind) {
+  // A list or map set again over a list or map reuses its slot.
+  const int found = Find(name);
+  const bool reuse =
+      found >= 0 && IsComposite(headers_[static_cast<size_t>(found)].kind);
+  const int64_t old_slot =
+      reuse ? headers_[static_cast<size_t>(found)].scalar : 0;
+  if (!reuse && composite_garbage_ > 8 &&
+      2 * composite_garbage_ > composite_size_) {
+    CollectComposites();  // before Put: every composite header is valid
+  }
   Header* h = Put(name, kind, nullptr, 0);
-  if (composite_size_ == composites_.size()) composites_.emplace_back();
-  Event::Attribute* a = &composites_[composite_size_];
-  h->scalar = static_cast<int64_t>(composite_size_++);
+  size_t slot;
+  if (reuse) {
+    slot = static_cast<size_t>(old_slot);
+    --composite_garbage_;  // counted by Put: the slot stays in use
+  } else {
+    if (composite_size_ == composites_.size()) composites_.emplace_back();
+    slot = composite_size_++;
+  }
+  Event::Attribute* a = &composites_[slot];
+  h->scalar = static_cast<int64_t>(slot);
   a->kind = kind;
   a->schema_index = h->schema_index;
   if (!a->name.empty()) a->name.clear();

@@ -37,6 +37,17 @@ inline void EmptyAs(Event::Attribute* a, Event::Kind kind) {
 
 }  // namespace
 
+Event& Event::operator=(Event&& other) noexcept {
+  if (this == &other) return *this;
+  type_ = std::move(other.type_);
+  time_ = other.time_;
+  schema_tag_ = other.schema_tag_;
+  attributes_ = std::move(other.attributes_);
+  size_ = std::exchange(other.size_, 0);
+  other.Reset("", absl::Time());
+  return *this;
+}
+
 void Event::Reset(std::string_view type, absl::Time time) {
   if (type.empty()) {
     type_.clear();  // cheaper than assign() (readers Reset with "")

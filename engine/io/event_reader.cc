@@ -754,6 +754,9 @@ absl::Status EventReader::Impl::Read(std::string_view line, CompactEvent* out) {
 }
 
 absl::Status EventReader::Impl::ReadFull(std::string_view line, Event* out) {
+  // Emptied first: on an early error below, `out` holds an empty event (not
+  // the fast path's partial one, nor an older line's), into either form.
+  out->Reset("", absl::InfinitePast());
   if (std::memchr(line.data(), '\0', line.size()) != nullptr) {
     return absl::InvalidArgumentError("NUL byte in the line");
   }

@@ -94,8 +94,9 @@ class CompactEvent {
   // a copy into a warmed-up event does not allocate.
   CompactEvent(const CompactEvent& other) { *this = other; }
   CompactEvent& operator=(const CompactEvent& other);
-  CompactEvent(CompactEvent&&) = default;
-  CompactEvent& operator=(CompactEvent&&) = default;
+  // A moved-from event is empty (and reusable).
+  CompactEvent(CompactEvent&& other) noexcept { *this = std::move(other); }
+  CompactEvent& operator=(CompactEvent&& other) noexcept;
 
   // Empties the event for reuse (keeps allocated storage).
   void Reset(std::string_view type, absl::Time time);
@@ -165,7 +166,7 @@ class CompactEvent {
                  size_t payload_size) {
     const uint64_t offset = arena_used_;
     char* p = Grow(name.size() + payload_size);
-    std::memcpy(p, name.data(), name.size());
+    if (!name.empty()) std::memcpy(p, name.data(), name.size());
     if (payload_size > 0) std::memcpy(p + name.size(), payload, payload_size);
     return offset;
   }
@@ -178,6 +179,10 @@ class CompactEvent {
   }
   void GrowArena(size_t n);
   void GrowHeaders();
+  // Rewrite the arena, or the lists and maps, without what no attribute
+  // uses any more (attributes set again).
+  void CollectArena();
+  void CollectComposites();
   // The header for `name` (the existing one, its payload dropped, or a new
   // one), holding `kind` and `payload`.
   Header* Put(std::string_view name, Kind kind, const void* payload,
@@ -200,9 +205,11 @@ class CompactEvent {
   // the arena's capacity (grown by GrowArena, never shrunk by Reset).
   std::vector<char> arena_;
   size_t arena_used_ = 0;
+  size_t arena_garbage_ = 0;  // bytes of [0, arena_used_) no attribute uses
   // Lists and maps: [0, composite_size_) in use, later ones kept for reuse.
   std::vector<Event::Attribute> composites_;
   size_t composite_size_ = 0;
+  size_t composite_garbage_ = 0;  // slots of [0, composite_size_) unused
 };
 
 inline std::string_view CompactEvent::AttributeView::name() const {

@@ -62,6 +62,11 @@ class Event {
 
   Event() = default;
   Event(std::string_view type, absl::Time time) { Reset(type, time); }
+  Event(const Event&) = default;
+  Event& operator=(const Event&) = default;
+  // A moved-from event is empty (and reusable).
+  Event(Event&& other) noexcept { *this = std::move(other); }
+  Event& operator=(Event&& other) noexcept;
 
   // Empties the event for reuse (keeps allocated storage).
   void Reset(std::string_view type, absl::Time time);

@@ -8,6 +8,7 @@
 // runtime_cross_check_test.cc.
 #include "switchboard/compact_event.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "engine/common/event_access.h"
 #include "gtest/gtest.h"
 #include "switchboard/event.h"
 #include "tests/io/random_event.h"
@@ -217,6 +219,142 @@ TEST(CompactEventTest, ResetEmptiesAndKeepsTheStorage) {
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e.attribute(0).composite().ints,
             (std::vector<std::pair<std::string, int64_t>>{{"en", 2}}));
+}
+
+// A moved-from event is empty and can be filled again (Event's too).
+TEST(CompactEventTest, MovedFromEventsAreEmptyAndReusable) {
+  CompactEvent a("t", absl::UnixEpoch());
+  a.SetInt("x", 1);
+  a.SetString("s", "hello");
+  a.SetStringList("l", {"p"});
+  CompactEvent b(std::move(a));
+  EXPECT_EQ(a.size(), 0u);  // NOLINT(bugprone-use-after-move): the contract
+  EXPECT_EQ(a.ByteSize(), 0u);
+  a.SetInt("y", 2);
+  a.SetStringList("m", {"q"});
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a.attribute(0).int_value(), 2);
+  EXPECT_EQ(a.attribute(1).composite().strings, std::vector<std::string>{"q"});
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b.attribute(1).string_value(), "hello");
+  CompactEvent c;
+  c = std::move(b);
+  EXPECT_EQ(b.size(), 0u);  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(c.attribute(2).composite().strings, std::vector<std::string>{"p"});
+  b.SetNull("z");
+  EXPECT_EQ(b.Find("z"), 0);
+
+  Event e("t", absl::UnixEpoch());
+  e.SetInt("x", 1);
+  Event f(std::move(e));
+  EXPECT_EQ(e.size(), 0u);  // NOLINT(bugprone-use-after-move)
+  e.SetInt("y", 2);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e.begin()->int_value, 2);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f.begin()->name, "x");
+}
+
+// Empty names and empty values, first in a new event (nothing in the
+// arena yet): no memcpy from or to a null pointer (UBSan in CI).
+TEST(CompactEventTest, EmptyNamesAndValues) {
+  CompactEvent e;
+  e.SetNull("");
+  e.SetString(std::string_view(), std::string_view());
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e.attribute(0).kind(), Kind::kString);
+  EXPECT_EQ(e.attribute(0).string_value(), "");
+  CompactEvent copy(e);
+  EXPECT_EQ(copy.size(), 1u);
+}
+
+// Setting one attribute again and again does not grow the event when the
+// new value fits where the old one was; lists and maps set again reuse
+// their slot.
+TEST(CompactEventTest, SettingAgainDoesNotGrowTheEvent) {
+  CompactEvent e("t", absl::UnixEpoch());
+  e.SetString("label", "a-long-value");
+  e.SetInt("counter", 0);
+  const size_t size = e.ByteSize();
+  for (int i = 0; i < 10000; ++i) {
+    e.SetInt("counter", i);
+    e.SetString("label", i % 2 == 0 ? "short" : "a-long-value");
+  }
+  EXPECT_LT(e.ByteSize(), size + 2048);  // collected as it goes
+  EXPECT_EQ(e.attribute(1).int_value(), 9999);
+  EXPECT_EQ(e.attribute(0).string_value(), "a-long-value");
+  e.SetStringList("tags", {"a"});
+  e.SetInt("tags", 1);
+  e.SetIntMap("tags", {{"k", 2}});
+  e.SetStringList("tags", {"b", "c"});
+  EXPECT_EQ(e.attribute(2).kind(), Kind::kStringList);
+  EXPECT_EQ(e.attribute(2).composite().strings,
+            (std::vector<std::string>{"b", "c"}));
+  Event copy;
+  e.CopyTo(&copy);
+  EXPECT_EQ(copy.Find("tags")->strings, (std::vector<std::string>{"b", "c"}));
+}
+
+// Thousands of random setter calls on one event, over a few names (kinds,
+// sizes, lists and maps change), so that the event collects what it no
+// longer uses several times: always the same event as an Event given the
+// same calls, and its size stays bounded.
+TEST(CompactEventTest, ManyResetsOfFewNamesStayCorrectAndBounded) {
+  std::mt19937_64 rng(99);
+  Event want, got;
+  CompactEvent compact("t", absl::UnixEpoch());
+  want.Reset("t", absl::UnixEpoch());
+  size_t largest = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string name = "n" + std::to_string(rng() % 4);
+    const Event::Attribute a = Scalar(rng, 0);
+    switch (a.kind) {
+      case Kind::kString:
+        want.SetString(name, a.string_value);
+        compact.SetString(name, a.string_value);
+        break;
+      case Kind::kStringList:
+        want.SetStringList(name, a.strings);
+        compact.SetStringList(name, a.strings);
+        break;
+      case Kind::kMap:
+        want.SetMap(name, a.elements);
+        compact.SetMap(name, a.elements);
+        break;
+      case Kind::kDuration:
+        want.SetDuration(name, a.duration_value);
+        compact.SetDuration(name, a.duration_value);
+        break;
+      default:
+        want.SetInt(name, a.int_value);
+        compact.SetInt(name, a.int_value);
+        break;
+    }
+    compact.CopyTo(&got);
+    ASSERT_EQ(Describe(got), Describe(want)) << i;
+    if (i % 97 == 0) {
+      const CompactEvent copy(compact);
+      copy.CopyTo(&got);
+      ASSERT_EQ(Describe(got), Describe(want)) << i;
+    }
+    largest = std::max(largest, compact.ByteSize());
+  }
+  compact.CopyTo(&got);
+  EXPECT_EQ(Describe(got), Describe(want));
+  EXPECT_LT(largest, 4096u);
+}
+
+// A reader's schema index stays when the attribute is set again, as in
+// Event.
+TEST(CompactEventTest, SettingAgainKeepsTheSchemaIndex) {
+  CompactEvent e("t", absl::UnixEpoch());
+  internal::CompactEventAccess::Append(e, "n", Kind::kInt, 3, nullptr, 0);
+  e.SetString("n", "now a string");
+  EXPECT_EQ(e.attribute(0).schema_index(), 3);
+  Event plain("t", absl::UnixEpoch());
+  internal::EventAccess::AppendAttribute(plain, "n", Kind::kInt, 3);
+  plain.SetString("n", "now a string");
+  EXPECT_EQ(plain.begin()->schema_index, 3);
 }
 
 // The compact form is what it says: far fewer bytes than Event's slots.

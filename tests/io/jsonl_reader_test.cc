@@ -12,6 +12,7 @@
 #include "engine/plan/ruleset_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "switchboard/compact_event.h"
 #include "switchboard/event.h"
 #include "switchboard/event_reader.h"
 #include "switchboard/ruleset.h"
@@ -243,6 +244,32 @@ TEST_F(JsonlReaderTest, ReusesTheEventAcrossLines) {
   EXPECT_EQ(event_.size(), 1u);
   EXPECT_EQ(event_.type(), "u");
   EXPECT_EQ(event_.Find("count"), nullptr);
+}
+
+// A line the full parser refuses before reading members (empty, NUL,
+// not JSON, not an object) leaves an empty event, in either form: never
+// the fast path's partial event or an older line's.
+TEST_F(JsonlReaderTest, EarlyErrorsLeaveAnEmptyEventInEitherForm) {
+  const std::string older =  // through the full parser (a list)
+      R"({"time":"2026-11-23T18:02:00Z","type":"t","visitor":"old","labels":["a"]})";
+  const std::string plain =  // through the fast path
+      R"({"time":"2026-11-23T18:03:00Z","type":"t","visitor":"new","count":1})";
+  for (const std::string& bad :
+       {std::string(""), std::string("{\"time\":\0}", 11), std::string("nope"),
+        std::string("[1]"), std::string("{\"a\":\xff}")}) {
+    SCOPED_TRACE(bad);
+    CompactEvent compact;
+    ASSERT_TRUE(reader_->Next(older, &compact).ok());
+    ASSERT_TRUE(reader_->Next(plain, &compact).ok());
+    EXPECT_FALSE(reader_->Next(bad, &compact).ok());
+    EXPECT_EQ(compact.size(), 0u);
+    EXPECT_EQ(compact.type(), "");
+    ASSERT_TRUE(reader_->Next(older, &event_).ok());
+    ASSERT_TRUE(reader_->Next(plain, &event_).ok());
+    EXPECT_FALSE(reader_->Next(bad, &event_).ok());
+    EXPECT_EQ(event_.size(), 0u);
+    EXPECT_EQ(event_.type(), "");
+  }
 }
 
 TEST_F(JsonlReaderTest, RequiredMembers) {
